@@ -1,0 +1,172 @@
+// The small coroutine types that keep command handlers linear:
+//
+//   Task<T>   a lazily started coroutine; `co_await task` runs it and yields T.
+//   Future<T> what a KeyStore operation returns: either ready at once (one
+//             node: no allocation, no suspension) or completed later by a
+//             Promise<T> (the cluster, when peers answer).
+//   Detached  a fire-and-forget root coroutine that frees itself at the end.
+//
+// Coroutine frames come from a per-thread pool of size classes, so the hot
+// path (one frame per command) does not reach malloc. All of this is loop
+// thread only: a Future must be completed on the thread that awaits it.
+#pragma once
+
+#include <coroutine>
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <utility>
+
+namespace ringkv::cluster {
+
+namespace detail {
+void* AllocFrame(size_t n);
+void FreeFrame(void* p, size_t n) noexcept;
+
+struct PooledFrame {
+  static void* operator new(size_t n) { return AllocFrame(n); }
+  static void operator delete(void* p, size_t n) noexcept { FreeFrame(p, n); }
+};
+}  // namespace detail
+
+template <class T = void>
+class Task;
+
+namespace detail {
+struct TaskPromiseBase : PooledFrame {
+  std::coroutine_handle<> continuation;
+  std::suspend_always initial_suspend() noexcept { return {}; }
+  struct FinalAwaiter {
+    bool await_ready() noexcept { return false; }
+    template <class P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
+      auto c = h.promise().continuation;
+      return c ? c : std::noop_coroutine();
+    }
+    void await_resume() noexcept {}
+  };
+  FinalAwaiter final_suspend() noexcept { return {}; }
+  void unhandled_exception() noexcept { std::terminate(); }
+};
+}  // namespace detail
+
+template <class T>
+class [[nodiscard]] Task {
+ public:
+  struct promise_type : detail::TaskPromiseBase {
+    std::optional<T> value;
+    Task get_return_object() {
+      return Task(std::coroutine_handle<promise_type>::from_promise(*this));
+    }
+    template <class U>
+    void return_value(U&& v) {
+      value.emplace(std::forward<U>(v));
+    }
+  };
+
+  Task(Task&& o) noexcept : h_(std::exchange(o.h_, {})) {}
+  Task(const Task&) = delete;
+  ~Task() {
+    if (h_) h_.destroy();
+  }
+  bool await_ready() const noexcept { return false; }
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+    h_.promise().continuation = caller;
+    return h_;
+  }
+  T await_resume() { return std::move(*h_.promise().value); }
+
+ private:
+  explicit Task(std::coroutine_handle<promise_type> h) : h_(h) {}
+  std::coroutine_handle<promise_type> h_;
+};
+
+template <>
+class [[nodiscard]] Task<void> {
+ public:
+  struct promise_type : detail::TaskPromiseBase {
+    Task get_return_object() {
+      return Task(std::coroutine_handle<promise_type>::from_promise(*this));
+    }
+    void return_void() noexcept {}
+  };
+
+  Task(Task&& o) noexcept : h_(std::exchange(o.h_, {})) {}
+  Task(const Task&) = delete;
+  ~Task() {
+    if (h_) h_.destroy();
+  }
+  bool await_ready() const noexcept { return false; }
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+    h_.promise().continuation = caller;
+    return h_;
+  }
+  void await_resume() noexcept {}
+
+ private:
+  explicit Task(std::coroutine_handle<promise_type> h) : h_(h) {}
+  std::coroutine_handle<promise_type> h_;
+};
+
+// A root coroutine: starts at once, destroys its own frame when it ends.
+struct Detached {
+  struct promise_type : detail::PooledFrame {
+    Detached get_return_object() noexcept { return {}; }
+    std::suspend_never initial_suspend() noexcept { return {}; }
+    std::suspend_never final_suspend() noexcept { return {}; }
+    void return_void() noexcept {}
+    void unhandled_exception() noexcept { std::terminate(); }
+  };
+};
+
+template <class T>
+class Promise;
+
+template <class T>
+class [[nodiscard]] Future {
+ public:
+  static Future Ready(T v) {
+    Future f;
+    f.ready_.emplace(std::move(v));
+    return f;
+  }
+  Future(Future&&) noexcept = default;
+  Future& operator=(Future&&) noexcept = default;
+
+  bool await_ready() const noexcept { return ready_.has_value() || (state_ && state_->value); }
+  void await_suspend(std::coroutine_handle<> h) noexcept { state_->waiter = h; }
+  T await_resume() { return ready_ ? std::move(*ready_) : std::move(*state_->value); }
+
+ private:
+  friend class Promise<T>;
+  struct State {
+    std::optional<T> value;
+    std::coroutine_handle<> waiter;
+  };
+  Future() = default;
+  std::optional<T> ready_;
+  std::shared_ptr<State> state_;
+};
+
+// The completing side of a pending Future. Set() resumes the awaiting
+// coroutine inline, on the caller's stack.
+template <class T>
+class Promise {
+ public:
+  Promise() : state_(std::make_shared<typename Future<T>::State>()) {}
+  Future<T> GetFuture() {
+    Future<T> f;
+    f.state_ = state_;
+    return f;
+  }
+  void Set(T v) {
+    state_->value.emplace(std::move(v));
+    if (auto w = std::exchange(state_->waiter, {})) w.resume();
+  }
+
+ private:
+  std::shared_ptr<typename Future<T>::State> state_;
+};
+
+}  // namespace ringkv::cluster

@@ -1,0 +1,54 @@
+// The per-connection state that commands see. Knows nothing of libuv (the
+// Connection that owns it does). Loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+namespace ringkv::server {
+
+struct CommandSpec;
+
+enum class ReplyMode { kOn, kOff, kSkip };
+
+struct QueuedCommand {
+  const CommandSpec* spec;
+  std::vector<std::string> args;  // owned: the input buffer moves on
+};
+
+struct Client {
+  uint64_t id = 0;
+  std::string addr;   // "ip:port" of the peer
+  std::string laddr;  // "ip:port" of our side
+  int fd = -1;
+  bool loopback = true;
+  std::string name;
+  std::string lib_name;
+  std::string lib_ver;
+  int resp = 2;
+  bool authenticated = false;
+  int64_t created_ms = 0;
+  int64_t last_interaction_ms = 0;
+  std::string last_command = "NULL";
+  ReplyMode reply_mode = ReplyMode::kOn;
+  bool no_evict = false;
+  bool close_after_reply = false;
+  bool killed = false;  // CLIENT KILL: close at the end of the current command
+
+  // MULTI/EXEC
+  bool in_multi = false;
+  bool multi_error = false;  // a command failed to queue: EXEC aborts
+  std::vector<QueuedCommand> multi_queue;
+  // WATCH
+  std::unordered_set<std::string> watched;
+  bool watch_dirty = false;
+
+  // Buffers, for CLIENT LIST and INFO clients (kept up to date by Connection).
+  size_t query_buffer_bytes = 0;
+  size_t output_bytes = 0;
+  uint64_t commands_processed = 0;
+};
+
+}  // namespace ringkv::server

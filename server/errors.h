@@ -1,0 +1,71 @@
+// Error replies, byte-exact with redis-server 7 (clients match on these).
+// Each constant is the text after the leading '-'.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+namespace ringkv::server::errors {
+
+inline constexpr std::string_view kSyntax = "ERR syntax error";
+inline constexpr std::string_view kNotInteger = "ERR value is not an integer or out of range";
+inline constexpr std::string_view kNotFloat = "ERR value is not a valid float";
+inline constexpr std::string_view kOverflow = "ERR increment or decrement would overflow";
+inline constexpr std::string_view kIncrNanOrInf = "ERR increment would produce NaN or Infinity";
+inline constexpr std::string_view kNoSuchKey = "ERR no such key";
+inline constexpr std::string_view kDbIndexOutOfRange = "ERR DB index is out of range";
+inline constexpr std::string_view kNoAuth = "NOAUTH Authentication required.";
+inline constexpr std::string_view kWrongPass =
+    "WRONGPASS invalid username-password pair or user is disabled.";
+inline constexpr std::string_view kAuthNotConfigured =
+    "ERR AUTH <password> called without any password configured for the default user. Are you "
+    "sure your configuration is correct?";
+inline constexpr std::string_view kMultiNested = "ERR MULTI calls can not be nested";
+inline constexpr std::string_view kExecWithoutMulti = "ERR EXEC without MULTI";
+inline constexpr std::string_view kDiscardWithoutMulti = "ERR DISCARD without MULTI";
+inline constexpr std::string_view kWatchInMulti = "ERR WATCH inside MULTI is not allowed";
+inline constexpr std::string_view kExecAbort =
+    "EXECABORT Transaction discarded because of previous errors.";
+inline constexpr std::string_view kStringTooLong =
+    "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+inline constexpr std::string_view kOffsetOutOfRange = "ERR offset is out of range";
+inline constexpr std::string_view kInvalidCursor = "ERR invalid cursor";
+inline constexpr std::string_view kMaxClients = "ERR max number of clients reached";
+inline constexpr std::string_view kNoProto = "NOPROTO unsupported protocol version";
+inline constexpr std::string_view kTimeoutNotInteger = "ERR timeout is not an integer or out of range";
+inline constexpr std::string_view kProtectedMode =
+    "DENIED Redis is running in protected mode because protected mode is enabled and no "
+    "password is set for the default user. In this mode connections are only accepted from the "
+    "loopback interface. If you want to connect from external computers to Redis you may adopt "
+    "one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG "
+    "SET protected-mode no' from the loopback interface by connecting to Redis from the same host "
+    "the server is running, however MAKE SURE Redis is not publicly accessible from internet if "
+    "you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just "
+    "disable the protected mode by editing the Redis configuration file, and setting the protected "
+    "mode option to 'no', and then restarting the server. 3) If you started the server manually "
+    "just for testing, restart it with the '--protected-mode no' option. 4) Set up an "
+    "authentication password for the default user. NOTE: You only need to do one of the above "
+    "things in order for the server to start accepting connections from the outside.";
+
+// "ERR wrong number of arguments for 'get' command"
+inline std::string WrongArity(std::string_view cmd) {
+  return fmt::format("ERR wrong number of arguments for '{}' command", cmd);
+}
+// "ERR unknown subcommand 'foo'. Try CLIENT HELP."
+inline std::string UnknownSubcommand(std::string_view sub, std::string_view cmd) {
+  std::string upper(cmd);
+  for (auto& c : upper) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+  return fmt::format("ERR unknown subcommand '{}'. Try {} HELP.", sub, upper);
+}
+// "ERR invalid expire time in 'set' command"
+inline std::string InvalidExpire(std::string_view cmd) {
+  return fmt::format("ERR invalid expire time in '{}' command", cmd);
+}
+// Storage failures reach clients as this (the write was not acknowledged).
+inline std::string StorageError(std::string_view detail) {
+  return fmt::format("ERR storage error: {}", detail);
+}
+
+}  // namespace ringkv::server::errors

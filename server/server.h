@@ -1,0 +1,153 @@
+// The server: owns the libuv loop, the listeners, every connection, the
+// timers (active expiry, everysec fsync, idle timeouts) and the KeyStore.
+// Handlers reach shared state through this interface. Loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "cluster/clock.h"
+#include "cluster/keystore.h"
+#include "server/client.h"
+#include "server/command_table.h"
+#include "server/config.h"
+#include "server/log.h"
+
+namespace ringkv::storage {
+class Engine;
+}
+
+namespace ringkv::server {
+
+class Connection;
+class Listener;
+
+struct ServerStats {
+  uint64_t total_connections_received = 0;
+  uint64_t total_commands_processed = 0;
+  uint64_t rejected_connections = 0;
+  uint64_t expired_keys = 0;
+  uint64_t keyspace_hits = 0;
+  uint64_t keyspace_misses = 0;
+  uint64_t total_net_input_bytes = 0;
+  uint64_t total_net_output_bytes = 0;
+  uint64_t total_error_replies = 0;
+  uint64_t auth_failures = 0;
+  uint64_t protocol_errors = 0;
+  uint64_t client_output_limit_disconnections = 0;
+  uint64_t client_query_limit_disconnections = 0;
+  uint64_t storage_errors = 0;
+  uint64_t commits = 0;
+};
+
+struct SlowLogEntry {
+  uint64_t id;
+  int64_t time_sec;
+  int64_t duration_us;
+  std::vector<std::string> args;  // truncated like Redis (32 args, 128 bytes each)
+  std::string client_addr;
+  std::string client_name;
+};
+
+class Server : private cluster::KeyObserver {
+ public:
+  explicit Server(Config config);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Opens storage and listeners; false (after logging why) on failure.
+  bool Start();
+  // Runs the loop until SHUTDOWN or a signal. Returns the process exit code.
+  int Run();
+
+  // --- for handlers ---
+  const Config& config() const { return config_; }
+  // CONFIG SET: validates, applies, and updates what depends on the option.
+  Status SetConfig(std::string_view name, std::string_view value);
+  Status RewriteConfig();
+  ServerStats& stats() { return stats_; }
+  void ResetStats();
+  Logger& log() { return log_; }
+  const CommandTable& commands() const { return commands_; }
+  cluster::KeyStore& store() { return *store_; }
+  storage::Engine& engine() { return *engine_; }
+  const cluster::Clock& clock() const { return clock_; }
+  int64_t NowMs() const { return clock_.NowMs(); }
+  int64_t start_time_ms() const { return start_time_ms_; }
+  int64_t last_save_sec() const { return last_save_sec_; }
+  const std::string& run_id() const { return run_id_; }
+  int actual_port() const { return actual_port_; }
+
+  std::vector<Client*> Clients();
+  Client* FindClient(uint64_t id);
+  // Closes the client after the current command's reply is sent.
+  void KillClient(Client* c);
+  size_t connected_clients() const { return connections_.size(); }
+  size_t blocked_clients() const { return 0; }
+
+  // WATCH bookkeeping.
+  void Watch(Client* c, std::string_view key);
+  void UnwatchAll(Client* c);
+
+  // SAVE / BGSAVE: commit and fsync everything. Updates LASTSAVE.
+  Status SaveNow();
+  // SHUTDOWN: stop accepting, flush, exit the loop with `exit_code`.
+  void RequestShutdown(int exit_code = 0);
+
+  // SLOWLOG
+  void RecordSlow(const Client& c, std::span<const std::string_view> args, int64_t duration_us);
+  const std::deque<SlowLogEntry>& slowlog() const { return slowlog_; }
+  void ResetSlowlog() { slowlog_.clear(); }
+
+  // INFO text for `section` ("" or "default", "all", "everything", a name).
+  std::string Info(std::string_view section);
+
+  // --- for connections ---
+  void OnAccepted(std::unique_ptr<Connection> conn);
+  void OnClosed(Connection* conn);
+  // Called by a connection that produced output or writes this turn.
+  void MarkDirty(Connection* conn);
+  uint64_t NextClientId() { return ++last_client_id_; }
+
+ private:
+  friend class Connection;
+  void KeyChanged(std::string_view key) override;
+  void AllKeysChanged() override;
+  void EndTurn();  // uv_check: commit the turn's writes, then flush replies
+  void Cron();     // hz timer: active expiry, idle timeouts, output-limit checks
+  void OnEverySec();
+  void CloseListeners();
+
+  Config config_;
+  Logger log_;
+  cluster::SystemClock clock_;
+  CommandTable commands_;
+  std::unique_ptr<storage::Engine> engine_;
+  std::unique_ptr<cluster::KeyStore> store_;
+  ServerStats stats_;
+  std::deque<SlowLogEntry> slowlog_;
+  uint64_t slowlog_next_id_ = 0;
+  uint64_t last_client_id_ = 0;
+  int64_t start_time_ms_ = 0;
+  int64_t last_save_sec_ = 0;
+  std::string run_id_;
+  int actual_port_ = 0;
+  int exit_code_ = 0;
+  bool shutting_down_ = false;
+  bool dirty_since_sync_ = false;
+
+  struct LoopState;  // libuv handles (uv types stay out of this header)
+  std::unique_ptr<LoopState> loop_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
+  std::vector<Connection*> dirty_;
+  std::unordered_map<std::string, std::vector<Client*>> watchers_;
+};
+
+}  // namespace ringkv::server

@@ -1,0 +1,70 @@
+// A bounded LRU cache of records in front of LevelDB. Holds positive entries
+// (a record) and negative ones (nullptr: the key is known to be absent), so a
+// delete is visible before it reaches disk. Loop thread only; not thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "storage/record.h"
+
+namespace ringkv::storage {
+
+class RecordCache {
+ public:
+  explicit RecordCache(size_t capacity_bytes) : capacity_(capacity_bytes) {}
+  ~RecordCache();
+  RecordCache(const RecordCache&) = delete;
+  RecordCache& operator=(const RecordCache&) = delete;
+
+  // Returns the entry or nullptr if the key is not cached. `*negative` is set
+  // when the cache knows the key is absent (the returned pointer is then null).
+  const RecordRef* Find(std::string_view key, bool* negative);
+  // Inserts or replaces; `rec` may be null (known absent). Marks most recent.
+  // Does not evict: call EvictToCapacity() when no uncommitted write depends on
+  // the cache (the engine does so after each commit).
+  void Insert(std::string_view key, RecordRef rec);
+  void Erase(std::string_view key);
+  void Clear();
+  void EvictToCapacity();
+
+  size_t bytes() const { return bytes_; }
+  size_t entries() const { return map_.size(); }
+  size_t capacity() const { return capacity_; }
+  void set_capacity(size_t bytes) { capacity_ = bytes; }
+  uint64_t evictions() const { return evictions_; }
+
+ private:
+  struct Node {
+    std::string key;
+    RecordRef rec;
+    size_t charge = 0;
+    Node* prev = nullptr;
+    Node* next = nullptr;
+  };
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct Eq {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+  };
+
+  static size_t Charge(std::string_view key, const RecordRef& rec);
+  void Unlink(Node* n);
+  void PushFront(Node* n);
+
+  size_t capacity_;
+  size_t bytes_ = 0;
+  uint64_t evictions_ = 0;
+  Node head_;  // sentinel: head_.next is most recent, head_.prev least recent
+  bool head_init_ = false;
+  std::unordered_map<std::string_view, std::unique_ptr<Node>, Hash, Eq> map_;  // keys view Node::key
+};
+
+}  // namespace ringkv::storage

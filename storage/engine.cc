@@ -1,0 +1,278 @@
+#include "storage/engine.h"
+
+#include <leveldb/cache.h>
+#include <leveldb/db.h>
+#include <leveldb/filter_policy.h>
+#include <leveldb/write_batch.h>
+
+#include <filesystem>
+
+namespace ringkv::storage {
+namespace {
+
+constexpr std::string_view kKeyCountMeta = "keycount";
+constexpr std::string_view kExpiresCountMeta = "expirescount";
+
+std::string MetaKey(std::string_view name) {
+  std::string k(1, kMetaPrefix);
+  k.append(name);
+  return k;
+}
+
+Status FromLevelDb(const leveldb::Status& s) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsCorruption()) return Status::Corruption(s.ToString());
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(s.ToString());
+  return Status::IoError(s.ToString());
+}
+
+bool Live(const Record* r) { return r != nullptr && !r->tombstone; }
+
+}  // namespace
+
+Engine::Engine(const EngineOptions& options)
+    : options_(options), batch_(std::make_unique<leveldb::WriteBatch>()),
+      cache_(options.cache_bytes) {}
+
+Engine::~Engine() = default;
+
+Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.dir, ec);
+  if (ec) return Status::IoError("cannot create data dir " + options.dir + ": " + ec.message());
+  std::unique_ptr<Engine> engine(new Engine(options));
+  Status s = engine->OpenDb();
+  if (!s.ok()) return s;
+  return engine;
+}
+
+Status Engine::OpenDb() {
+  leveldb::Options o;
+  o.create_if_missing = true;
+  o.paranoid_checks = true;
+  o.write_buffer_size = options_.write_buffer_bytes;
+  o.max_open_files = options_.max_open_files;
+  if (options_.bloom_bits_per_key > 0) {
+    filter_.reset(leveldb::NewBloomFilterPolicy(options_.bloom_bits_per_key));
+    o.filter_policy = filter_.get();
+  }
+  block_cache_.reset(leveldb::NewLRUCache(options_.block_cache_bytes));
+  o.block_cache = block_cache_.get();
+  leveldb::DB* db = nullptr;
+  leveldb::Status s = leveldb::DB::Open(o, options_.dir, &db);
+  if (!s.ok()) return FromLevelDb(s);
+  db_.reset(db);
+
+  auto count = GetMeta(kKeyCountMeta);
+  if (!count.ok()) return count.status();
+  auto expires = GetMeta(kExpiresCountMeta);
+  if (!expires.ok()) return expires.status();
+  key_count_ = count->empty() ? 0 : std::stoull(*count);
+  expires_count_ = expires->empty() ? 0 : std::stoull(*expires);
+  return Status::Ok();
+}
+
+Result<RecordRef> Engine::LoadFromDisk(std::string_view key) {
+  ++stats_.disk_reads;
+  std::string bytes;
+  leveldb::ReadOptions ro;
+  leveldb::Status s = db_->Get(ro, DataKey(key), &bytes);
+  if (s.IsNotFound()) return RecordRef();
+  if (!s.ok()) return FromLevelDb(s);
+  auto rec = std::make_shared<Record>();
+  Status d = DecodeRecord(bytes, rec.get());
+  if (!d.ok()) return d;
+  return RecordRef(std::move(rec));
+}
+
+Result<RecordRef> Engine::Get(std::string_view key) {
+  bool negative = false;
+  if (const RecordRef* hit = cache_.Find(key, &negative)) {
+    ++stats_.cache_hits;
+    return *hit;
+  }
+  if (negative) {
+    ++stats_.cache_hits;
+    return RecordRef();
+  }
+  ++stats_.cache_misses;
+  auto loaded = LoadFromDisk(key);
+  if (!loaded.ok()) return loaded;
+  cache_.Insert(key, *loaded);
+  if (!HasPending()) cache_.EvictToCapacity();
+  return loaded;
+}
+
+void Engine::Account(const RecordRef& old_rec, const Record* new_rec) {
+  bool was = Live(old_rec.get()), is = Live(new_rec);
+  if (was && !is) --key_count_;
+  if (!was && is) ++key_count_;
+  bool had_ttl = was && old_rec->expire_at_ms != 0;
+  bool has_ttl = is && new_rec->expire_at_ms != 0;
+  if (had_ttl && !has_ttl) --expires_count_;
+  if (!had_ttl && has_ttl) ++expires_count_;
+}
+
+void Engine::Put(std::string_view key, Record rec) {
+  auto old = Get(key);
+  // A failed read of the old record only skews the counters; the write itself
+  // must still go ahead (and Commit will report a broken disk).
+  Account(old.ok() ? *old : RecordRef(), &rec);
+  std::string dkey = DataKey(key);
+  batch_->Put(dkey, EncodeRecord(rec));
+  if (rec.expire_at_ms != 0 && !rec.tombstone) batch_->Put(ExpiryKey(rec.expire_at_ms, key), "");
+  ++pending_writes_;
+  cache_.Insert(key, std::make_shared<Record>(std::move(rec)));
+}
+
+void Engine::Delete(std::string_view key) {
+  auto old = Get(key);
+  Account(old.ok() ? *old : RecordRef(), nullptr);
+  batch_->Delete(DataKey(key));
+  ++pending_writes_;
+  cache_.Insert(key, RecordRef());
+}
+
+Status Engine::Commit() {
+  if (pending_writes_ == 0) return Status::Ok();
+  batch_->Put(MetaKey(kKeyCountMeta), std::to_string(key_count_));
+  batch_->Put(MetaKey(kExpiresCountMeta), std::to_string(expires_count_));
+  leveldb::WriteOptions wo;
+  wo.sync = options_.sync_commits;
+  leveldb::Status s = db_->Write(wo, batch_.get());
+  ++stats_.commits;
+  stats_.committed_writes += pending_writes_;
+  if (options_.sync_commits) ++stats_.syncs;
+  batch_->Clear();
+  pending_writes_ = 0;
+  if (!s.ok()) {
+    // The cache holds writes that never reached disk: forget them, and reload
+    // the counters from what is really stored.
+    cache_.Clear();
+    auto count = GetMeta(kKeyCountMeta);
+    if (count.ok()) key_count_ = count->empty() ? 0 : std::stoull(*count);
+    auto expires = GetMeta(kExpiresCountMeta);
+    if (expires.ok()) expires_count_ = expires->empty() ? 0 : std::stoull(*expires);
+    return FromLevelDb(s);
+  }
+  cache_.EvictToCapacity();
+  return Status::Ok();
+}
+
+Status Engine::Sync() {
+  leveldb::WriteBatch empty;
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  ++stats_.syncs;
+  return FromLevelDb(db_->Write(wo, &empty));
+}
+
+Status Engine::Scan(std::string_view from, size_t limit,
+                    const std::function<bool(std::string_view, const Record&)>& fn,
+                    std::string* next) {
+  Status s = Commit();
+  if (!s.ok()) return s;
+  next->clear();
+  leveldb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro));
+  std::string start = from.empty() ? std::string(1, kDataPrefix) : std::string(from);
+  size_t visited = 0;
+  Record rec;
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    leveldb::Slice k = it->key();
+    uint16_t slot;
+    std::string_view user_key;
+    if (!ParseDataKey(std::string_view(k.data(), k.size()), &slot, &user_key)) break;
+    if (visited == limit) {
+      next->assign(k.data(), k.size());
+      break;
+    }
+    leveldb::Slice v = it->value();
+    Status d = DecodeRecord(std::string_view(v.data(), v.size()), &rec);
+    if (!d.ok()) return d;
+    if (rec.tombstone) continue;
+    ++visited;
+    if (!fn(user_key, rec)) {
+      it->Next();
+      if (it->Valid() && it->key().size() > 0 && it->key()[0] == kDataPrefix) {
+        next->assign(it->key().data(), it->key().size());
+      }
+      break;
+    }
+  }
+  return FromLevelDb(it->status());
+}
+
+Status Engine::ExpireStep(int64_t now_ms, size_t max_keys, std::vector<std::string>* deleted) {
+  Status s = Commit();
+  if (!s.ok()) return s;
+  leveldb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro));
+  size_t examined = 0;
+  for (it->Seek(std::string(1, kExpiryPrefix)); it->Valid() && examined < max_keys; it->Next()) {
+    leveldb::Slice k = it->key();
+    int64_t at;
+    std::string_view user_key;
+    if (!ParseExpiryKey(std::string_view(k.data(), k.size()), &at, &user_key)) break;
+    if (at > now_ms) break;
+    ++examined;
+    batch_->Delete(k);
+    ++pending_writes_;
+    auto cur = Get(user_key);
+    if (!cur.ok()) return cur.status();
+    const RecordRef& rec = *cur;
+    if (Live(rec.get()) && rec->expire_at_ms == at) {
+      std::string key(user_key);
+      Delete(key);
+      ++stats_.expired_keys;
+      deleted->push_back(std::move(key));
+    }
+  }
+  if (!it->status().ok()) return FromLevelDb(it->status());
+  return Commit();
+}
+
+Status Engine::FlushAll() {
+  Status s = Commit();
+  if (!s.ok()) return s;
+  if (options_.log) options_.log("Flushing all data in " + options_.dir);
+  db_.reset();
+  cache_.Clear();
+  leveldb::Options o;
+  o.filter_policy = filter_.get();
+  leveldb::Status ds = leveldb::DestroyDB(options_.dir, o);
+  if (!ds.ok()) return FromLevelDb(ds);
+  key_count_ = expires_count_ = 0;
+  return OpenDb();
+}
+
+Result<std::string> Engine::GetMeta(std::string_view name) {
+  std::string value;
+  leveldb::Status s = db_->Get(leveldb::ReadOptions(), MetaKey(name), &value);
+  if (s.IsNotFound()) return std::string();
+  if (!s.ok()) return FromLevelDb(s);
+  return value;
+}
+
+Status Engine::PutMeta(std::string_view name, std::string_view value) {
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  return FromLevelDb(db_->Put(wo, MetaKey(name), leveldb::Slice(value.data(), value.size())));
+}
+
+std::string Engine::Property(const std::string& name) {
+  std::string v;
+  if (!db_->GetProperty(name, &v)) return "";
+  return v;
+}
+
+uint64_t Engine::ApproximateDiskBytes() {
+  leveldb::Range r(std::string(1, '\0'), std::string(1, '\xff'));
+  uint64_t size = 0;
+  db_->GetApproximateSizes(&r, 1, &size);
+  return size;
+}
+
+}  // namespace ringkv::storage

@@ -1,0 +1,127 @@
+// The local storage engine: LevelDB (bloom filter, small block cache) behind a
+// bounded record cache, with an expiry index and an exact key count.
+//
+// Writes (Put/Delete) go to the cache at once and join a pending batch; Commit()
+// writes the whole batch, together with the updated key counts, as ONE LevelDB
+// Write. The server calls Commit() once per loop turn, before any reply of that
+// turn leaves, so an acknowledged write is always in LevelDB's log (and, with
+// sync, on disk). Reads see uncommitted writes through the cache, which never
+// evicts while a write is pending.
+//
+// Loop thread only, except Sync(), which may run on another thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/cache.h"
+#include "storage/record.h"
+#include "storage/status.h"
+
+namespace leveldb {
+class DB;
+class Cache;
+class FilterPolicy;
+class WriteBatch;
+}  // namespace leveldb
+
+namespace ringkv::storage {
+
+struct EngineOptions {
+  std::string dir;                              // created if missing
+  size_t cache_bytes = 64 << 20;                // record cache (`cache-size`)
+  size_t block_cache_bytes = 8 << 20;           // LevelDB block cache
+  size_t write_buffer_bytes = 4 << 20;          // LevelDB memtable
+  int bloom_bits_per_key = 10;                  // 0 disables the filter
+  int max_open_files = 1000;
+  bool sync_commits = false;                    // appendfsync always
+  std::function<void(const std::string&)> log;  // progress of long work (may be empty)
+};
+
+struct EngineStats {
+  uint64_t cache_hits = 0;
+  uint64_t cache_misses = 0;
+  uint64_t disk_reads = 0;
+  uint64_t commits = 0;
+  uint64_t committed_writes = 0;
+  uint64_t syncs = 0;
+  uint64_t expired_keys = 0;
+};
+
+class Engine {
+ public:
+  static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // The record under `key`, or nullptr if absent. Includes uncommitted writes;
+  // does not judge expiry or tombstones (callers do).
+  Result<RecordRef> Get(std::string_view key);
+  // Stores `rec` (a tombstone is stored as such). Joins the pending batch.
+  void Put(std::string_view key, Record rec);
+  // Removes the key entirely. Joins the pending batch.
+  void Delete(std::string_view key);
+
+  bool HasPending() const { return pending_writes_ > 0; }
+  // Writes the pending batch as one LevelDB write (synced if sync_commits).
+  // On failure nothing of the batch is acknowledged; the caller must not reply
+  // success to the commands that produced it.
+  Status Commit();
+  // Makes everything committed so far durable (fsync of LevelDB's log).
+  Status Sync();
+  void set_sync_commits(bool sync) { options_.sync_commits = sync; }
+  bool sync_commits() const { return options_.sync_commits; }
+
+  uint64_t KeyCount() const { return key_count_; }         // live keys incl. not-yet-purged expired
+  uint64_t ExpiresCount() const { return expires_count_; }  // of which carry an expiry
+
+  // Visits live (non-tombstone) records in (slot, key) order, starting at the
+  // data key `from` ("" = the beginning), until `fn` returns false or `limit`
+  // records were visited. `*next` gets the data key to resume from ("" = done).
+  // Commits pending writes first so the scan sees them.
+  Status Scan(std::string_view from, size_t limit,
+              const std::function<bool(std::string_view user_key, const Record&)>& fn,
+              std::string* next);
+
+  // Deletes up to `max_keys` records whose expiry is at or before `now_ms`,
+  // walking the expiry index; appends their keys to `deleted`. Stale index
+  // entries (the key was overwritten) are dropped on the way.
+  Status ExpireStep(int64_t now_ms, size_t max_keys, std::vector<std::string>* deleted);
+
+  // Removes every record (commits pending writes first).
+  Status FlushAll();
+
+  Result<std::string> GetMeta(std::string_view name);  // "" if unset
+  Status PutMeta(std::string_view name, std::string_view value);
+
+  RecordCache& cache() { return cache_; }
+  const EngineStats& stats() const { return stats_; }
+  const std::string& dir() const { return options_.dir; }
+  // LevelDB's own statistics ("leveldb.stats", "leveldb.approximate-memory-usage"...).
+  std::string Property(const std::string& name);
+  uint64_t ApproximateDiskBytes();
+
+ private:
+  explicit Engine(const EngineOptions& options);
+  Status OpenDb();
+  void Account(const RecordRef& old_rec, const Record* new_rec);
+  Result<RecordRef> LoadFromDisk(std::string_view key);
+
+  EngineOptions options_;
+  std::unique_ptr<const leveldb::FilterPolicy> filter_;
+  std::unique_ptr<leveldb::Cache> block_cache_;
+  std::unique_ptr<leveldb::DB> db_;
+  std::unique_ptr<leveldb::WriteBatch> batch_;
+  size_t pending_writes_ = 0;
+  RecordCache cache_;
+  uint64_t key_count_ = 0;
+  uint64_t expires_count_ = 0;
+  EngineStats stats_;
+};
+
+}  // namespace ringkv::storage

@@ -1,0 +1,158 @@
+#include "storage/record.h"
+
+#include <cstring>
+
+namespace ringkv::storage {
+namespace {
+
+// CRC16-CCITT (XMODEM): polynomial 0x1021, initial 0, as Redis Cluster uses.
+struct Crc16Table {
+  uint16_t t[256];
+  constexpr Crc16Table() : t() {
+    for (int i = 0; i < 256; ++i) {
+      uint16_t crc = static_cast<uint16_t>(i << 8);
+      for (int b = 0; b < 8; ++b) crc = (crc & 0x8000) ? (crc << 1) ^ 0x1021 : crc << 1;
+      t[i] = crc;
+    }
+  }
+};
+constexpr Crc16Table kCrc16;
+
+uint16_t Crc16(std::string_view s) {
+  uint16_t crc = 0;
+  for (unsigned char c : s) crc = static_cast<uint16_t>((crc << 8) ^ kCrc16.t[((crc >> 8) ^ c) & 0xff]);
+  return crc;
+}
+
+enum : uint8_t { kFlagExpire = 1, kFlagVersion = 2, kFlagTombstone = 4 };
+constexpr uint8_t kFormat = 1;  // high nibble of the flags byte: encoding version
+
+void PutVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+bool GetVarint(std::string_view* in, uint64_t* v) {
+  uint64_t result = 0;
+  for (int shift = 0; shift <= 63 && !in->empty(); shift += 7) {
+    uint8_t byte = static_cast<uint8_t>(in->front());
+    in->remove_prefix(1);
+    result |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if (!(byte & 0x80)) {
+      *v = result;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+uint16_t KeySlot(std::string_view key) {
+  size_t open = key.find('{');
+  if (open != std::string_view::npos) {
+    size_t close = key.find('}', open + 1);
+    if (close != std::string_view::npos && close > open + 1) {
+      key = key.substr(open + 1, close - open - 1);
+    }
+  }
+  return Crc16(key) & (kSlots - 1);
+}
+
+void PutFixed64BE(std::string* out, uint64_t v) {
+  char buf[8];
+  for (int i = 7; i >= 0; --i) {
+    buf[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  out->append(buf, 8);
+}
+
+uint64_t GetFixed64BE(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+std::string DataKeyForSlot(uint16_t slot, std::string_view user_key) {
+  std::string k;
+  k.reserve(3 + user_key.size());
+  k.push_back(kDataPrefix);
+  k.push_back(static_cast<char>(slot >> 8));
+  k.push_back(static_cast<char>(slot & 0xff));
+  k.append(user_key);
+  return k;
+}
+
+std::string DataKey(std::string_view user_key) {
+  return DataKeyForSlot(KeySlot(user_key), user_key);
+}
+
+std::string ExpiryKey(int64_t expire_at_ms, std::string_view user_key) {
+  std::string k;
+  k.reserve(9 + user_key.size());
+  k.push_back(kExpiryPrefix);
+  PutFixed64BE(&k, static_cast<uint64_t>(expire_at_ms));
+  k.append(user_key);
+  return k;
+}
+
+bool ParseDataKey(std::string_view db_key, uint16_t* slot, std::string_view* user_key) {
+  if (db_key.size() < 3 || db_key[0] != kDataPrefix) return false;
+  *slot = static_cast<uint16_t>((static_cast<uint8_t>(db_key[1]) << 8) |
+                                static_cast<uint8_t>(db_key[2]));
+  *user_key = db_key.substr(3);
+  return true;
+}
+
+bool ParseExpiryKey(std::string_view db_key, int64_t* expire_at_ms, std::string_view* user_key) {
+  if (db_key.size() < 9 || db_key[0] != kExpiryPrefix) return false;
+  *expire_at_ms = static_cast<int64_t>(GetFixed64BE(db_key.data() + 1));
+  *user_key = db_key.substr(9);
+  return true;
+}
+
+std::string EncodeRecord(const Record& r) {
+  std::string out;
+  out.reserve(1 + 10 + r.version.size() + r.value.size() + 4);
+  uint8_t flags = kFormat << 4;
+  if (r.expire_at_ms != 0) flags |= kFlagExpire;
+  if (!r.version.empty()) flags |= kFlagVersion;
+  if (r.tombstone) flags |= kFlagTombstone;
+  out.push_back(static_cast<char>(flags));
+  if (r.expire_at_ms != 0) PutVarint(&out, static_cast<uint64_t>(r.expire_at_ms));
+  if (!r.version.empty()) {
+    PutVarint(&out, r.version.size());
+    out.append(r.version);
+  }
+  out.append(r.value);
+  return out;
+}
+
+Status DecodeRecord(std::string_view in, Record* out) {
+  if (in.empty()) return Status::Corruption("empty record");
+  uint8_t flags = static_cast<uint8_t>(in[0]);
+  if ((flags >> 4) != kFormat) return Status::Corruption("unknown record format");
+  in.remove_prefix(1);
+  out->expire_at_ms = 0;
+  out->version.clear();
+  out->tombstone = (flags & kFlagTombstone) != 0;
+  if (flags & kFlagExpire) {
+    uint64_t v;
+    if (!GetVarint(&in, &v)) return Status::Corruption("bad expiry in record");
+    out->expire_at_ms = static_cast<int64_t>(v);
+  }
+  if (flags & kFlagVersion) {
+    uint64_t n;
+    if (!GetVarint(&in, &n) || n > in.size()) return Status::Corruption("bad version in record");
+    out->version.assign(in.data(), n);
+    in.remove_prefix(n);
+  }
+  out->value.assign(in.data(), in.size());
+  return Status::Ok();
+}
+
+}  // namespace ringkv::storage
