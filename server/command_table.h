@@ -66,7 +66,8 @@ struct CommandSpec {
   int last_key;   // -1 = last argument
   int step;
   Handler handler;
-  std::string_view group;    // COMMAND DOCS group: "string", "generic", "connection", "server", "transactions"
+  std::string_view
+      group;  // COMMAND DOCS group: "string", "generic", "connection", "server", "transactions"
   std::string_view summary;  // COMMAND DOCS summary
   std::string_view since;    // Redis version that introduced it
 };
@@ -97,8 +98,11 @@ class CommandTable {
 // Helpers shared by handlers.
 bool ParseInt64(std::string_view s, int64_t* out);  // strict, like Redis's string2ll
 bool ParseDouble(std::string_view s, double* out);  // strict, like Redis's string2ld (no NaN)
+bool ParseLongDouble(std::string_view s, long double* out);  // as above, long double (INCRBYFLOAT)
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 std::string ToLower(std::string_view s);
-std::string FormatDouble(double v);  // as INCRBYFLOAT prints (%.17Lg, trailing zeros trimmed)
+// As INCRBYFLOAT prints: %.17Lf with trailing zeros trimmed. Redis computes
+// INCRBYFLOAT in long double ("10.5" + "0.1" prints "10.6"), so should callers.
+std::string FormatDouble(long double v);
 
 }  // namespace ringkv::server

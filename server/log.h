@@ -3,11 +3,11 @@
 // Levels and marks: debug '.', verbose '-', notice '*', warning '#'.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <string>
 #include <string_view>
-
-#include <fmt/format.h>
 
 #include "server/config.h"
 
@@ -27,13 +27,21 @@ class Logger {
   void Write(LogLevel level, std::string_view msg);
 
   template <class... A>
-  void Debug(fmt::format_string<A...> f, A&&... a) { Log(LogLevel::kDebug, f, std::forward<A>(a)...); }
+  void Debug(fmt::format_string<A...> f, A&&... a) {
+    Log(LogLevel::kDebug, f, std::forward<A>(a)...);
+  }
   template <class... A>
-  void Verbose(fmt::format_string<A...> f, A&&... a) { Log(LogLevel::kVerbose, f, std::forward<A>(a)...); }
+  void Verbose(fmt::format_string<A...> f, A&&... a) {
+    Log(LogLevel::kVerbose, f, std::forward<A>(a)...);
+  }
   template <class... A>
-  void Notice(fmt::format_string<A...> f, A&&... a) { Log(LogLevel::kNotice, f, std::forward<A>(a)...); }
+  void Notice(fmt::format_string<A...> f, A&&... a) {
+    Log(LogLevel::kNotice, f, std::forward<A>(a)...);
+  }
   template <class... A>
-  void Warning(fmt::format_string<A...> f, A&&... a) { Log(LogLevel::kWarning, f, std::forward<A>(a)...); }
+  void Warning(fmt::format_string<A...> f, A&&... a) {
+    Log(LogLevel::kWarning, f, std::forward<A>(a)...);
+  }
 
  private:
   template <class... A>

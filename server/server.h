@@ -63,6 +63,8 @@ class Server : private cluster::KeyObserver {
 
   // Opens storage and listeners; false (after logging why) on failure.
   bool Start();
+  // The storage half of Start(), for in-process tests that need no sockets.
+  bool OpenStorage();
   // Runs the loop until SHUTDOWN or a signal. Returns the process exit code.
   int Run();
 
@@ -117,12 +119,15 @@ class Server : private cluster::KeyObserver {
 
  private:
   friend class Connection;
+  friend class Listener;
   void KeyChanged(std::string_view key) override;
   void AllKeysChanged() override;
   void EndTurn();  // uv_check: commit the turn's writes, then flush replies
   void Cron();     // hz timer: active expiry, idle timeouts, output-limit checks
   void OnEverySec();
   void CloseListeners();
+  bool Listen();
+  bool StartLoopHandles();
 
   Config config_;
   Logger log_;
@@ -141,6 +146,7 @@ class Server : private cluster::KeyObserver {
   int exit_code_ = 0;
   bool shutting_down_ = false;
   bool dirty_since_sync_ = false;
+  bool loop_handles_started_ = false;
 
   struct LoopState;  // libuv handles (uv types stay out of this header)
   std::unique_ptr<LoopState> loop_;

@@ -64,7 +64,8 @@ class RecordCache {
   uint64_t evictions_ = 0;
   Node head_;  // sentinel: head_.next is most recent, head_.prev least recent
   bool head_init_ = false;
-  std::unordered_map<std::string_view, std::unique_ptr<Node>, Hash, Eq> map_;  // keys view Node::key
+  std::unordered_map<std::string_view, std::unique_ptr<Node>, Hash, Eq>
+      map_;  // keys view Node::key
 };
 
 }  // namespace ringkv::storage

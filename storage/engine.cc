@@ -31,7 +31,8 @@ bool Live(const Record* r) { return r != nullptr && !r->tombstone; }
 }  // namespace
 
 Engine::Engine(const EngineOptions& options)
-    : options_(options), batch_(std::make_unique<leveldb::WriteBatch>()),
+    : options_(options),
+      batch_(std::make_unique<leveldb::WriteBatch>()),
       cache_(options.cache_bytes) {}
 
 Engine::~Engine() = default;

@@ -32,11 +32,11 @@ class WriteBatch;
 namespace ringkv::storage {
 
 struct EngineOptions {
-  std::string dir;                              // created if missing
-  size_t cache_bytes = 64 << 20;                // record cache (`cache-size`)
-  size_t block_cache_bytes = 8 << 20;           // LevelDB block cache
-  size_t write_buffer_bytes = 4 << 20;          // LevelDB memtable
-  int bloom_bits_per_key = 10;                  // 0 disables the filter
+  std::string dir;                      // created if missing
+  size_t cache_bytes = 64 << 20;        // record cache (`cache-size`)
+  size_t block_cache_bytes = 8 << 20;   // LevelDB block cache
+  size_t write_buffer_bytes = 4 << 20;  // LevelDB memtable
+  int bloom_bits_per_key = 10;          // 0 disables the filter
   int max_open_files = 1000;
   bool sync_commits = false;                    // appendfsync always
   std::function<void(const std::string&)> log;  // progress of long work (may be empty)
@@ -77,7 +77,7 @@ class Engine {
   void set_sync_commits(bool sync) { options_.sync_commits = sync; }
   bool sync_commits() const { return options_.sync_commits; }
 
-  uint64_t KeyCount() const { return key_count_; }         // live keys incl. not-yet-purged expired
+  uint64_t KeyCount() const { return key_count_; }  // live keys incl. not-yet-purged expired
   uint64_t ExpiresCount() const { return expires_count_; }  // of which carry an expiry
 
   // Visits live (non-tombstone) records in (slot, key) order, starting at the

@@ -20,7 +20,8 @@ constexpr Crc16Table kCrc16;
 
 uint16_t Crc16(std::string_view s) {
   uint16_t crc = 0;
-  for (unsigned char c : s) crc = static_cast<uint16_t>((crc << 8) ^ kCrc16.t[((crc >> 8) ^ c) & 0xff]);
+  for (unsigned char c : s)
+    crc = static_cast<uint16_t>((crc << 8) ^ kCrc16.t[((crc >> 8) ^ c) & 0xff]);
   return crc;
 }
 

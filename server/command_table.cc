@@ -1,0 +1,154 @@
+#include "server/command_table.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "server/errors.h"
+
+namespace ringkv::server {
+
+std::string_view CommandContext::name() const { return spec.name; }
+
+void CommandContext::ReplyStatusError(const cluster::Status& s) {
+  reply.Error(errors::StorageError(s.message()));
+}
+
+CommandTable::CommandTable() {
+  // Every family, listed explicitly in one place.
+  for (auto family : {StringCommands(), KeyspaceCommands(), ConnectionCommands(), ServerCommands(),
+                      TransactionCommands()}) {
+    for (const CommandSpec& spec : family) {
+      all_.push_back(&spec);
+      by_name_.emplace_back(std::string(spec.name), &spec);
+    }
+  }
+  std::sort(by_name_.begin(), by_name_.end());
+}
+
+const CommandSpec* CommandTable::Find(std::string_view name) const {
+  char buf[64];
+  if (name.size() >= sizeof(buf)) return nullptr;
+  for (size_t i = 0; i < name.size(); ++i) {
+    buf[i] = static_cast<char>(tolower(static_cast<unsigned char>(name[i])));
+  }
+  std::string_view lower(buf, name.size());
+  auto it = std::lower_bound(by_name_.begin(), by_name_.end(), lower,
+                             [](const auto& e, std::string_view n) { return e.first < n; });
+  if (it == by_name_.end() || it->first != lower) return nullptr;
+  return it->second;
+}
+
+void CommandTable::Rename(std::string_view from, std::string_view to) {
+  std::string f = ToLower(from);
+  auto it =
+      std::find_if(by_name_.begin(), by_name_.end(), [&](const auto& e) { return e.first == f; });
+  if (it == by_name_.end()) return;
+  const CommandSpec* spec = it->second;
+  by_name_.erase(it);
+  if (!to.empty()) by_name_.emplace_back(ToLower(to), spec);
+  std::sort(by_name_.begin(), by_name_.end());
+}
+
+std::vector<size_t> CommandTable::KeyPositions(const CommandSpec& spec, size_t argc) {
+  std::vector<size_t> out;
+  if (spec.first_key <= 0 || argc <= static_cast<size_t>(spec.first_key)) return out;
+  int64_t last = spec.last_key < 0 ? static_cast<int64_t>(argc) + spec.last_key : spec.last_key;
+  int step = spec.step > 0 ? spec.step : 1;
+  for (int64_t i = spec.first_key; i <= last && i < static_cast<int64_t>(argc); i += step) {
+    out.push_back(static_cast<size_t>(i));
+  }
+  return out;
+}
+
+bool ParseInt64(std::string_view s, int64_t* out) {
+  if (s.empty() || s.size() > 20) return false;
+  size_t i = 0;
+  bool neg = false;
+  if (s[0] == '-') {
+    neg = true;
+    i = 1;
+    if (s.size() == 1) return false;
+  }
+  // No leading zeros (except "0" itself), no '+', no spaces: like string2ll.
+  if (s[i] == '0' && s.size() > i + 1) return false;
+  if (neg && s[i] == '0') return false;
+  uint64_t v = 0;
+  for (; i < s.size(); ++i) {
+    char c = s[i];
+    if (c < '0' || c > '9') return false;
+    uint64_t d = static_cast<uint64_t>(c - '0');
+    if (v > (UINT64_MAX - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  if (neg) {
+    if (v > static_cast<uint64_t>(INT64_MAX) + 1) return false;
+    *out = static_cast<int64_t>(0 - v);
+  } else {
+    if (v > static_cast<uint64_t>(INT64_MAX)) return false;
+    *out = static_cast<int64_t>(v);
+  }
+  return true;
+}
+
+bool ParseDouble(std::string_view s, double* out) {
+  long double v;
+  if (!ParseLongDouble(s, &v)) return false;
+  *out = static_cast<double>(v);
+  return true;
+}
+
+bool ParseLongDouble(std::string_view s, long double* out) {
+  if (s.empty() || s.size() > 5000) return false;
+  if (isspace(static_cast<unsigned char>(s.front())) ||
+      isspace(static_cast<unsigned char>(s.back()))) {
+    return false;
+  }
+  std::string tmp(s);
+  char* end = nullptr;
+  errno = 0;
+  long double v = strtold(tmp.c_str(), &end);
+  if (end != tmp.c_str() + tmp.size() || std::isnan(v)) return false;
+  if (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || v == 0)) {
+    // Redis accepts "inf" spelled out but not overflowing literals.
+    if (!std::isinf(v)) return false;
+  }
+  *out = v;
+  return true;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (tolower(static_cast<unsigned char>(a[i])) != tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string ToLower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string FormatDouble(long double v) {
+  // Like INCRBYFLOAT: 17 significant digits of long double, no exponent,
+  // trailing zeros (and a trailing dot) removed.
+  char buf[5600];
+  int n = snprintf(buf, sizeof(buf), "%.17Lf", v);
+  if (n <= 0 || static_cast<size_t>(n) >= sizeof(buf)) return "0";
+  std::string out(buf, static_cast<size_t>(n));
+  if (out.find('.') != std::string::npos) {
+    while (!out.empty() && out.back() == '0') out.pop_back();
+    if (!out.empty() && out.back() == '.') out.pop_back();
+  }
+  if (out == "-0") out = "0";
+  return out;
+}
+
+}  // namespace ringkv::server

@@ -1,0 +1,101 @@
+// MULTI / EXEC / DISCARD / WATCH / UNWATCH. Queueing happens in dispatch; EXEC
+// runs the queue here without letting any other client in between (on one
+// node nothing suspends; in a cluster the queue's keys share one slot).
+#include "server/dispatch.h"
+#include "server/errors.h"
+#include "server/server.h"
+
+namespace ringkv::server {
+namespace {
+
+void EndTransaction(Server& server, Client& c) {
+  c.in_multi = false;
+  c.multi_error = false;
+  c.multi_queue.clear();
+  server.UnwatchAll(&c);
+}
+
+cluster::Task<> Multi(CommandContext& ctx) {
+  if (ctx.client.in_multi) {
+    ctx.reply.Error(errors::kMultiNested);
+    co_return;
+  }
+  ctx.client.in_multi = true;
+  ctx.client.multi_error = false;
+  ctx.client.multi_queue.clear();
+  ctx.reply.Ok();
+}
+
+cluster::Task<> Exec(CommandContext& ctx) {
+  Client& c = ctx.client;
+  if (!c.in_multi) {
+    ctx.reply.Error(errors::kExecWithoutMulti);
+    co_return;
+  }
+  if (c.multi_error) {
+    EndTransaction(ctx.server, c);
+    ctx.reply.Error(errors::kExecAbort);
+    co_return;
+  }
+  if (c.watch_dirty) {
+    EndTransaction(ctx.server, c);
+    ctx.reply.NullArray();
+    co_return;
+  }
+  std::vector<QueuedCommand> queue;
+  queue.swap(c.multi_queue);
+  c.in_multi = false;
+  ctx.server.UnwatchAll(&c);
+  ctx.reply.ArrayHeader(static_cast<int64_t>(queue.size()));
+  std::vector<std::string_view> args;
+  for (QueuedCommand& q : queue) {
+    args.assign(q.args.begin(), q.args.end());
+    co_await Execute(ctx.server, c, *q.spec, args, ctx.reply);
+  }
+  c.multi_error = false;
+}
+
+cluster::Task<> Discard(CommandContext& ctx) {
+  if (!ctx.client.in_multi) {
+    ctx.reply.Error(errors::kDiscardWithoutMulti);
+    co_return;
+  }
+  EndTransaction(ctx.server, ctx.client);
+  ctx.reply.Ok();
+}
+
+cluster::Task<> Watch(CommandContext& ctx) {
+  if (ctx.client.in_multi) {
+    ctx.reply.Error(errors::kWatchInMulti);
+    co_return;
+  }
+  for (size_t i = 1; i < ctx.argc(); ++i) ctx.server.Watch(&ctx.client, ctx.arg(i));
+  ctx.reply.Ok();
+}
+
+cluster::Task<> Unwatch(CommandContext& ctx) {
+  ctx.server.UnwatchAll(&ctx.client);
+  ctx.reply.Ok();
+  co_return;
+}
+
+constexpr uint32_t kTx = kCmdNoScript | kCmdLoading | kCmdStale | kCmdFast | kCmdAllowBusy;
+
+const CommandSpec kTransactionCommands[] = {
+    {"multi", 1, kTx | kCmdNoMulti, 0, 0, 0, Multi, "transactions", "Starts a transaction.",
+     "1.2.0"},
+    {"exec", 1, kCmdNoScript | kCmdLoading | kCmdStale | kCmdNoMulti, 0, 0, 0, Exec, "transactions",
+     "Executes all commands in a transaction.", "1.2.0"},
+    {"discard", 1, kTx | kCmdNoMulti, 0, 0, 0, Discard, "transactions", "Discards a transaction.",
+     "2.0.0"},
+    {"watch", -2, kTx | kCmdNoMulti, 1, -1, 1, Watch, "transactions",
+     "Monitors changes to keys to determine the execution of a transaction.", "2.2.0"},
+    {"unwatch", 1, kTx, 0, 0, 0, Unwatch, "transactions",
+     "Forgets about watched keys of a transaction.", "2.2.0"},
+};
+
+}  // namespace
+
+std::span<const CommandSpec> TransactionCommands() { return kTransactionCommands; }
+
+}  // namespace ringkv::server

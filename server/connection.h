@@ -1,0 +1,91 @@
+// One client connection: a libuv TCP handle, its input buffer and parser, and
+// its output buffer. Commands parsed from the input run through the
+// dispatcher; replies are appended to `out_` and leave at the end of the loop
+// turn (Server::EndTurn), after the turn's writes were committed.
+//
+// Lifetime: owned by Server::connections_; Close() starts uv_close and the
+// close callback hands the object back to the server to destroy. A command
+// that suspends keeps the connection paused (no reads) until it completes.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "resp/parser.h"
+#include "resp/reply.h"
+#include "server/client.h"
+#include "server/dispatch.h"
+
+namespace ringkv::server {
+
+class Server;
+
+class Connection : public CommandSource {
+ public:
+  Connection(Server* server, uv_loop_t* loop);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  uv_tcp_t* tcp() { return &tcp_; }
+  // After uv_accept: learns the addresses and starts reading. False: close it.
+  bool Start();
+  // Sends `line` (a full RESP error) and closes (maxclients, protected mode).
+  void RejectAndClose(std::string_view error_line);
+  void Close();
+  bool closing() const { return closing_; }
+
+  Client& client() override { return client_; }
+  resp::ReplyWriter& reply() override { return reply_; }
+  void CommandFinished() override {
+    if (!FinishInline()) ResumeAfterCommand();
+  }
+
+  // End of turn: hands pending output to the socket. Returns false if the
+  // connection was closed (output limit, write error).
+  bool Flush();
+  // Bytes queued for the socket and not yet written, plus unflushed replies.
+  size_t PendingOutputBytes() const { return queued_bytes_ + out_.size(); }
+  void set_parse_limits(const resp::ParseLimits& limits) { parser_.set_limits(limits); }
+  // Called from the hz timer: idle timeout and soft output limits.
+  void Cron(int64_t now_ms);
+
+ private:
+  static void OnAlloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void OnRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void OnWrite(uv_write_t* req, int status);
+  static void OnClose(uv_handle_t* h);
+  void ProcessInput();
+  void ResumeAfterCommand();
+  void CompactInput();
+  bool CheckOutputLimit();
+
+  Server* server_;
+  uv_tcp_t tcp_;
+  Client client_;
+  resp::Parser parser_;
+  std::vector<std::string_view> args_;
+  // Input buffer: bytes [in_pos_, in_len_) are not parsed yet.
+  std::unique_ptr<char[]> in_;
+  size_t in_cap_ = 0;
+  size_t in_len_ = 0;
+  size_t in_pos_ = 0;
+  size_t pending_consumed_ = 0;  // bytes of the suspended command
+  std::string out_;
+  resp::ReplyWriter reply_;
+  size_t queued_bytes_ = 0;  // handed to uv_write, not yet completed
+  int writes_in_flight_ = 0;
+  int64_t soft_limit_since_ms_ = 0;
+  bool closing_ = false;
+  bool busy_ = false;  // a command is suspended
+  bool reading_ = false;
+  bool dirty_ = false;  // listed in the server's dirty list this turn
+  friend class Server;
+};
+
+}  // namespace ringkv::server
