@@ -9,6 +9,10 @@
 // Coroutine frames come from a per-thread pool of size classes, so the hot
 // path (one frame per command) does not reach malloc. All of this is loop
 // thread only: a Future must be completed on the thread that awaits it.
+//
+// GCC 12 miscompiles `co_await` used directly as an `if` condition (the
+// coroutine never finishes, or crashes): bind the result to a local first,
+// `bool ok = co_await x; if (ok) ...`.
 #pragma once
 
 #include <coroutine>

@@ -112,10 +112,9 @@ bool ParseLongDouble(std::string_view s, long double* out) {
   errno = 0;
   long double v = strtold(tmp.c_str(), &end);
   if (end != tmp.c_str() + tmp.size() || std::isnan(v)) return false;
-  if (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || v == 0)) {
-    // Redis accepts "inf" spelled out but not overflowing literals.
-    if (!std::isinf(v)) return false;
-  }
+  // An overflowing (or underflowing) literal is not a valid float; "inf"
+  // spelled out does not set ERANGE and stays accepted, as in Redis.
+  if (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || v == 0)) return false;
   *out = v;
   return true;
 }
