@@ -32,7 +32,11 @@ cluster::Detached RunRoot(Server* server, CommandSource* conn, const CommandSpec
   if (suppress) reply.set_buffer(&discarded);
   ReplyMode mode_before = c.reply_mode;
   co_await Execute(*server, c, *spec, args, reply);
-  if (suppress) reply.set_buffer(real_out);
+  if (suppress) {
+    reply.set_buffer(real_out);
+    // CLIENT REPLY ON is itself answered.
+    if (mode_before == ReplyMode::kOff && c.reply_mode == ReplyMode::kOn) real_out->append(discarded);
+  }
   // SKIP silences exactly the next command (the one after CLIENT REPLY SKIP).
   if (mode_before == ReplyMode::kSkip && c.reply_mode == ReplyMode::kSkip) {
     c.reply_mode = ReplyMode::kOn;

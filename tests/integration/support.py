@@ -54,7 +54,11 @@ class ServerProcess:
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
         if wait:
-            self.wait_ready()
+            try:
+                self.wait_ready()
+            except Exception:
+                self.kill()  # never leave a process behind when start-up fails
+                raise
         return self
 
     def wait_ready(self, timeout=20.0):
@@ -67,10 +71,10 @@ class ServerProcess:
                 if c.ping():
                     c.close()
                     return
+            except (redis.exceptions.AuthenticationError, redis.exceptions.ResponseError):
+                return  # up, but wants AUTH (AuthenticationError is a ConnectionError: first)
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
                 pass
-            except redis.exceptions.ResponseError:
-                return  # up, but wants AUTH
             time.sleep(0.05)
         raise RuntimeError("server did not answer PING within %.0fs:\n%s" % (timeout, self.read_log()))
 
