@@ -49,7 +49,7 @@ struct Config {
   FsyncPolicy appendfsync = FsyncPolicy::kEverySec;
   bool appendonly = false;  // accepted for compatibility; data always lives in LevelDB
   std::string save;         // accepted for compatibility ("" or "<sec> <changes>...")
-  uint64_t cache_size = 64ULL << 20;
+  uint64_t cache_size = 256ULL << 20;
   uint64_t leveldb_block_cache_size = 8ULL << 20;
   uint64_t leveldb_write_buffer_size = 4ULL << 20;
   int64_t leveldb_max_open_files = 1000;

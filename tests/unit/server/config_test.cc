@@ -161,7 +161,7 @@ TEST_CASE("defaults read back as Redis prints them", "[config]") {
   CHECK(Get(cfg, "appendfsync") == "everysec");
   CHECK(Get(cfg, "appendonly") == "no");
   CHECK(Get(cfg, "save") == "");
-  CHECK(Get(cfg, "cache-size") == std::to_string(64ULL << 20));
+  CHECK(Get(cfg, "cache-size") == std::to_string(256ULL << 20));
   CHECK(Get(cfg, "proto-max-bulk-len") == "536870912");
   CHECK(Get(cfg, "client-query-buffer-limit") == "1073741824");
   CHECK(Get(cfg, "client-output-buffer-limit") ==
