@@ -46,7 +46,8 @@ const RecordRef* RecordCache::Find(std::string_view key, bool* negative) {
 }
 
 void RecordCache::Insert(std::string_view key, RecordRef rec) {
-  if (capacity_ == 0) return;
+  // Even at capacity 0 the entry goes in: uncommitted writes live here until
+  // the commit, and EvictToCapacity() drops them afterwards.
   auto it = map_.find(key);
   if (it != map_.end()) {
     Node* n = it->second.get();

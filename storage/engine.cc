@@ -239,6 +239,16 @@ Status Engine::FlushAll() {
   Status s = Commit();
   if (!s.ok()) return s;
   if (options_.log) options_.log("Flushing all data in " + options_.dir);
+  // Dropping the whole database is O(1) where deleting 5M keys is not; the
+  // metadata keyspace (node id...) is carried over.
+  std::vector<std::pair<std::string, std::string>> meta;
+  {
+    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+    for (it->Seek(std::string(1, kMetaPrefix)); it->Valid() && it->key()[0] == kMetaPrefix;
+         it->Next()) {
+      meta.emplace_back(it->key().ToString(), it->value().ToString());
+    }
+  }
   db_.reset();
   cache_.Clear();
   leveldb::Options o;
@@ -246,7 +256,15 @@ Status Engine::FlushAll() {
   leveldb::Status ds = leveldb::DestroyDB(options_.dir, o);
   if (!ds.ok()) return FromLevelDb(ds);
   key_count_ = expires_count_ = 0;
-  return OpenDb();
+  s = OpenDb();
+  if (!s.ok()) return s;
+  leveldb::WriteBatch b;
+  for (const auto& [k, v] : meta) b.Put(k, v);
+  b.Put(MetaKey(kKeyCountMeta), "0");
+  b.Put(MetaKey(kExpiresCountMeta), "0");
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  return FromLevelDb(db_->Write(wo, &b));
 }
 
 Result<std::string> Engine::GetMeta(std::string_view name) {

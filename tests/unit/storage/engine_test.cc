@@ -321,7 +321,7 @@ TEST_CASE("Engine: a small cache still serves every key, from disk", "[engine]")
   CHECK(e->KeyCount() == static_cast<uint64_t>(n - 1));
 }
 
-TEST_CASE("Engine: a cache of zero bytes still sees pending writes", "[engine][!mayfail]") {
+TEST_CASE("Engine: a cache of zero bytes still sees pending writes", "[engine]") {
   // cache-size accepts 0 (server/config.cc). RecordCache::Insert returns early
   // at capacity 0, so pending writes and deletes are invisible to reads and
   // Put double-counts a key written twice in one turn.
@@ -342,7 +342,7 @@ TEST_CASE("Engine: a cache of zero bytes still sees pending writes", "[engine][!
 }
 
 TEST_CASE("Engine: shrinking the cache to zero mid-turn never serves a stale record",
-          "[engine][!mayfail]") {
+          "[engine]") {
   // The server applies CONFIG SET cache-size 0 with cache().set_capacity(0) and
   // evicts only when nothing is pending. A later Put of a cached key then
   // leaves the old record in the cache (RecordCache::Insert returns early).
@@ -617,7 +617,7 @@ TEST_CASE("Engine: FlushAll empties the store and resets the counts", "[engine]"
   CHECK_FALSE(ValueOf(*e, Key(2)).has_value());
 }
 
-TEST_CASE("Engine: FlushAll keeps node metadata", "[engine][!mayfail]") {
+TEST_CASE("Engine: FlushAll keeps node metadata", "[engine]") {
   // record.h: the 'm' keyspace holds metadata such as the node id; FLUSHALL
   // removes records, not the node's identity. Engine::FlushAll destroys the
   // whole LevelDB instead.
