@@ -288,7 +288,8 @@ std::string Engine::Property(const std::string& name) {
 }
 
 uint64_t Engine::ApproximateDiskBytes() {
-  leveldb::Range r(std::string(1, '\0'), std::string(1, '\xff'));
+  const std::string lo(1, '\0'), hi(1, '\xff');  // the Range borrows these
+  leveldb::Range r(lo, hi);
   uint64_t size = 0;
   db_->GetApproximateSizes(&r, 1, &size);
   return size;
