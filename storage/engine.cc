@@ -5,6 +5,7 @@
 #include <leveldb/filter_policy.h>
 #include <leveldb/write_batch.h>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace ringkv::storage {
@@ -12,6 +13,14 @@ namespace {
 
 constexpr std::string_view kKeyCountMeta = "keycount";
 constexpr std::string_view kExpiresCountMeta = "expirescount";
+constexpr std::string_view kSlotCountMeta = "slotcount";  // + slot (2 bytes) -> decimal count
+
+std::string SlotCountName(uint16_t slot) {
+  std::string n(kSlotCountMeta);
+  n.push_back(static_cast<char>(slot >> 8));
+  n.push_back(static_cast<char>(slot & 0xff));
+  return n;
+}
 
 std::string MetaKey(std::string_view name) {
   std::string k(1, kMetaPrefix);
@@ -70,7 +79,21 @@ Status Engine::OpenDb() {
   if (!expires.ok()) return expires.status();
   key_count_ = count->empty() ? 0 : std::stoull(*count);
   expires_count_ = expires->empty() ? 0 : std::stoull(*expires);
-  return Status::Ok();
+  return LoadSlotCounts();
+}
+
+Status Engine::LoadSlotCounts() {
+  std::fill(slot_counts_.begin(), slot_counts_.end(), 0);
+  std::string prefix = MetaKey(kSlotCountMeta);
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    leveldb::Slice k = it->key();
+    if (k.size() != prefix.size() + 2) continue;
+    uint16_t slot = static_cast<uint16_t>((static_cast<uint8_t>(k[prefix.size()]) << 8) |
+                                          static_cast<uint8_t>(k[prefix.size() + 1]));
+    if (slot < kSlots) slot_counts_[slot] = std::stoull(it->value().ToString());
+  }
+  return FromLevelDb(it->status());
 }
 
 Result<RecordRef> Engine::LoadFromDisk(std::string_view key) {
@@ -104,10 +127,19 @@ Result<RecordRef> Engine::Get(std::string_view key) {
   return loaded;
 }
 
-void Engine::Account(const RecordRef& old_rec, const Record* new_rec) {
+void Engine::Account(std::string_view key, const RecordRef& old_rec, const Record* new_rec) {
   bool was = Live(old_rec.get()), is = Live(new_rec);
-  if (was && !is) --key_count_;
-  if (!was && is) ++key_count_;
+  if (was != is) {
+    uint16_t slot = KeySlot(key);
+    if (was) {
+      --key_count_;
+      --slot_counts_[slot];
+    } else {
+      ++key_count_;
+      ++slot_counts_[slot];
+    }
+    dirty_slots_.push_back(slot);
+  }
   bool had_ttl = was && old_rec->expire_at_ms != 0;
   bool has_ttl = is && new_rec->expire_at_ms != 0;
   if (had_ttl && !has_ttl) --expires_count_;
@@ -118,7 +150,7 @@ void Engine::Put(std::string_view key, Record rec) {
   auto old = Get(key);
   // A failed read of the old record only skews the counters; the write itself
   // must still go ahead (and Commit will report a broken disk).
-  Account(old.ok() ? *old : RecordRef(), &rec);
+  Account(key, old.ok() ? *old : RecordRef(), &rec);
   std::string dkey = DataKey(key);
   batch_->Put(dkey, EncodeRecord(rec));
   if (rec.expire_at_ms != 0 && !rec.tombstone) batch_->Put(ExpiryKey(rec.expire_at_ms, key), "");
@@ -128,7 +160,7 @@ void Engine::Put(std::string_view key, Record rec) {
 
 void Engine::Delete(std::string_view key) {
   auto old = Get(key);
-  Account(old.ok() ? *old : RecordRef(), nullptr);
+  Account(key, old.ok() ? *old : RecordRef(), nullptr);
   batch_->Delete(DataKey(key));
   ++pending_writes_;
   cache_.Insert(key, RecordRef());
@@ -138,6 +170,10 @@ Status Engine::Commit() {
   if (pending_writes_ == 0) return Status::Ok();
   batch_->Put(MetaKey(kKeyCountMeta), std::to_string(key_count_));
   batch_->Put(MetaKey(kExpiresCountMeta), std::to_string(expires_count_));
+  for (uint16_t slot : dirty_slots_) {
+    batch_->Put(MetaKey(SlotCountName(slot)), std::to_string(slot_counts_[slot]));
+  }
+  dirty_slots_.clear();
   leveldb::WriteOptions wo;
   wo.sync = options_.sync_commits;
   leveldb::Status s = db_->Write(wo, batch_.get());
@@ -154,6 +190,7 @@ Status Engine::Commit() {
     if (count.ok()) key_count_ = count->empty() ? 0 : std::stoull(*count);
     auto expires = GetMeta(kExpiresCountMeta);
     if (expires.ok()) expires_count_ = expires->empty() ? 0 : std::stoull(*expires);
+    (void)LoadSlotCounts();
     return FromLevelDb(s);
   }
   cache_.EvictToCapacity();
@@ -205,6 +242,37 @@ Status Engine::Scan(std::string_view from, size_t limit,
   return FromLevelDb(it->status());
 }
 
+Status Engine::ScanRaw(std::string_view from, size_t limit,
+                       const std::function<bool(uint16_t)>& in_range,
+                       const std::function<void(std::string_view, const Record&)>& fn,
+                       std::string* next) {
+  Status s = Commit();
+  if (!s.ok()) return s;
+  next->clear();
+  leveldb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro));
+  std::string start = from.empty() ? std::string(1, kDataPrefix) : std::string(from);
+  size_t visited = 0;
+  Record rec;
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    leveldb::Slice k = it->key();
+    uint16_t slot;
+    std::string_view user_key;
+    if (!ParseDataKey(std::string_view(k.data(), k.size()), &slot, &user_key)) break;
+    if (visited == limit || !in_range(slot)) {
+      next->assign(k.data(), k.size());
+      break;
+    }
+    leveldb::Slice v = it->value();
+    Status d = DecodeRecord(std::string_view(v.data(), v.size()), &rec);
+    if (!d.ok()) return d;
+    ++visited;
+    fn(user_key, rec);
+  }
+  return FromLevelDb(it->status());
+}
+
 Status Engine::ExpireStep(int64_t now_ms, size_t max_keys, std::vector<std::string>* deleted) {
   Status s = Commit();
   if (!s.ok()) return s;
@@ -246,6 +314,7 @@ Status Engine::FlushAll() {
     std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
     for (it->Seek(std::string(1, kMetaPrefix)); it->Valid() && it->key()[0] == kMetaPrefix;
          it->Next()) {
+      if (it->key().starts_with(MetaKey(kSlotCountMeta))) continue;  // all zero now
       meta.emplace_back(it->key().ToString(), it->value().ToString());
     }
   }
@@ -256,6 +325,7 @@ Status Engine::FlushAll() {
   leveldb::Status ds = leveldb::DestroyDB(options_.dir, o);
   if (!ds.ok()) return FromLevelDb(ds);
   key_count_ = expires_count_ = 0;
+  dirty_slots_.clear();
   s = OpenDb();
   if (!s.ok()) return s;
   leveldb::WriteBatch b;

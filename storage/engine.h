@@ -79,6 +79,8 @@ class Engine {
 
   uint64_t KeyCount() const { return key_count_; }  // live keys incl. not-yet-purged expired
   uint64_t ExpiresCount() const { return expires_count_; }  // of which carry an expiry
+  // Live keys in one hash slot (kept exact like KeyCount, persisted per slot).
+  uint64_t SlotKeyCount(uint16_t slot) const { return slot < kSlots ? slot_counts_[slot] : 0; }
 
   // Visits live (non-tombstone) records in (slot, key) order, starting at the
   // data key `from` ("" = the beginning), until `fn` returns false or `limit`
@@ -87,6 +89,12 @@ class Engine {
   Status Scan(std::string_view from, size_t limit,
               const std::function<bool(std::string_view user_key, const Record&)>& fn,
               std::string* next);
+  // Like Scan, but also visits tombstones, and stops before the first key
+  // whose slot `in_range(slot)` rejects: `*next` is then that key's position.
+  Status ScanRaw(std::string_view from, size_t limit,
+                 const std::function<bool(uint16_t slot)>& in_range,
+                 const std::function<void(std::string_view user_key, const Record&)>& fn,
+                 std::string* next);
 
   // Deletes up to `max_keys` records whose expiry is at or before `now_ms`,
   // walking the expiry index; appends their keys to `deleted`. Stale index
@@ -109,7 +117,8 @@ class Engine {
  private:
   explicit Engine(const EngineOptions& options);
   Status OpenDb();
-  void Account(const RecordRef& old_rec, const Record* new_rec);
+  void Account(std::string_view key, const RecordRef& old_rec, const Record* new_rec);
+  Status LoadSlotCounts();
   Result<RecordRef> LoadFromDisk(std::string_view key);
 
   EngineOptions options_;
@@ -121,6 +130,8 @@ class Engine {
   RecordCache cache_;
   uint64_t key_count_ = 0;
   uint64_t expires_count_ = 0;
+  std::vector<uint64_t> slot_counts_ = std::vector<uint64_t>(kSlots, 0);
+  std::vector<uint16_t> dirty_slots_;  // slots whose count changed since the last commit
   EngineStats stats_;
 };
 
