@@ -71,4 +71,72 @@ inline std::string StorageError(std::string_view detail) {
   return fmt::format("ERR storage error: {}", detail);
 }
 
+// Connection and server commands (HELLO, CLIENT, CONFIG, COMMAND, SLOWLOG...).
+inline constexpr std::string_view kHelloNoAuth =
+    "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH "
+    "<user> <pass> option can be used to authenticate the client and select the RESP protocol "
+    "version at the same time";
+inline constexpr std::string_view kProtoVersionNotInteger =
+    "ERR Protocol version is not an integer or out of range";
+inline constexpr std::string_view kBadClientName =
+    "ERR Client names cannot contain spaces, newlines or special characters.";
+inline constexpr std::string_view kNoSuchClient = "ERR No such client";
+inline constexpr std::string_view kClientIdNotPositive = "ERR client-id should be greater than 0";
+inline constexpr std::string_view kInvalidClientId = "ERR Invalid client ID";
+inline constexpr std::string_view kPauseMode = "ERR CLIENT PAUSE mode must be WRITE or ALL";
+inline constexpr std::string_view kTimeoutNegative = "ERR timeout is negative";
+inline constexpr std::string_view kUnblockReason =
+    "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR";
+inline constexpr std::string_view kTrackingUnsupported =
+    "ERR client-side caching (CLIENT TRACKING) is not supported by this server";
+inline constexpr std::string_view kInvalidCommand = "ERR Invalid command specified";
+inline constexpr std::string_view kNoKeyArguments = "ERR The command has no key arguments";
+inline constexpr std::string_view kInvalidCommandArity =
+    "ERR Invalid number of arguments specified for command";
+inline constexpr std::string_view kSlowlogCount = "ERR count should be greater than or equal to -1";
+inline constexpr std::string_view kNoConfigFile = "ERR The server is running without a config file";
+inline constexpr std::string_view kNoShutdownInProgress = "ERR No shutdown in progress.";
+
+// "ERR Syntax error in HELLO option 'FOO'"
+inline std::string HelloSyntax(std::string_view opt) {
+  return fmt::format("ERR Syntax error in HELLO option '{}'", opt);
+}
+// "ERR Unknown client type 'foo'"
+inline std::string UnknownClientType(std::string_view type) {
+  return fmt::format("ERR Unknown client type '{}'", type);
+}
+// "ERR No such user 'bob'"
+inline std::string NoSuchUser(std::string_view user) {
+  return fmt::format("ERR No such user '{}'", user);
+}
+// "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"
+inline std::string ConfigSetUnknown(std::string_view name) {
+  return fmt::format("ERR Unknown option or number of arguments for CONFIG SET - '{}'", name);
+}
+// "ERR CONFIG SET failed (possibly related to argument 'timeout') - <why>"
+inline std::string ConfigSetFailed(std::string_view name, std::string_view why) {
+  return fmt::format("ERR CONFIG SET failed (possibly related to argument '{}') - {}", name, why);
+}
+
+// "ERR lib-name cannot contain spaces, newlines or special characters."
+inline std::string BadClientAttr(std::string_view attr) {
+  return fmt::format("ERR {} cannot contain spaces, newlines or special characters.", attr);
+}
+// "ERR Unrecognized option 'foo'"
+inline std::string UnrecognizedOption(std::string_view opt) {
+  return fmt::format("ERR Unrecognized option '{}'", opt);
+}
+
+// "ERR unknown subcommand or wrong number of arguments for 'x'. Try DEBUG HELP."
+inline std::string UnknownSubcommandOrArity(std::string_view sub, std::string_view cmd) {
+  std::string upper(cmd);
+  for (auto& c : upper) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+  return fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+                     sub, upper);
+}
+// "ERR Rewriting config file: <why>"
+inline std::string RewriteFailed(std::string_view why) {
+  return fmt::format("ERR Rewriting config file: {}", why);
+}
+
 }  // namespace ringkv::server::errors

@@ -1,0 +1,211 @@
+// COMMAND's view of the table. Redis keeps per-command JSON with argument
+// trees, tips and hand-written key specs; we derive what clients actually
+// read (arity, flags, key positions, ACL categories, summary, group) from the
+// CommandSpec and leave the rest empty, in Redis 7's reply shapes.
+#include "server/command_docs.h"
+
+#include "server/errors.h"
+
+namespace ringkv::server {
+namespace {
+
+// Redis 7's flag names, in the order COMMAND INFO prints them.
+struct FlagName {
+  uint32_t flag;
+  std::string_view name;
+};
+constexpr FlagName kFlagNames[] = {
+    {kCmdWrite, "write"},          {kCmdReadonly, "readonly"}, {kCmdDenyOom, "denyoom"},
+    {kCmdAdmin, "admin"},          {kCmdNoScript, "noscript"}, {kCmdLoading, "loading"},
+    {kCmdStale, "stale"},          {kCmdFast, "fast"},         {kCmdNoAuth, "no_auth"},
+    {kCmdAllowBusy, "allow_busy"},
+};
+
+// The category a command's group implies ("string" -> "@string").
+std::string_view GroupCategory(std::string_view group) {
+  if (group == "string") return "@string";
+  if (group == "generic") return "@keyspace";
+  if (group == "connection") return "@connection";
+  if (group == "transactions") return "@transaction";
+  return {};
+}
+
+// "client|id" -> "id"; "get" -> "get".
+std::string_view ShortName(std::string_view name) {
+  size_t bar = name.find('|');
+  return bar == std::string_view::npos ? name : name.substr(bar + 1);
+}
+
+void WriteKeySpecs(resp::ReplyWriter& w, const CommandSpec& spec) {
+  if (spec.first_key <= 0) {
+    w.SetHeader(0);
+    return;
+  }
+  w.SetHeader(1);
+  w.MapHeader(3);
+  w.Bulk("flags");
+  // Without per-command notes, the widest honest claim: a write may read,
+  // update or replace; a read only reads.
+  if (spec.flags & kCmdWrite) {
+    w.SetHeader(3);
+    w.SimpleString("RW");
+    w.SimpleString("access");
+    w.SimpleString("update");
+  } else {
+    w.SetHeader(2);
+    w.SimpleString("RO");
+    w.SimpleString("access");
+  }
+  w.Bulk("begin_search");
+  w.MapHeader(2);
+  w.Bulk("type");
+  w.Bulk("index");
+  w.Bulk("spec");
+  w.MapHeader(1);
+  w.Bulk("index");
+  w.Integer(spec.first_key);
+  w.Bulk("find_keys");
+  w.MapHeader(2);
+  w.Bulk("type");
+  w.Bulk("range");
+  w.Bulk("spec");
+  w.MapHeader(3);
+  w.Bulk("lastkey");
+  // Relative to the first key; a negative last key counts from the end.
+  w.Integer(spec.last_key < 0 ? spec.last_key : spec.last_key - spec.first_key);
+  w.Bulk("keystep");
+  w.Integer(spec.step > 0 ? spec.step : 1);
+  w.Bulk("limit");
+  w.Integer(0);
+}
+
+}  // namespace
+
+std::span<const CommandSpec> Subcommands(std::string_view parent) {
+  if (auto s = ConnectionSubcommands(parent); !s.empty()) return s;
+  return ServerSubcommands(parent);
+}
+
+cluster::Task<> RunSubcommand(CommandContext& ctx, std::span<const CommandSpec> subs) {
+  std::string_view wanted = ctx.arg(1);
+  const CommandSpec* sub = nullptr;
+  for (const CommandSpec& s : subs) {
+    if (EqualsIgnoreCase(ShortName(s.name), wanted)) {
+      sub = &s;
+      break;
+    }
+  }
+  if (sub == nullptr) {
+    ctx.reply.Error(errors::UnknownSubcommand(wanted, ctx.spec.name));
+    co_return;
+  }
+  size_t argc = ctx.argc();
+  bool arity_ok = sub->arity > 0 ? argc == static_cast<size_t>(sub->arity)
+                                 : argc >= static_cast<size_t>(-sub->arity);
+  if (!arity_ok) {
+    ctx.reply.Error(errors::WrongArity(sub->name));
+    co_return;
+  }
+  ctx.client.last_command = sub->name;
+  CommandContext sub_ctx{ctx.server, ctx.client, ctx.store, ctx.args, ctx.reply, *sub};
+  co_await sub->handler(sub_ctx);
+}
+
+const CommandSpec* LookupForClients(const CommandTable& table, std::string_view name) {
+  size_t bar = name.find('|');
+  const CommandSpec* top = table.Find(name.substr(0, bar));
+  if (top == nullptr || (top->flags & kCmdPeer)) return nullptr;
+  if (bar == std::string_view::npos) return top;
+  for (const CommandSpec& s : Subcommands(top->name)) {
+    if (EqualsIgnoreCase(ShortName(s.name), name.substr(bar + 1))) return &s;
+  }
+  return nullptr;
+}
+
+std::vector<const CommandSpec*> VisibleCommands(const CommandTable& table) {
+  std::vector<const CommandSpec*> out;
+  for (const CommandSpec* spec : table.All()) {
+    // Peer commands are invisible to clients; a renamed-away command too.
+    if ((spec->flags & kCmdPeer) || table.Find(spec->name) != spec) continue;
+    out.push_back(spec);
+  }
+  return out;
+}
+
+std::vector<std::string_view> AclCategories(const CommandSpec& spec) {
+  // Redis's category order: keyspace, read, write, <type>, admin, fast/slow,
+  // dangerous, connection, transaction.
+  std::vector<std::string_view> out;
+  // A container is only a name for its subcommands, which carry the rest.
+  if (spec.name.find('|') == std::string_view::npos && !Subcommands(spec.name).empty()) {
+    out.push_back("@slow");
+    return out;
+  }
+  std::string_view group = GroupCategory(spec.group);
+  if (group == "@keyspace") out.push_back(group);
+  if (spec.flags & kCmdReadonly) out.push_back("@read");
+  if (spec.flags & kCmdWrite) out.push_back("@write");
+  if (group == "@string") out.push_back(group);
+  if (spec.flags & kCmdAdmin) out.push_back("@admin");
+  out.push_back((spec.flags & kCmdFast) ? "@fast" : "@slow");
+  if (spec.flags & kCmdAdmin) out.push_back("@dangerous");
+  if (group == "@connection" || group == "@transaction") out.push_back(group);
+  return out;
+}
+
+void WriteCommandInfo(resp::ReplyWriter& w, const CommandSpec& spec) {
+  w.ArrayHeader(10);
+  w.Bulk(spec.name);
+  w.Integer(spec.arity);
+  int nflags = 0;
+  for (const FlagName& f : kFlagNames) nflags += (spec.flags & f.flag) ? 1 : 0;
+  w.SetHeader(nflags);
+  for (const FlagName& f : kFlagNames) {
+    if (spec.flags & f.flag) w.SimpleString(f.name);
+  }
+  w.Integer(spec.first_key);
+  w.Integer(spec.last_key);
+  w.Integer(spec.step);
+  std::vector<std::string_view> cats = AclCategories(spec);
+  w.SetHeader(static_cast<int64_t>(cats.size()));
+  for (std::string_view c : cats) w.SimpleString(c);
+  w.SetHeader(0);  // tips
+  WriteKeySpecs(w, spec);
+  std::span<const CommandSpec> subs = spec.name.find('|') == std::string_view::npos
+                                          ? Subcommands(spec.name)
+                                          : std::span<const CommandSpec>();
+  if (subs.empty()) {
+    w.SetHeader(0);
+  } else {
+    w.ArrayHeader(static_cast<int64_t>(subs.size()));
+    for (const CommandSpec& s : subs) WriteCommandInfo(w, s);
+  }
+}
+
+void WriteCommandDocs(resp::ReplyWriter& w, const CommandSpec& spec) {
+  std::span<const CommandSpec> subs = spec.name.find('|') == std::string_view::npos
+                                          ? Subcommands(spec.name)
+                                          : std::span<const CommandSpec>();
+  w.MapHeader(subs.empty() ? 3 : 4);
+  w.Bulk("summary");
+  w.Bulk(spec.summary);
+  w.Bulk("since");
+  w.Bulk(spec.since);
+  w.Bulk("group");
+  w.Bulk(spec.group);
+  if (!subs.empty()) {
+    w.Bulk("subcommands");
+    w.MapHeader(static_cast<int64_t>(subs.size()));
+    for (const CommandSpec& s : subs) {
+      w.Bulk(s.name);
+      WriteCommandDocs(w, s);
+    }
+  }
+}
+
+void WriteHelp(resp::ReplyWriter& w, std::span<const std::string_view> lines) {
+  w.ArrayHeader(static_cast<int64_t>(lines.size()));
+  for (std::string_view l : lines) w.SimpleString(l);
+}
+
+}  // namespace ringkv::server
