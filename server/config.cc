@@ -1,6 +1,7 @@
 // The option table and the three ways values reach it (file, flags, CONFIG
 // SET), plus CONFIG REWRITE. Error texts follow redis-server 7 where it has
 // one, because clients and scripts match on them.
+#include <algorithm>
 #include "server/config.h"
 
 #include <fcntl.h>
@@ -248,6 +249,28 @@ OptionDef BindOption() {
           [](const Config& cfg) { return Join(cfg.bind); }};
 }
 
+// `cluster-seeds host:port [host:port...]` ("" for none).
+OptionDef SeedsOption() {
+  return {"cluster-seeds", false,
+          [](Config& cfg, const Args& args) -> Status {
+            std::vector<std::string> seeds;
+            for (const auto& a : args) {
+              if (a.empty()) continue;
+              size_t colon = a.rfind(':');
+              int64_t port = 0;
+              if (colon == std::string::npos || colon == 0 ||
+                  !ParseInt(std::string_view(a).substr(colon + 1), &port) || port < 1 ||
+                  port > 65535) {
+                return Invalid("seed must be host:port, got '" + a + "'");
+              }
+              seeds.push_back(a);
+            }
+            cfg.cluster_seeds = std::move(seeds);
+            return Status::Ok();
+          },
+          [](const Config& cfg) { return Join(cfg.cluster_seeds); }};
+}
+
 // `save ""` or `save <seconds> <changes> [<seconds> <changes>...]`. Several
 // save lines in one source add up; ApplyDirective handles that.
 OptionDef SaveOption() {
@@ -409,6 +432,21 @@ std::vector<OptionDef> BuildOptions() {
   o.push_back(IntOption("slowlog-log-slower-than", kMutable, &Config::slowlog_log_slower_than, -1,
                         kLongMax));
   o.push_back(IntOption("slowlog-max-len", kMutable, &Config::slowlog_max_len, 0, kLongMax));
+  // cluster
+  o.push_back(BoolOption("cluster-enabled", kFixed, &Config::cluster_enabled));
+  o.push_back(SeedsOption());
+  o.push_back(StringOption("cluster-secret", kFixed, &Config::cluster_secret, true));
+  o.push_back(StringOption("cluster-announce-ip", kFixed, &Config::cluster_announce_ip, true));
+  o.push_back(IntOption("replicas", kFixed, &Config::replicas, 1, 16));
+  o.push_back(IntOption("read-quorum", kMutable, &Config::read_quorum, 1, 16));
+  o.push_back(IntOption("write-quorum", kMutable, &Config::write_quorum, 1, 16));
+  o.push_back(IntOption("cluster-vnodes", kFixed, &Config::cluster_vnodes, 1, 4096));
+  o.push_back(IntOption("cluster-weight", kFixed, &Config::cluster_weight, 1, 64));
+  o.push_back(IntOption("gossip-interval-ms", kFixed, &Config::gossip_interval_ms, 10, 60000));
+  o.push_back(IntOption("cluster-node-timeout", kFixed, &Config::cluster_node_timeout, 50,
+                        3600000));
+  o.push_back(IntOption("peer-request-timeout-ms", kMutable, &Config::peer_request_timeout_ms, 10,
+                        3600000));
   return o;
 }
 
@@ -425,6 +463,24 @@ Status ApplyDirective(const Args& args, SourceState* state, Config* cfg) {
   const OptionDef* opt = FindOption(args[0]);
   if (opt == nullptr) return Invalid("unknown option");
   Args values(args.begin() + 1, args.end());
+  // Like redis-server 7, a multi-argument option given as one quoted value
+  // (`--client-output-buffer-limit "normal 4mb 2mb 1"`) is split on spaces.
+  static constexpr std::string_view kMultiArg[] = {"bind", "save", "client-output-buffer-limit",
+                                                   "cluster-seeds"};
+  if (values.size() == 1 &&
+      std::find(std::begin(kMultiArg), std::end(kMultiArg), opt->name) != std::end(kMultiArg) &&
+      values[0].find(' ') != std::string::npos) {
+    Args split;
+    size_t pos = 0;
+    const std::string& v = values[0];
+    while (pos < v.size()) {
+      size_t end = v.find(' ', pos);
+      if (end == std::string::npos) end = v.size();
+      if (end > pos) split.push_back(v.substr(pos, end - pos));
+      pos = end + 1;
+    }
+    values = std::move(split);
+  }
   if (opt->name == "save") {
     std::string before = cfg->save;
     Status s = opt->set(*cfg, values);

@@ -66,6 +66,20 @@ struct Config {
   int64_t slowlog_log_slower_than = 10000;  // microseconds; <0 disables, 0 logs all
   int64_t slowlog_max_len = 128;
 
+  // cluster (DESIGN.md section 5)
+  bool cluster_enabled = false;
+  std::vector<std::string> cluster_seeds;  // "host:port" of nodes to meet at start
+  std::string cluster_secret;              // peers must present it in PEER.HELLO
+  std::string cluster_announce_ip;         // address peers use for us ("" = first bind address)
+  int64_t replicas = 3;                    // N
+  int64_t read_quorum = 2;                 // R
+  int64_t write_quorum = 2;                // W
+  int64_t cluster_vnodes = 1024;           // ring tokens per unit of weight
+  int64_t cluster_weight = 1;
+  int64_t gossip_interval_ms = 200;
+  int64_t cluster_node_timeout = 3000;     // ms without a heartbeat before a peer is down
+  int64_t peer_request_timeout_ms = 2000;
+
   std::string config_file;  // absolute path of the file read at start ("" = none)
 };
 

@@ -144,6 +144,18 @@ TEST_CASE("the option table covers every Config field once", "[config]") {
       "client-output-buffer-limit",
       "slowlog-log-slower-than",
       "slowlog-max-len",
+      "cluster-enabled",
+      "cluster-seeds",
+      "cluster-secret",
+      "cluster-announce-ip",
+      "replicas",
+      "read-quorum",
+      "write-quorum",
+      "cluster-vnodes",
+      "cluster-weight",
+      "gossip-interval-ms",
+      "cluster-node-timeout",
+      "peer-request-timeout-ms",
   };
   std::vector<std::string> names;
   for (const auto& opt : Options()) names.emplace_back(opt.name);
@@ -497,7 +509,10 @@ TEST_CASE("CONFIG SET: mutable options, errors as redis-server words them", "[co
 }
 
 TEST_CASE("every option is mutable exactly when Redis allows it", "[config]") {
-  const std::set<std::string_view> mutable_options = {"timeout",
+  const std::set<std::string_view> mutable_options = {"read-quorum",
+                                                      "write-quorum",
+                                                      "peer-request-timeout-ms",
+                                                      "timeout",
                                                       "maxclients",
                                                       "requirepass",
                                                       "loglevel",
