@@ -16,6 +16,11 @@ namespace {
 
 constexpr std::string_view kInvalidMultibulkLen = "Protocol error: invalid multibulk length";
 constexpr std::string_view kInvalidBulkLen = "Protocol error: invalid bulk length";
+constexpr std::string_view kUnauthMultibulkLen = "Protocol error: unauthenticated multibulk length";
+constexpr std::string_view kUnauthBulkLen = "Protocol error: unauthenticated bulk length";
+// What a client that has not authenticated may send (redis-server's limits).
+constexpr int64_t kUnauthMaxMultibulk = 10;
+constexpr int64_t kUnauthMaxBulk = 16384;
 constexpr std::string_view kTooBigMbulkCount = "Protocol error: too big mbulk count string";
 constexpr std::string_view kTooBigBulkCount = "Protocol error: too big bulk count string";
 constexpr std::string_view kBulkNotTerminated = "Protocol error: expected CRLF after bulk string";
@@ -264,6 +269,7 @@ ParseResult Parser::ParseMultibulk(std::string_view buf, std::vector<std::string
         count > limits_.max_multibulk_len) {
       return Fail(kInvalidMultibulkLen);
     }
+    if (limits_.unauthenticated && count > kUnauthMaxMultibulk) return Fail(kUnauthMultibulkLen);
     pos_ = scan_ = cr + 2;
     if (count > 0) {
       in_multibulk_ = true;
@@ -292,6 +298,7 @@ ParseResult Parser::ParseMultibulk(std::string_view buf, std::vector<std::string
           len < 0 || len > limits_.max_bulk_len) {
         return Fail(kInvalidBulkLen);
       }
+      if (limits_.unauthenticated && len > kUnauthMaxBulk) return Fail(kUnauthBulkLen);
       bulk_len_ = len;
       pos_ = scan_ = cr + 2;
     }

@@ -19,9 +19,12 @@ struct ParseLimits {
   // refused when the header is read, before any payload is buffered.
   int64_t max_bulk_len = 512LL * 1024 * 1024;
   // Largest element count of a multibulk request.
-  int64_t max_multibulk_len = 1024LL * 1024 * 1024;
+  int64_t max_multibulk_len = 2147483647;  // INT_MAX, as redis-server
   // Longest inline command line (Redis: 64 KiB) and longest `*N`/`$N` header line.
   size_t max_inline_len = 64 * 1024;
+  // A connection that must still AUTH may send at most 10 arguments of at
+  // most 16 KiB each (larger: "Protocol error: unauthenticated ...").
+  bool unauthenticated = false;
 };
 
 enum class ParseStatus {
@@ -75,8 +78,8 @@ class Parser {
   size_t pos_ = 0;  // offset of the next unparsed byte of the current command
   std::vector<std::pair<size_t, size_t>> spans_;  // (offset, length) of parsed args
   size_t pending_bulk_ = 0;
-  int64_t bulk_len_ = -1;  // length of the bulk whose `$N` header was read; -1 between bulks
-  size_t scan_ = 0;  // where the search for the current line's terminator resumes
+  int64_t bulk_len_ = -1;    // length of the bulk whose `$N` header was read; -1 between bulks
+  size_t scan_ = 0;          // where the search for the current line's terminator resumes
   std::string inline_args_;  // unescaped inline arguments live here when quoting rewrote them
 };
 

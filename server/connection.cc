@@ -72,7 +72,8 @@ bool Connection::Start() {
   client_.authenticated = cfg.requirepass.empty();
   resp::ParseLimits limits;
   limits.max_bulk_len = static_cast<int64_t>(cfg.proto_max_bulk_len);
-  parser_.set_limits(limits);
+  parser_unauthenticated_ = !client_.authenticated;
+  set_parse_limits(limits);
   in_.reset(new char[kInitialInput]);
   in_cap_ = kInitialInput;
   if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead) != 0) return false;
@@ -142,6 +143,10 @@ void Connection::OnRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* /*buf*/) 
 void Connection::ProcessInput() {
   Server& server = *server_;
   while (!busy_ && !closing_ && !client_.close_after_reply && in_pos_ < in_len_) {
+    if (parser_unauthenticated_ != !client_.authenticated) {
+      parser_unauthenticated_ = !client_.authenticated;
+      set_parse_limits(parse_limits_);
+    }
     std::string_view input(in_.get() + in_pos_, in_len_ - in_pos_);
     resp::ParseResult r = parser_.Parse(input, &args_);
     if (r.status == resp::ParseStatus::kIncomplete) break;

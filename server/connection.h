@@ -51,7 +51,13 @@ class Connection : public CommandSource {
   bool Flush();
   // Bytes queued for the socket and not yet written, plus unflushed replies.
   size_t PendingOutputBytes() const { return queued_bytes_ + out_.size(); }
-  void set_parse_limits(const resp::ParseLimits& limits) { parser_.set_limits(limits); }
+  // The configured limits; the unauthenticated ones apply on top until AUTH.
+  void set_parse_limits(const resp::ParseLimits& limits) {
+    parse_limits_ = limits;
+    resp::ParseLimits effective = limits;
+    effective.unauthenticated = parser_unauthenticated_;
+    parser_.set_limits(effective);
+  }
   // Called from the hz timer: idle timeout and soft output limits.
   void Cron(int64_t now_ms);
 
@@ -69,6 +75,8 @@ class Connection : public CommandSource {
   uv_tcp_t tcp_;
   Client client_;
   resp::Parser parser_;
+  resp::ParseLimits parse_limits_;
+  bool parser_unauthenticated_ = false;
   std::vector<std::string_view> args_;
   // Input buffer: bytes [in_pos_, in_len_) are not parsed yet.
   std::unique_ptr<char[]> in_;

@@ -16,7 +16,16 @@ bool ArityOk(const CommandSpec& spec, size_t argc) {
 // Redis answers everything but these while a transaction is queued.
 bool RunsInsideMulti(const CommandSpec& spec) { return spec.flags & kCmdNoMulti; }
 
-void QueueError(Client& c, resp::ReplyWriter& reply, std::string_view msg) {
+// A command refused before it ran. Inside MULTI this dooms the transaction;
+// a refused EXEC itself becomes EXECABORT (what clients expect from EXEC).
+void QueueError(Client& c, resp::ReplyWriter& reply, std::string_view msg, bool is_exec = false) {
+  if (is_exec) {
+    c.in_multi = false;
+    c.multi_error = false;
+    c.multi_queue.clear();
+    reply.Error(std::string("EXECABORT Transaction discarded because of: ") + std::string(msg));
+    return;
+  }
   if (c.in_multi) c.multi_error = true;
   reply.Error(msg);
 }
@@ -35,7 +44,8 @@ cluster::Detached RunRoot(Server* server, CommandSource* conn, const CommandSpec
   if (suppress) {
     reply.set_buffer(real_out);
     // CLIENT REPLY ON is itself answered.
-    if (mode_before == ReplyMode::kOff && c.reply_mode == ReplyMode::kOn) real_out->append(discarded);
+    if (mode_before == ReplyMode::kOff && c.reply_mode == ReplyMode::kOn)
+      real_out->append(discarded);
   }
   // SKIP silences exactly the next command (the one after CLIENT REPLY SKIP).
   if (mode_before == ReplyMode::kSkip && c.reply_mode == ReplyMode::kSkip) {
@@ -88,12 +98,12 @@ bool Dispatch(Server& server, CommandSource& conn, std::span<const std::string_v
   c.last_command = spec->name;
   if (!ArityOk(*spec, args.size())) {
     ++server.stats().total_error_replies;
-    QueueError(c, reply, errors::WrongArity(spec->name));
+    QueueError(c, reply, errors::WrongArity(spec->name), spec->name == "exec");
     return true;
   }
   if (!c.authenticated && !(spec->flags & kCmdNoAuth)) {
     ++server.stats().total_error_replies;
-    QueueError(c, reply, errors::kNoAuth);
+    QueueError(c, reply, errors::kNoAuth, spec->name == "exec");
     return true;
   }
   if (c.in_multi && !RunsInsideMulti(*spec)) {

@@ -168,9 +168,17 @@ TEST_CASE("multibulk: count limit", "[parser][multibulk][limits]") {
   limits.max_multibulk_len = 3;
   CheckAllSplits("*4\r\n", Error("Protocol error: invalid multibulk length", 4), limits);
   CheckAllSplits("*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n", Commands({{"a", "b", "c"}}), limits);
-  // The default admits up to 2^30 arguments but preallocates only for a few.
-  CheckAllSplits("*1073741825\r\n", Error("Protocol error: invalid multibulk length", 13));
-  CHECK(FeedWhole("*1073741824\r\n$1\r\na\r\n") == Pending(20));
+  // The default admits up to INT_MAX arguments (as redis-server) but
+  // preallocates only for a few.
+  CheckAllSplits("*2147483648\r\n", Error("Protocol error: invalid multibulk length", 13));
+  CHECK(FeedWhole("*2147483647\r\n$1\r\na\r\n") == Pending(20));
+  // Before AUTH: at most 10 arguments of at most 16 KiB.
+  ParseLimits unauth;
+  unauth.unauthenticated = true;
+  CheckAllSplits("*11\r\n", Error("Protocol error: unauthenticated multibulk length", 5), unauth);
+  CheckAllSplits("*1\r\n$16385\r\n", Error("Protocol error: unauthenticated bulk length", 12),
+                 unauth);
+  CHECK(FeedWhole("*10\r\n$16384\r\n", unauth) == Pending(14));
 }
 
 TEST_CASE("multibulk: a huge count is not preallocated", "[parser][multibulk][limits]") {
