@@ -178,7 +178,7 @@ TEST_CASE("multibulk: count limit", "[parser][multibulk][limits]") {
   CheckAllSplits("*11\r\n", Error("Protocol error: unauthenticated multibulk length", 5), unauth);
   CheckAllSplits("*1\r\n$16385\r\n", Error("Protocol error: unauthenticated bulk length", 12),
                  unauth);
-  CHECK(FeedWhole("*10\r\n$16384\r\n", unauth) == Pending(14));
+  CHECK(FeedWhole("*10\r\n$16384\r\n", unauth) == Pending(13));
 }
 
 TEST_CASE("multibulk: a huge count is not preallocated", "[parser][multibulk][limits]") {
