@@ -3,9 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_set>
 #include <vector>
+
+#include "cluster/keystore.h"
 
 namespace ringkv::server {
 
@@ -44,6 +47,16 @@ struct Client {
   // WATCH
   std::unordered_set<std::string> watched;
   bool watch_dirty = false;
+
+  // Cluster mode. A peer connection (after PEER.HELLO) may run PEER.*.
+  bool is_peer = false;
+  std::string peer_id;
+  // CONSISTENCY: this connection's R and W (0 = the server's defaults).
+  int read_quorum = 0;
+  int write_quorum = 0;
+  // The KeyStore this connection's commands use in cluster mode (created on
+  // first use with the connection's R and W).
+  std::unique_ptr<cluster::KeyStore> session_store;
 
   // Buffers, for CLIENT LIST and INFO clients (kept up to date by Connection).
   size_t query_buffer_bytes = 0;

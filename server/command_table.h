@@ -78,6 +78,7 @@ std::span<const CommandSpec> KeyspaceCommands();
 std::span<const CommandSpec> ConnectionCommands();
 std::span<const CommandSpec> ServerCommands();
 std::span<const CommandSpec> TransactionCommands();
+std::span<const CommandSpec> PeerCommands();
 
 class CommandTable {
  public:

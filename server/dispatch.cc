@@ -2,8 +2,10 @@
 
 #include <chrono>
 
+#include "server/cluster_node.h"
 #include "server/errors.h"
 #include "server/server.h"
+#include "storage/record.h"
 
 namespace ringkv::server {
 namespace {
@@ -54,6 +56,54 @@ cluster::Detached RunRoot(Server* server, CommandSource* conn, const CommandSpec
   conn->CommandFinished();
 }
 
+// Cluster mode: a write whose keys share one slot is coordinated by the
+// slot's first up replica (one coordinator per key keeps read-modify-writes
+// serialized). Returns that node's id if it is not us.
+std::string_view ForwardTarget(Server& server, const Client& c, const CommandSpec& spec,
+                               std::span<const std::string_view> args) {
+  ClusterNode* node = server.cluster();
+  if (!node || !(spec.flags & kCmdWrite) || c.is_peer || c.in_multi) return {};
+  std::vector<size_t> keys = CommandTable::KeyPositions(spec, args.size());
+  if (keys.empty()) return {};
+  uint16_t slot = storage::KeySlot(args[keys[0]]);
+  for (size_t i : keys) {
+    if (storage::KeySlot(args[i]) != slot) return {};
+  }
+  std::string_view primary = node->coordinator().PrimaryOf(slot);
+  if (primary.empty() || primary == node->self_id()) return {};
+  return primary;
+}
+
+// Sends the command to its coordinator and relays the reply bytes. If the
+// coordinator cannot be reached, this node coordinates it itself (any node
+// may; the vector clocks keep the outcome well defined).
+cluster::Detached RunForwarded(Server* server, CommandSource* src, const CommandSpec* spec,
+                               std::span<const std::string_view> args, std::string target) {
+  Client& c = src->client();
+  std::vector<std::string> fwd;
+  fwd.reserve(args.size() + 4);
+  fwd.emplace_back("PEER.EXEC");
+  fwd.push_back(std::to_string(c.resp));
+  fwd.push_back(std::to_string(c.read_quorum));
+  fwd.push_back(std::to_string(c.write_quorum));
+  for (auto a : args) fwd.emplace_back(a);
+  cluster::Promise<storage::Result<resp::RespValue>> p;
+  auto f = p.GetFuture();
+  server->cluster()->peers().Send(
+      target, std::move(fwd),
+      [p](storage::Result<resp::RespValue> r) mutable { p.Set(std::move(r)); });
+  storage::Result<resp::RespValue> r = co_await f;
+  if (r.ok() && r->type == resp::RespValue::kBulk) {
+    ++server->cluster()->stats().forwarded;
+    ++server->stats().total_commands_processed;
+    src->reply().buffer()->append(r->str);
+  } else {
+    ++server->cluster()->stats().forward_failures;
+    co_await Execute(*server, c, *spec, args, src->reply());
+  }
+  src->CommandFinished();
+}
+
 }  // namespace
 
 std::string UnknownCommandError(std::span<const std::string_view> args) {
@@ -75,7 +125,7 @@ std::string UnknownCommandError(std::span<const std::string_view> args) {
 cluster::Task<> Execute(Server& server, Client& client, const CommandSpec& spec,
                         std::span<const std::string_view> args, resp::ReplyWriter& reply) {
   auto start = std::chrono::steady_clock::now();
-  CommandContext ctx{server, client, server.store(), args, reply, spec};
+  CommandContext ctx{server, client, server.StoreFor(client), args, reply, spec};
   co_await spec.handler(ctx);
   int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(
                    std::chrono::steady_clock::now() - start)
@@ -90,7 +140,7 @@ bool Dispatch(Server& server, CommandSource& conn, std::span<const std::string_v
   resp::ReplyWriter& reply = conn.reply();
   const CommandSpec* spec = server.commands().Find(args[0]);
   // Peer commands do not exist for client connections.
-  if (!spec || (spec->flags & kCmdPeer)) {
+  if (!spec || ((spec->flags & kCmdPeer) && !c.is_peer)) {
     ++server.stats().total_error_replies;
     QueueError(c, reply, UnknownCommandError(args));
     return true;
@@ -116,7 +166,11 @@ bool Dispatch(Server& server, CommandSource& conn, std::span<const std::string_v
     return true;
   }
   conn.BeginDispatch();
-  RunRoot(&server, &conn, spec, args);
+  if (std::string_view target = ForwardTarget(server, c, *spec, args); !target.empty()) {
+    RunForwarded(&server, &conn, spec, args, std::string(target));
+  } else {
+    RunRoot(&server, &conn, spec, args);
+  }
   return conn.EndDispatch();
 }
 

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "cluster/local_store.h"
+#include "server/cluster_node.h"
 #include "server/connection.h"
 #include "server/errors.h"
 #include "storage/engine.h"
@@ -89,6 +90,7 @@ Server::Server(Config config) : config_(std::move(config)), loop_(std::make_uniq
 }
 
 Server::~Server() {
+  if (cluster_) cluster_->Shutdown();
   // Close whatever is left and let libuv run the close callbacks.
   for (auto& [c, owned] : connections_) c->Close();
   for (auto& l : listeners_) l->Close();
@@ -176,6 +178,14 @@ bool Server::Listen() {
   if (!any) {
     log_.Warning("No bind address could be used");
     return false;
+  }
+  if (config_.cluster_enabled) {
+    cluster_ = std::make_unique<ClusterNode>(&loop_->loop, config_, engine_.get(), &clock_, &log_);
+    if (Status s = cluster_->Start(actual_port_); !s.ok()) {
+      log_.Warning("Cannot start cluster mode: {}", s.message());
+      return false;
+    }
+    cluster_->coordinator().observer = this;
   }
   return StartLoopHandles();
 }
@@ -311,6 +321,23 @@ Status Server::SetConfig(std::string_view name, std::string_view value) {
 
 Status Server::RewriteConfig() { return RewriteConfigFile(config_); }
 
+cluster::KeyStore& Server::StoreFor(Client& client) {
+  if (!cluster_) return *store_;
+  int n = cluster_->replicas();
+  int r = client.read_quorum ? client.read_quorum : cluster_->default_read_quorum();
+  int w = client.write_quorum ? client.write_quorum : cluster_->default_write_quorum();
+  r = std::min(r, n);
+  w = std::min(w, n);
+  auto* s = static_cast<cluster::ClusterStore*>(client.session_store.get());
+  if (!s) {
+    client.session_store = std::make_unique<cluster::ClusterStore>(&cluster_->coordinator(), r, w);
+    s = static_cast<cluster::ClusterStore*>(client.session_store.get());
+  } else if (s->read_quorum() != r || s->write_quorum() != w) {
+    s->set_quorum(r, w);
+  }
+  return *s;
+}
+
 void Server::ResetStats() { stats_ = ServerStats(); }
 
 std::vector<Client*> Server::Clients() {
@@ -386,6 +413,7 @@ void Server::RequestShutdown(int exit_code) {
   exit_code_ = exit_code;
   log_.Warning("User requested shutdown...");
   CloseListeners();
+  if (cluster_) cluster_->Shutdown();
   EndTurn();  // commit and send what this turn produced
   if (Status s = SaveNow(); !s.ok()) {
     log_.Warning("Error syncing data on shutdown: {}", s.message());

@@ -26,6 +26,7 @@ namespace ringkv::server {
 
 class Connection;
 class Listener;
+class ClusterNode;
 
 struct ServerStats {
   uint64_t total_connections_received = 0;
@@ -77,7 +78,13 @@ class Server : private cluster::KeyObserver {
   void ResetStats();
   Logger& log() { return log_; }
   const CommandTable& commands() const { return commands_; }
+  // The node-local store (single node: the only one).
   cluster::KeyStore& store() { return *store_; }
+  // The store `client`'s commands use: the local store on a single node, the
+  // client's quorum session in cluster mode.
+  cluster::KeyStore& StoreFor(Client& client);
+  // Non-null in cluster mode.
+  ClusterNode* cluster() { return cluster_.get(); }
   storage::Engine& engine() { return *engine_; }
   const cluster::Clock& clock() const { return clock_; }
   int64_t NowMs() const { return clock_.NowMs(); }
@@ -135,6 +142,7 @@ class Server : private cluster::KeyObserver {
   CommandTable commands_;
   std::unique_ptr<storage::Engine> engine_;
   std::unique_ptr<cluster::KeyStore> store_;
+  std::unique_ptr<ClusterNode> cluster_;
   ServerStats stats_;
   std::deque<SlowLogEntry> slowlog_;
   uint64_t slowlog_next_id_ = 0;

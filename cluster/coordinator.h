@@ -1,0 +1,173 @@
+// The Dynamo coordinator: the cluster's KeyStore logic.
+//
+// Every key lives on the N nodes of its slot's preference list. A read asks
+// every up replica, answers after R of them with the resolved newest version
+// (descendants win; concurrent siblings resolve last-write-wins on (HLC
+// timestamp, writer) with merged clocks), and repairs, in the background,
+// every replica that answered with anything older (read repair). A write
+// makes a new version (the successor of the clock it read; for a blind write
+// the local replica's clock) and completes after W replicas acknowledged.
+// Read-modify-write runs R-read, the function, W-write, one at a time per key
+// on this coordinator. Deletes write versioned tombstones.
+//
+// Also the replica side: LocalRead/ApplyRemote serve PEER.READ/PEER.WRITE.
+// Loop thread only. Borrows everything it is given.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "cluster/clock.h"
+#include "cluster/keystore.h"
+#include "cluster/ring.h"
+#include "cluster/transport.h"
+#include "cluster/version.h"
+#include "storage/engine.h"
+
+namespace ringkv::cluster {
+
+// The cluster as this node sees it right now.
+class ClusterView {
+ public:
+  virtual ~ClusterView() = default;
+  virtual const std::string& self_id() const = 0;
+  // The current ring (never null once the node started in cluster mode).
+  virtual const Ring& ring() const = 0;
+  virtual bool IsUp(std::string_view node_id) const = 0;
+};
+
+struct CoordinatorStats {
+  uint64_t reads = 0;
+  uint64_t writes = 0;
+  uint64_t remote_requests = 0;
+  uint64_t peer_errors = 0;
+  uint64_t read_repairs = 0;        // PEER.WRITEs (or local applies) sent to stale replicas
+  uint64_t conflicts_resolved = 0;  // reads that found concurrent siblings
+  uint64_t quorum_failures = 0;     // reads or writes that could not reach R / W
+  uint64_t remote_applies = 0;      // PEER.WRITEs applied here
+  uint64_t stale_applies = 0;       // PEER.WRITEs that were older than what we had
+};
+
+class Coordinator {
+ public:
+  Coordinator(storage::Engine* engine, const Clock* clock, Transport* transport,
+              const ClusterView* view, int replicas);
+  Coordinator(const Coordinator&) = delete;
+  Coordinator& operator=(const Coordinator&) = delete;
+
+  int replicas() const { return replicas_; }
+  void set_replicas(int n) { replicas_ = n; }
+  const CoordinatorStats& stats() const { return stats_; }
+  KeyObserver* observer = nullptr;  // told of every local change (WATCH)
+
+  // --- client side, with explicit quorum sizes ---
+  Task<Result<RecordRef>> Read(std::string key, int r);
+  Task<Status> Write(std::string key, Record rec, int w);
+  Task<Result<bool>> Delete(std::string key, int r, int w);
+  Task<Status> Update(std::string key, FunctionRef<Mutation(const Record*)> fn, int r, int w);
+  Task<Result<uint64_t>> Count();
+  Task<Result<ScanPage>> Scan(std::string from, size_t count);
+  Task<Result<std::string>> RandomKey();
+  Task<Status> FlushAll();
+
+  // --- replica side (PEER.* handlers and the local replica) ---
+  // The stored record, tombstones and expired ones included; nullptr if none.
+  Result<RecordRef> LocalRead(std::string_view key);
+  // Stores `incoming` unless what is stored already descends from it; two
+  // concurrent versions are resolved (and the conflict counted). Returns
+  // whether the stored record changed.
+  Result<bool> ApplyRemote(std::string_view key, const Record& incoming);
+  // Keys in the slots this node coordinates (as first up replica).
+  uint64_t LocalPrimaryCount() const;
+  // One page of this node's primary run starting at `from` (see .cc).
+  Status LocalScan(std::string_view from, size_t count, ScanPage* page);
+  Result<std::string> LocalRandomKey();
+  Status LocalFlushAll();
+
+  // The first up node of the slot's preference list (the coordinator of the
+  // slot as this node sees it); empty if no replica is up.
+  std::string_view PrimaryOf(uint16_t slot) const;
+
+ private:
+  struct ReadState;
+  struct WriteState;
+
+  // Quorum read: resolved record (tombstones/expired included) or nullptr.
+  Task<Result<RecordRef>> ReadResolved(const std::string& key, int r);
+  Task<Status> WriteQuorum(const std::string& key, RecordRef rec, int w);
+  void FinishRead(const std::shared_ptr<ReadState>& st);
+  void RepairIfComplete(const std::shared_ptr<ReadState>& st);
+  Version SuccessorOf(const std::string& seen_version_bytes);
+  std::vector<Placement> Placements(uint16_t slot) const;
+
+  // Per-key serialization of read-modify-writes.
+  Future<bool> LockKey(const std::string& key);
+  void UnlockKey(const std::string& key);
+
+  storage::Engine* engine_;
+  const Clock* clock_;
+  Transport* transport_;
+  const ClusterView* view_;
+  int replicas_;
+  HybridClock hlc_;
+  CoordinatorStats stats_;
+  std::unordered_map<std::string, std::deque<Promise<bool>>> key_locks_;
+};
+
+// The KeyStore a client session uses: the coordinator with that session's
+// R and W (CONSISTENCY). Cheap; one per connection.
+class ClusterStore : public KeyStore {
+ public:
+  ClusterStore(Coordinator* c, int r, int w) : c_(c), r_(r), w_(w) {}
+  void set_quorum(int r, int w) {
+    r_ = r;
+    w_ = w;
+  }
+  int read_quorum() const { return r_; }
+  int write_quorum() const { return w_; }
+
+  Future<Result<RecordRef>> Read(std::string_view key) override;
+  Future<Status> Write(std::string_view key, Record rec) override;
+  Future<Result<bool>> Delete(std::string_view key) override;
+  Future<Status> Update(std::string_view key, FunctionRef<Mutation(const Record*)> fn) override;
+  Future<Result<uint64_t>> Count() override;
+  Future<Result<uint64_t>> CountWithExpiry() override;
+  Future<Result<ScanPage>> Scan(std::string_view from, size_t count) override;
+  Future<Result<std::string>> RandomKey() override;
+  Future<Status> FlushAll() override;
+  Status EndTurn() override;
+  Status Sync() override;
+  Result<size_t> ExpireStep(size_t max_keys) override;
+
+ private:
+  Coordinator* c_;
+  int r_;
+  int w_;
+};
+
+// Runs `t` and hands its result to a Future (ready at once if `t` finishes
+// without suspending).
+template <class T>
+Future<T> ToFuture(Task<T> t);
+
+namespace detail {
+template <class T>
+Detached RunInto(Task<T> t, Promise<T> p) {
+  T v = co_await t;
+  p.Set(std::move(v));
+}
+}  // namespace detail
+
+template <class T>
+Future<T> ToFuture(Task<T> t) {
+  Promise<T> p;
+  Future<T> f = p.GetFuture();
+  detail::RunInto(std::move(t), p);
+  return f;
+}
+
+}  // namespace ringkv::cluster
