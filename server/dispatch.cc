@@ -56,6 +56,36 @@ cluster::Detached RunRoot(Server* server, CommandSource* conn, const CommandSpec
   conn->CommandFinished();
 }
 
+// The one slot all of `args`' keys hash to; -1 if there are no keys, -2 if
+// they span several slots.
+int SlotOfKeys(const CommandSpec& spec, std::span<const std::string_view> args) {
+  int slot = -1;
+  for (size_t i : CommandTable::KeyPositions(spec, args.size())) {
+    int s = storage::KeySlot(args[i]);
+    if (slot == -1) {
+      slot = s;
+    } else if (slot != s) {
+      return -2;
+    }
+  }
+  return slot;
+}
+
+// Cluster mode: a transaction's keys must share one slot, as in Redis Cluster.
+bool CrossesSlot(Server& server, const Client& c, const CommandSpec& spec,
+                 std::span<const std::string_view> args) {
+  if (!server.cluster()) return false;
+  int slot = SlotOfKeys(spec, args);
+  if (slot == -2) return true;
+  if (slot == -1) return false;
+  for (const QueuedCommand& q : c.multi_queue) {
+    std::vector<std::string_view> qa(q.args.begin(), q.args.end());
+    int qs = SlotOfKeys(*q.spec, qa);
+    if (qs >= 0) return qs != slot;
+  }
+  return false;
+}
+
 // Cluster mode: a write whose keys share one slot is coordinated by the
 // slot's first up replica (one coordinator per key keeps read-modify-writes
 // serialized). Returns that node's id if it is not us.
@@ -63,13 +93,9 @@ std::string_view ForwardTarget(Server& server, const Client& c, const CommandSpe
                                std::span<const std::string_view> args) {
   ClusterNode* node = server.cluster();
   if (!node || !(spec.flags & kCmdWrite) || c.is_peer || c.in_multi) return {};
-  std::vector<size_t> keys = CommandTable::KeyPositions(spec, args.size());
-  if (keys.empty()) return {};
-  uint16_t slot = storage::KeySlot(args[keys[0]]);
-  for (size_t i : keys) {
-    if (storage::KeySlot(args[i]) != slot) return {};
-  }
-  std::string_view primary = node->coordinator().PrimaryOf(slot);
+  int slot = SlotOfKeys(spec, args);
+  if (slot < 0) return {};
+  std::string_view primary = node->coordinator().PrimaryOf(static_cast<uint16_t>(slot));
   if (primary.empty() || primary == node->self_id()) return {};
   return primary;
 }
@@ -157,6 +183,11 @@ bool Dispatch(Server& server, CommandSource& conn, std::span<const std::string_v
     return true;
   }
   if (c.in_multi && !RunsInsideMulti(*spec)) {
+    if (CrossesSlot(server, c, *spec, args)) {
+      ++server.stats().total_error_replies;
+      QueueError(c, reply, errors::kCrossSlot);
+      return true;
+    }
     QueuedCommand q;
     q.spec = spec;
     q.args.reserve(args.size());
