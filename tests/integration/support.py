@@ -67,7 +67,7 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError("server exited with %s:\n%s" % (self.proc.returncode, self.read_log()))
             try:
-                c = redis.Redis(port=self.port, socket_timeout=1)
+                c = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1)
                 if c.ping():
                     c.close()
                     return
@@ -87,6 +87,7 @@ class ServerProcess:
 
     def client(self, **kw):
         kw.setdefault("socket_timeout", 10)
+        kw.setdefault("host", "127.0.0.1")  # "localhost" needs /etc/hosts
         return redis.Redis(port=self.port, **kw)
 
     def kill(self, sig=signal.SIGKILL):

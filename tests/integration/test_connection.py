@@ -128,7 +128,7 @@ class ResetSelectTest(ConnCase):
         self.assertEqual(c.call_raw(resp("SELECT")), b"-ERR wrong number of arguments for 'select' command\r\n")
 
     def test_redis_py_with_db0(self):
-        c = redis.Redis(port=self.server.port, db=0, socket_timeout=10)
+        c = redis.Redis(host="127.0.0.1", port=self.server.port, db=0, socket_timeout=10)
         self.assertTrue(c.set("x", "1"))
         self.assertEqual(c.get("x"), b"1")
         c.close()

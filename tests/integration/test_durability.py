@@ -234,7 +234,7 @@ class Writer(threading.Thread):
         self.stop = threading.Event()
 
     def run(self):
-        c = redis.Redis(port=self.port, socket_timeout=5, socket_connect_timeout=2)
+        c = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5, socket_connect_timeout=2)
         try:
             i = 0
             while i < self.n and time.time() < self.deadline and not self.stop.is_set():
