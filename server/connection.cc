@@ -97,7 +97,10 @@ void Connection::Close() {
 
 void Connection::OnClose(uv_handle_t* h) {
   auto* self = static_cast<Connection*>(h->data);
-  self->server_->OnClosed(self);  // destroys self
+  self->handle_closed_ = true;
+  // A suspended command still refers to this connection: it is destroyed
+  // when that command finishes (ResumeAfterCommand).
+  if (!self->busy_) self->server_->OnClosed(self);  // destroys self
 }
 
 void Connection::CompactInput() {
@@ -200,7 +203,10 @@ void Connection::ResumeAfterCommand() {
   in_pos_ += pending_consumed_;
   pending_consumed_ = 0;
   if (client_.killed) client_.close_after_reply = true;
-  if (closing_) return;
+  if (closing_) {
+    if (handle_closed_) server_->OnClosed(this);  // destroys this; nothing may follow
+    return;
+  }
   server_->MarkDirty(this);
   if (!reading_ && !client_.close_after_reply) {
     uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead);

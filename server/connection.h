@@ -90,7 +90,8 @@ class Connection : public CommandSource {
   int writes_in_flight_ = 0;
   int64_t soft_limit_since_ms_ = 0;
   bool closing_ = false;
-  bool busy_ = false;  // a command is suspended
+  bool handle_closed_ = false;  // libuv's close callback ran
+  bool busy_ = false;           // a command is suspended
   bool reading_ = false;
   bool dirty_ = false;  // listed in the server's dirty list this turn
   friend class Server;
