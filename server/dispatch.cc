@@ -182,6 +182,14 @@ bool Dispatch(Server& server, CommandSource& conn, std::span<const std::string_v
     QueueError(c, reply, errors::kNoAuth, spec->name == "exec");
     return true;
   }
+  if ((spec->flags & kCmdWrite) && !server.storage_error().empty()) {
+    ++server.stats().total_error_replies;
+    QueueError(c, reply,
+               "MISCONF Errors writing to the data directory; writes are refused until the "
+               "server is restarted: " +
+                   server.storage_error());
+    return true;
+  }
   if (c.in_multi && !RunsInsideMulti(*spec)) {
     if (CrossesSlot(server, c, *spec, args)) {
       ++server.stats().total_error_replies;

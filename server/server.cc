@@ -270,6 +270,13 @@ void Server::EndTurn() {
   if (!s.ok()) {
     ++stats_.storage_errors;
     log_.Warning("Storage write failed, dropping the replies of this turn: {}", s.message());
+    if (storage_error_.empty()) {
+      storage_error_ = s.message();
+      log_.Warning(
+          "Refusing writes from now on (MISCONF); reads still work. Fix the data directory {} "
+          "and restart the server.",
+          config_.dir);
+    }
     // The replies of this turn may claim writes that are not stored: never
     // send them. Close those connections so clients see an error, not an OK.
     for (Connection* c : dirty_) c->Close();

@@ -104,6 +104,10 @@ class Server : private cluster::KeyObserver {
   void Watch(Client* c, std::string_view key);
   void UnwatchAll(Client* c);
 
+  // Non-empty once a storage write failed: write commands are refused
+  // (MISCONF) until a restart, so nothing is acknowledged that cannot be stored.
+  const std::string& storage_error() const { return storage_error_; }
+
   // SAVE / BGSAVE: commit and fsync everything. Updates LASTSAVE.
   Status SaveNow();
   // SHUTDOWN: stop accepting, flush, exit the loop with `exit_code`.
@@ -150,6 +154,7 @@ class Server : private cluster::KeyObserver {
   int64_t start_time_ms_ = 0;
   int64_t last_save_sec_ = 0;
   std::string run_id_;
+  std::string storage_error_;
   int actual_port_ = 0;
   int exit_code_ = 0;
   bool shutting_down_ = false;
