@@ -1,0 +1,508 @@
+"""Storage faults: a data directory that cannot be used stops start-up with a
+clear log line and a non-zero exit code, a disk that fills up at run time
+never leads to an acknowledged write that is not stored, and `appendfsync
+always` loses no acknowledged write when the process is killed while many
+clients share each commit (group commit).
+
+We run as root, where permission bits stop nothing, so "not writable" is made
+with things that stop root too: a path under a regular file, a read-only
+mount, and a small tmpfs that fills up. The tmpfs tests mount their own
+tmpfs (skipped, with the reason, where mounting is not permitted) and always
+unmount it. The server's log goes outside the faulty directory so that the
+messages about the fault can be read.
+
+ringkv-specific (LevelDB files, MISCONF after a failed write, INFO Storage):
+the reference redis-server run skips this file.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+import redis
+
+import support
+
+CONNECT_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+MISCONF = "MISCONF Errors writing to the data directory"
+
+
+def value_for(prefix, i, size=64):
+    """A value that names its key, so a value under the wrong key shows."""
+    head = b"%s-%d-" % (prefix, i)
+    return (head * (size // len(head) + 1))[:size]
+
+
+@unittest.skipIf(support.IS_REDIS, "ringkv's storage faults (LevelDB files, MISCONF)")
+class FaultCase(unittest.TestCase):
+    def tmpdir(self):
+        d = tempfile.mkdtemp(prefix="ringkv-faults-")
+        self.addCleanup(shutil.rmtree, d, True)
+        return d
+
+    def server(self, data_dir, args=(), log_dir=None):
+        """A server on data_dir whose log is written to log_dir (never inside
+        the faulty directory). Stopped by pid in cleanup."""
+        s = support.ServerProcess(args, data_dir=data_dir)
+        log_dir = log_dir or self.tmpdir()
+        s.log_path = os.path.join(log_dir, "server-%s.log" % s.port)
+        self.addCleanup(s.stop)
+        return s
+
+    def restart(self, s):
+        """Starts the (dead) process `s` again on the same dir, port and log."""
+        self.assertIsNotNone(s.proc.poll(), "old server still running")
+        s.stop()  # closes the old log handle
+        return s.start()
+
+    def client(self, s, **kw):
+        c = s.client(**kw)
+        self.addCleanup(c.close)
+        return c
+
+    def expect_startup_failure(self, s, timeout=10.0, expected=None):
+        """Starts s and expects it to exit by itself with a non-zero code
+        before it ever answers a client. Returns (exit code, seconds, log).
+        expected: the keys the dir held, to say in a failure what is served."""
+        t0 = time.time()
+        s.start(wait=False)
+        deadline = t0 + timeout
+        while time.time() < deadline:
+            rc = s.proc.poll()
+            if rc is not None:
+                elapsed = time.time() - t0
+                log = s.read_log()
+                self.assertGreater(rc, 0, "exit by signal %s, not a clean exit code:\n%s" % (-rc, log))
+                return rc, elapsed, log
+            try:
+                c = redis.Redis(host="127.0.0.1", port=s.port, socket_timeout=1)
+                try:
+                    if c.ping():
+                        served = ""
+                        if expected:
+                            keys = list(expected)
+                            got = sum(1 for k, v in zip(keys, c.mget(keys)) if v == expected[k])
+                            served = ", %d of the %d keys it held readable" % (got, len(keys))
+                        self.fail("expected an exit, but the server is up (DBSIZE %d%s):\n%s"
+                                  % (c.dbsize(), served, s.read_log()))
+                finally:
+                    c.close()
+            except CONNECT_ERRORS:
+                pass
+            time.sleep(0.05)
+        self.fail("the server neither exited nor answered within %.0fs:\n%s" % (timeout, s.read_log()))
+
+    def check_values(self, c, expected, when):
+        keys = list(expected)
+        wrong = []
+        for at in range(0, len(keys), 500):
+            chunk = keys[at:at + 500]
+            for k, got in zip(chunk, c.mget(chunk)):
+                if got != expected[k]:
+                    wrong.append((k, None if got is None else got[:40]))
+        self.assertEqual(wrong[:5], [], "%s: %d of %d acknowledged keys wrong or missing"
+                         % (when, len(wrong), len(keys)))
+
+
+class BadDirTest(FaultCase):
+    def test_dir_under_a_regular_file(self):
+        base = self.tmpdir()
+        afile = os.path.join(base, "afile")
+        with open(afile, "wb") as f:
+            f.write(b"not a directory\n")
+        data_dir = os.path.join(afile, "data")
+        s = self.server(data_dir)
+        rc, elapsed, log = self.expect_startup_failure(s)
+        self.assertLess(elapsed, 5.0, "took %.1fs to give up" % elapsed)
+        self.assertIn(data_dir, log)
+        self.assertIn("not a directory", log.lower(), log)
+        with open(afile, "rb") as f:
+            self.assertEqual(f.read(), b"not a directory\n", "the file in the way was changed")
+
+
+class CorruptDirTest(FaultCase):
+    """A data dir whose LevelDB metadata is damaged must stop start-up, never
+    come up with an empty (or partial) keyspace, and must not be damaged
+    further: restoring the damaged file gives every key back."""
+
+    def populated_dir(self):
+        """A data dir with keys both in a LevelDB table (written when the
+        second start-up replayed the log) and in the current log."""
+        data_dir = os.path.join(self.tmpdir(), "data")
+        s = self.server(data_dir)
+        expected = {}
+        s.start()
+        c = s.client()
+        with c.pipeline(transaction=False) as p:
+            for i in range(500):
+                expected[b"old:%d" % i] = value_for(b"old", i)
+                p.set(b"old:%d" % i, expected[b"old:%d" % i])
+            self.assertTrue(all(p.execute()))
+        c.close()
+        s.stop()
+        self.restart(s)
+        c = s.client()
+        with c.pipeline(transaction=False) as p:
+            for i in range(100):
+                expected[b"new:%d" % i] = value_for(b"new", i)
+                p.set(b"new:%d" % i, expected[b"new:%d" % i])
+            self.assertTrue(all(p.execute()))
+        c.close()
+        s.stop()
+        self.assertTrue([f for f in os.listdir(data_dir) if f.endswith(".ldb")],
+                        "expected a LevelDB table: %s" % os.listdir(data_dir))
+        return data_dir, expected
+
+    def manifest(self, data_dir):
+        with open(os.path.join(data_dir, "CURRENT"), "rb") as f:
+            return os.path.join(data_dir, f.read().decode().strip())
+
+    def corrupt_and_start(self, damage):
+        """damage(data_dir) -> list of paths it changed (backed up first)."""
+        data_dir, expected = self.populated_dir()
+        backup = self.tmpdir()
+        shutil.copytree(data_dir, os.path.join(backup, "data"))
+        changed = damage(data_dir)
+        s = self.server(data_dir)
+        rc, elapsed, log = self.expect_startup_failure(s, expected=expected)
+        self.assertLess(elapsed, 5.0)
+        self.assertIn(data_dir, log)
+        self.assertTrue(any(w in log.lower() for w in ("corrupt", "current", "manifest")),
+                        "the log does not say what is wrong:\n" + log)
+        # The refused start-up must not have made things worse.
+        for path in changed:
+            shutil.copy2(os.path.join(backup, "data", os.path.basename(path)), path)
+        s.stop()
+        s2 = self.server(data_dir).start()
+        c = self.client(s2)
+        self.assertEqual(c.dbsize(), len(expected))
+        self.check_values(c, expected, "after repairing the damaged file")
+
+    def test_current_overwritten_with_garbage(self):
+        def damage(d):
+            with open(os.path.join(d, "CURRENT"), "wb") as f:
+                f.write(b"\x8f\x00garbage\xff" * 8)
+            return [os.path.join(d, "CURRENT")]
+        self.corrupt_and_start(damage)
+
+    def test_current_names_a_missing_manifest(self):
+        def damage(d):
+            with open(os.path.join(d, "CURRENT"), "wb") as f:
+                f.write(b"MANIFEST-999999\n")
+            return [os.path.join(d, "CURRENT")]
+        self.corrupt_and_start(damage)
+
+    def test_manifest_overwritten_with_garbage(self):
+        def damage(d):
+            m = self.manifest(d)
+            size = os.path.getsize(m)
+            with open(m, "wb") as f:
+                f.write(bytes((i * 7 + 13) % 256 for i in range(max(size, 128))))
+            return [m]
+        self.corrupt_and_start(damage)
+
+    def test_current_missing(self):
+        # A dir holding LevelDB tables and logs but no CURRENT is a damaged
+        # database, not an empty directory to create a new one in.
+        def damage(d):
+            os.remove(os.path.join(d, "CURRENT"))
+            return [os.path.join(d, "CURRENT")]
+        self.corrupt_and_start(damage)
+
+
+class TmpfsCase(FaultCase):
+    """Tests on a small tmpfs of their own, unmounted in cleanup."""
+
+    def mount_tmpfs(self, size="2m"):
+        base = self.tmpdir()
+        mnt = os.path.join(base, "mnt")
+        os.mkdir(mnt)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s" % size, "tmpfs", mnt],
+                           capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            self.skipTest("mounting a tmpfs is not permitted here (needs root/CAP_SYS_ADMIN): %s"
+                          % (r.stderr.strip() or r.returncode))
+        # Registered after tmpdir's rmtree, so it runs before it; servers
+        # started later are stopped before this runs (cleanups are LIFO).
+        self.addCleanup(self.unmount, mnt)
+        return mnt
+
+    def unmount(self, mnt):
+        r = subprocess.run(["umount", mnt], capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            subprocess.run(["umount", "-l", mnt], capture_output=True, timeout=30)
+
+    def remount(self, mnt, opts):
+        subprocess.run(["mount", "-o", "remount," + opts, mnt], check=True,
+                       capture_output=True, timeout=30)
+
+    def fill(self, mnt):
+        """Fills the tmpfs with one file; returns its path."""
+        path = os.path.join(mnt, "filler")
+        chunk = b"\0" * 65536
+        with open(path, "wb", buffering=0) as f:
+            try:
+                for _ in range(100000):
+                    f.write(chunk)
+            except OSError:
+                pass
+        return path
+
+    def populate(self, data_dir, n=200):
+        s = self.server(data_dir)
+        s.start()
+        c = s.client()
+        expected = {b"k:%d" % i: value_for(b"k", i) for i in range(n)}
+        c.mset(expected)
+        c.close()
+        s.stop()
+        return expected
+
+
+class NotWritableAtStartupTest(TmpfsCase):
+    def test_read_only_mount(self):
+        mnt = self.mount_tmpfs()
+        data_dir = os.path.join(mnt, "data")
+        expected = self.populate(data_dir)
+        self.remount(mnt, "ro")
+        for d in (data_dir, os.path.join(mnt, "never-created")):
+            with self.subTest(dir=d):
+                s = self.server(d)
+                rc, elapsed, log = self.expect_startup_failure(s)
+                self.assertLess(elapsed, 5.0)
+                self.assertIn(d, log)
+                self.assertIn("read-only file system", log.lower(), log)
+        self.remount(mnt, "rw")
+        c = self.client(self.server(data_dir).start())
+        self.check_values(c, expected, "after remounting read-write")
+
+    def test_full_disk(self):
+        mnt = self.mount_tmpfs()
+        data_dir = os.path.join(mnt, "data")
+        expected = self.populate(data_dir)
+        filler = self.fill(mnt)
+        for d in (data_dir, os.path.join(mnt, "new")):
+            with self.subTest(dir=d):
+                s = self.server(d)
+                rc, elapsed, log = self.expect_startup_failure(s)
+                self.assertLess(elapsed, 5.0)
+                self.assertIn(d, log)
+                self.assertIn("no space left on device", log.lower(), log)
+        os.remove(filler)
+        c = self.client(self.server(data_dir).start())
+        self.check_values(c, expected, "after freeing the disk")
+        self.assertTrue(c.set(b"after", b"freed"))
+
+
+class FullDiskWriter(threading.Thread):
+    """SETs prefix:0.. with 4 KB values, one at a time, until its first
+    failure; records what was acknowledged and how the failure looked."""
+
+    def __init__(self, port, prefix, budget, deadline):
+        super().__init__(daemon=True)
+        self.port, self.prefix, self.budget, self.deadline = port, prefix, budget, deadline
+        self.acked = {}
+        self.failure = None  # ("closed" | "misconf" | "other", detail, key)
+        self.stop = threading.Event()
+
+    def run(self):
+        c = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=10, socket_connect_timeout=5)
+        try:
+            for i in range(self.budget):
+                if time.time() > self.deadline or self.stop.is_set():
+                    return
+                k = b"%s:%d" % (self.prefix, i)
+                v = value_for(self.prefix, i, 4096)
+                try:
+                    r = c.set(k, v)
+                except redis.exceptions.ResponseError as e:
+                    kind = "misconf" if str(e).startswith(MISCONF) else "other"
+                    self.failure = (kind, str(e), k)
+                    return
+                except redis.exceptions.TimeoutError as e:
+                    self.failure = ("other", "timeout: %r" % e, k)
+                    return
+                except CONNECT_ERRORS as e:
+                    self.failure = ("closed", repr(e), k)
+                    return
+                if r is not True:
+                    self.failure = ("other", "reply %r" % (r,), k)
+                    return
+                self.acked[k] = v
+        finally:
+            c.close()
+
+
+class FullDiskAtRuntimeTest(TmpfsCase):
+    WRITERS = 4
+    MAX_WRITES = 5000
+    LIMIT_S = 30.0
+
+    def test_disk_fills_up_under_appendfsync_always(self):
+        mnt = self.mount_tmpfs("2m")
+        data_dir = os.path.join(mnt, "data")
+        s = self.server(data_dir, ("--appendfsync", "always")).start()
+        deadline = time.time() + self.LIMIT_S
+        writers = [FullDiskWriter(s.port, b"w%d" % n, self.MAX_WRITES // self.WRITERS, deadline)
+                   for n in range(self.WRITERS)]
+        for w in writers:
+            w.start()
+        for w in writers:
+            w.join(self.LIMIT_S + 15)
+        for w in writers:
+            w.stop.set()
+            self.assertFalse(w.is_alive(), "writer hung")
+        acked = {}
+        for w in writers:
+            acked.update(w.acked)
+        failures = [w.failure for w in writers if w.failure]
+        self.assertTrue(failures, "the disk never filled: %d writes acknowledged" % len(acked))
+        self.assertGreater(len(acked), 0)
+        # A failing write gets a closed connection (its turn's commit failed)
+        # or MISCONF (it came after), nothing else; and the first failure
+        # closes connections (MISCONF alone would mean an error was skipped).
+        self.assertEqual([f for f in failures if f[0] == "other"], [], failures)
+        self.assertIn("closed", [f[0] for f in failures], failures)
+
+        # The server stays up, says why, refuses writes, serves reads.
+        self.assertIsNone(s.proc.poll(), "server died:\n" + s.read_log())
+        log = s.read_log()
+        self.assertIn("Storage write failed", log)
+        self.assertIn("no space left on device", log.lower())
+        self.assertIn(data_dir, log)
+        c = self.client(s)
+        self.assertTrue(c.ping())
+        some_key = next(iter(acked))
+        for cmd in (("SET", b"new-key", b"v"), ("INCR", b"counter"), ("DEL", some_key),
+                    ("APPEND", some_key, b"more"), ("EXPIRE", some_key, 100)):
+            with self.subTest(cmd=cmd[0]):
+                with self.assertRaises(redis.exceptions.ResponseError) as cm:
+                    c.execute_command(*cmd)
+                self.assertTrue(str(cm.exception).startswith(MISCONF), str(cm.exception))
+        self.assertEqual(c.ttl(some_key), -1)
+        self.assertIsNone(c.get(b"new-key"))
+        self.check_values(c, acked, "while the disk is full")
+        self.assertGreaterEqual(int(c.info("stats")["storage_errors"]), 1)
+
+        # kill -9, more room, same dir: every acknowledged write is there.
+        s.kill(signal.SIGKILL)
+        self.remount(mnt, "size=64m")
+        self.restart(s)
+        c2 = self.client(s)
+        self.check_values(c2, acked, "after kill -9 and restart with room")
+        self.assertTrue(c2.set(b"after-restart", b"writable again"))
+        self.assertEqual(c2.get(b"after-restart"), b"writable again")
+
+
+class GroupWriter(threading.Thread):
+    """One command in flight at a time, so two writes in one commit come from
+    different connections. kind "plain": SET prefix:i, and INCR prefix:ctr
+    every 5th step; kind "multi": MULTI SET prefix:i:a SET prefix:i:b EXEC."""
+
+    def __init__(self, port, prefix, kind, deadline):
+        super().__init__(daemon=True)
+        self.port, self.prefix, self.kind, self.deadline = port, prefix, kind, deadline
+        self.acked = []        # step numbers whose reply arrived
+        self.attempted = 0     # steps sent (the last may be unacknowledged)
+        self.incr_acked = 0
+        self.incr_sent = 0
+        self.error = None
+
+    def run(self):
+        c = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=10, socket_connect_timeout=5)
+        try:
+            i = 0
+            while time.time() < self.deadline and i < 100000:
+                self.attempted = i + 1
+                if self.kind == "multi":
+                    with c.pipeline(transaction=True) as p:
+                        p.set(b"%s:%d:a" % (self.prefix, i), value_for(self.prefix, i))
+                        p.set(b"%s:%d:b" % (self.prefix, i), value_for(self.prefix, -i))
+                        if p.execute() != [True, True]:
+                            raise AssertionError("EXEC did not answer [OK, OK]")
+                elif i % 5 == 4:
+                    self.incr_sent += 1
+                    if c.incr(b"%s:ctr" % self.prefix) != self.incr_acked + 1:
+                        raise AssertionError("INCR out of step")
+                    self.incr_acked += 1
+                else:
+                    if c.set(b"%s:%d" % (self.prefix, i), value_for(self.prefix, i)) is not True:
+                        raise AssertionError("SET did not answer OK")
+                self.acked.append(i)
+                i += 1
+        except CONNECT_ERRORS:
+            pass  # killed under us
+        except Exception as e:  # noqa: BLE001 - reported by the test
+            self.error = e
+        finally:
+            try:
+                c.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+
+class GroupCommitKill9Test(FaultCase):
+    WRITERS = 8
+    LIMIT_S = 10.0
+
+    def test_kill9_with_eight_writers_appendfsync_always(self):
+        s = self.server(None, ("--appendfsync", "always"))
+        self.addCleanup(s.cleanup)
+        s.start()
+        deadline = time.time() + self.LIMIT_S
+        writers = [GroupWriter(s.port, b"g%d" % n, "multi" if n < 2 else "plain", deadline)
+                   for n in range(self.WRITERS)]
+        for w in writers:
+            w.start()
+        info = self.client(s)
+        # Let the load run, then prove commits were shared: every acknowledged
+        # command needed a commit, so fewer commits than acknowledged commands
+        # means some commit carried writes of several connections.
+        settle = time.time() + 3.0
+        while time.time() < settle and all(w.is_alive() for w in writers):
+            time.sleep(0.05)
+        acked_before = sum(len(w.acked) for w in writers)
+        st = info.info("storage")
+        commits = int(st["commits"])
+        time.sleep(0.3)
+        s.kill(signal.SIGKILL)
+        for w in writers:
+            w.join(20)
+            self.assertFalse(w.is_alive(), "writer did not stop")
+            self.assertIsNone(w.error, w.error)
+        self.assertGreater(acked_before, 100, "too little load to test anything")
+        self.assertEqual(st["appendfsync"], "always")
+        self.assertLess(commits, acked_before,
+                        "no commit carried writes of several connections (%d commits for %d "
+                        "acknowledged commands): group commit not exercised" % (commits, acked_before))
+
+        self.restart(s)
+        c = self.client(s)
+        for w in writers:
+            expected = {}
+            if w.kind == "multi":
+                for i in w.acked:
+                    expected[b"%s:%d:a" % (w.prefix, i)] = value_for(w.prefix, i)
+                    expected[b"%s:%d:b" % (w.prefix, i)] = value_for(w.prefix, -i)
+                # The transaction in flight at the kill: all of it or none.
+                last = w.attempted - 1
+                if last not in w.acked and last >= 0:
+                    a, b = c.mget(b"%s:%d:a" % (w.prefix, last), b"%s:%d:b" % (w.prefix, last))
+                    self.assertEqual(a is None, b is None, "half a transaction survived")
+            else:
+                for i in w.acked:
+                    if i % 5 != 4:
+                        expected[b"%s:%d" % (w.prefix, i)] = value_for(w.prefix, i)
+                ctr = int(c.get(b"%s:ctr" % w.prefix) or 0)
+                self.assertGreaterEqual(ctr, w.incr_acked, "acknowledged INCRs lost")
+                self.assertLessEqual(ctr, w.incr_sent)
+            self.check_values(c, expected, "%s after kill -9" % w.prefix.decode())
+
+
+if __name__ == "__main__":
+    unittest.main()
