@@ -1,5 +1,5 @@
 // The command table is data: one array per family (strings, keyspace,
-// connection, server, transactions), listed together in command_table.cc.
+// connection, server, transactions, peer, cluster), listed together in command_table.cc.
 // Dispatch (arity, auth, MULTI queueing), COMMAND / COMMAND DOCS and key
 // routing all read it; nothing repeats it.
 #pragma once
@@ -79,6 +79,7 @@ std::span<const CommandSpec> ConnectionCommands();
 std::span<const CommandSpec> ServerCommands();
 std::span<const CommandSpec> TransactionCommands();
 std::span<const CommandSpec> PeerCommands();
+std::span<const CommandSpec> ClusterCommands();
 
 class CommandTable {
  public:

@@ -1,6 +1,7 @@
 // INFO: Redis 7's sections and field names, so redis-cli --stat, exporters
 // and client libraries read it as they read Redis's, plus ringkv's own
-// `# Storage` (the record cache and LevelDB) and `# Cluster`. Fields that
+// `# Storage` (the record cache and LevelDB) and `# Cluster` (the ring, the
+// quorums and the coordinator's counters). Fields that
 // describe Redis machinery we do not have (RDB children, replication
 // backlog, AOF rewrites) keep their idle values.
 #include <fmt/format.h>
@@ -17,6 +18,7 @@
 #include <iterator>
 #include <set>
 
+#include "server/cluster_node.h"
 #include "server/command_docs.h"
 #include "server/server.h"
 #include "storage/engine.h"
@@ -374,12 +376,44 @@ std::string Server::Info(std::string_view section) {
   }
 
   if (want("cluster")) {
+    // Redis prints only cluster_enabled; the rest is ringkv's, with a single
+    // node described as a cluster of one (N = R = W = 1, no peers).
     t.Section("Cluster");
-    t.Field("cluster_enabled", 0);
-    t.Field("nodes", 1);
-    t.Field("replicas", 1);
-    t.Field("read_quorum", 1);
-    t.Field("write_quorum", 1);
+    ClusterNode* node = cluster_.get();
+    cluster::CoordinatorStats cs;
+    ClusterStats ns;
+    size_t members = 1, up = 1;
+    if (node) {
+      cs = node->coordinator().stats();
+      ns = node->stats();
+      std::vector<cluster::Member> all = node->membership().Members();
+      members = all.size();
+      up = static_cast<size_t>(
+          std::count_if(all.begin(), all.end(), [&](const auto& m) { return node->IsUp(m.id); }));
+    }
+    t.Field("cluster_enabled", node ? 1 : 0);
+    t.Field("cluster_node_id", node ? node->self_id() : "");
+    t.Field("cluster_nodes", members);
+    t.Field("cluster_nodes_up", up);
+    t.Field("ring_vnodes", node ? node->ring().vnodes() : 0);
+    t.Field("ring_tokens", node ? node->ring().token_count() : 0);
+    t.Field("replicas", node ? node->replicas() : 1);
+    t.Field("read_quorum", node ? node->default_read_quorum() : 1);
+    t.Field("write_quorum", node ? node->default_write_quorum() : 1);
+    t.Field("reads", cs.reads);
+    t.Field("writes", cs.writes);
+    t.Field("read_repairs", cs.read_repairs);
+    t.Field("conflicts_resolved", cs.conflicts_resolved);
+    t.Field("quorum_failures", cs.quorum_failures);
+    t.Field("forwarded", ns.forwarded);
+    t.Field("forward_failures", ns.forward_failures);
+    t.Field("remote_applies", cs.remote_applies);
+    t.Field("stale_applies", cs.stale_applies);
+    t.Field("peer_requests", node ? node->peers().requests() : 0);
+    t.Field("peer_errors", node ? node->peers().errors() : 0);
+    t.Field("gossip_sent", ns.gossip_sent);
+    t.Field("gossip_received", ns.gossip_received);
+    t.Field("ring_rebuilds", ns.ring_rebuilds);
   }
 
   if (want("keyspace")) {
