@@ -50,6 +50,21 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   std::error_code ec;
   std::filesystem::create_directories(options.dir, ec);
   if (ec) return Status::IoError("cannot create data dir " + options.dir + ": " + ec.message());
+  // LevelDB treats a directory without CURRENT as a new database and deletes
+  // the table files it does not know: a damaged dir must not start empty.
+  if (!std::filesystem::exists(std::filesystem::path(options.dir) / "CURRENT", ec)) {
+    for (const auto& entry : std::filesystem::directory_iterator(options.dir, ec)) {
+      std::string name = entry.path().filename().string();
+      std::string stem = entry.path().stem().string();
+      bool numbered = !stem.empty() && stem.find_first_not_of("0123456789") == std::string::npos;
+      std::string ext = entry.path().extension().string();
+      if (name.starts_with("MANIFEST-") ||
+          (numbered && (ext == ".ldb" || ext == ".sst" || ext == ".log"))) {
+        return Status::Corruption("the data dir " + options.dir + " holds LevelDB files (" + name +
+                                  ") but no CURRENT file; refusing to start on a damaged database");
+      }
+    }
+  }
   std::unique_ptr<Engine> engine(new Engine(options));
   Status s = engine->OpenDb();
   if (!s.ok()) return s;
