@@ -242,6 +242,9 @@ OptionDef BindOption() {
             for (const auto& a : args) {
               // "-addr" marks an address that may be missing on this host.
               if (a.empty() || a == "-") return Invalid("bind address can't be empty");
+              for (unsigned char ch : a) {
+                if (ch <= ' ' || ch >= 0x7f) return Invalid("Invalid bind address '" + a + "'");
+              }
             }
             cfg.bind = args;
             return Status::Ok();
