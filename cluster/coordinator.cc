@@ -331,7 +331,8 @@ Task<Status> Coordinator::WriteQuorum(const std::string& key, RecordRef rec, int
       ++stats_.quorum_failures;
       st->promise.Set(Status::Unavailable(
           "NOQUORUM write acknowledged by " + std::to_string(st->ok) + " of " +
-          std::to_string(st->required) + " required replicas (it may still apply later)"));
+          std::to_string(st->required) + " required replicas (it may still apply later; last " +
+          "error: " + st->last_error + ")"));
     }
   };
   if (st->targets < w) {
@@ -360,6 +361,7 @@ Task<Status> Coordinator::WriteQuorum(const std::string& key, RecordRef rec, int
                        } else {
                          ++stats_.peer_errors;
                          ++st->failed;
+                         st->last_error = r.ok() ? r->str : r.status().message();
                        }
                        decide();
                      });

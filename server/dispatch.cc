@@ -112,6 +112,10 @@ cluster::Detached RunForwarded(Server* server, CommandSource* src, const Command
   fwd.push_back(std::to_string(c.resp));
   fwd.push_back(std::to_string(c.read_quorum));
   fwd.push_back(std::to_string(c.write_quorum));
+  // The coordinator must not start it after we stopped waiting (we then run
+  // it here): a late duplicate would overwrite newer writes.
+  int64_t timeout = server->config().peer_request_timeout_ms;
+  fwd.push_back(std::to_string(server->NowMs() + timeout / 2));
   for (auto a : args) fwd.emplace_back(a);
   cluster::Promise<storage::Result<resp::RespValue>> p;
   auto f = p.GetFuture();

@@ -218,7 +218,9 @@ void PeerLink::Fail(const std::string& why) {
 void PeerLink::Tick(int64_t now_ms) {
   if ((!inflight_.empty() && inflight_.front().deadline_ms < now_ms) ||
       (state_ == State::kConnecting && !queue_.empty() && queue_.front().deadline_ms < now_ms)) {
-    Fail("request timed out");
+    const std::string& b = inflight_.empty() ? queue_.front().bytes : inflight_.front().bytes;
+    Fail("request timed out (" + b.substr(0, std::min<size_t>(b.size(), 40)) + ", " +
+         std::to_string(inflight_.size()) + " in flight)");
   }
 }
 
@@ -250,6 +252,7 @@ void PeerManager::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   for (auto& [id, l] : links_) l->Shutdown();
+  for (auto& [id, l] : exec_links_) l->Shutdown();
   for (auto& l : seeds_) l->Shutdown();
   uv_timer_stop(&timer_);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
@@ -289,13 +292,15 @@ void PeerManager::OnTimer(uv_timer_t* t) {
   int64_t now = self->NowMs();
   self->retired_.clear();
   for (auto& [id, l] : self->links_) l->Tick(now);
+  for (auto& [id, l] : self->exec_links_) l->Tick(now);
   for (auto& l : self->seeds_) l->Tick(now);
 }
 
 void PeerManager::Send(std::string_view node_id, std::vector<std::string> args, Callback done) {
   ++requests_;
-  auto it = links_.find(node_id);
-  if (it == links_.end()) {
+  auto& links = !args.empty() && args[0] == "PEER.EXEC" ? exec_links_ : links_;
+  auto it = links.find(node_id);
+  if (it == links.end()) {
     std::string host;
     int port = 0;
     if (shut_down_ || !listener_->AddressOf(std::string(node_id), &host, &port)) {
@@ -303,7 +308,7 @@ void PeerManager::Send(std::string_view node_id, std::vector<std::string> args, 
       Defer([done = std::move(done)]() { done(Unavailable("unknown peer")); });
       return;
     }
-    it = links_
+    it = links
              .emplace(std::string(node_id),
                       std::make_unique<PeerLink>(this, host, port, std::string(node_id)))
              .first;
@@ -328,11 +333,13 @@ void PeerManager::Meet(const std::string& host, int port) {
 }
 
 void PeerManager::Forget(const std::string& id) {
-  auto it = links_.find(id);
-  if (it == links_.end()) return;
-  it->second->Shutdown();
-  retired_.push_back(std::move(it->second));
-  links_.erase(it);
+  for (auto* links : {&links_, &exec_links_}) {
+    auto it = links->find(id);
+    if (it == links->end()) continue;
+    it->second->Shutdown();
+    retired_.push_back(std::move(it->second));
+    links->erase(it);
+  }
 }
 
 void PeerManager::Identified(PeerLink* link, const std::string& id, const std::string& host,
@@ -358,7 +365,10 @@ void PeerManager::Identified(PeerLink* link, const std::string& id, const std::s
 
 void PeerManager::LinkFailed(PeerLink* link) {
   ++errors_;
-  if (!link->id().empty()) listener_->OnPeerFailed(link->id());
+  // Only the data link speaks for the peer's health: a PEER.EXEC may be slow
+  // because of a third node.
+  auto it = link->id().empty() ? links_.end() : links_.find(link->id());
+  if (it != links_.end() && it->second.get() == link) listener_->OnPeerFailed(link->id());
 }
 
 }  // namespace ringkv::server

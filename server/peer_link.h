@@ -132,8 +132,12 @@ class PeerManager : public cluster::Transport {
   uv_loop_t* loop_;
   PeerManagerOptions options_;
   Listener* listener_;
-  std::map<std::string, std::unique_ptr<PeerLink>, std::less<>> links_;  // by node id
-  std::vector<std::unique_ptr<PeerLink>> seeds_;                         // id not known yet
+  // Two links per peer: requests a peer answers at once (READ, WRITE, GOSSIP
+  // ...) never queue behind PEER.EXEC, which waits for the peer's own quorum;
+  // on one link the two would wait for each other across nodes.
+  std::map<std::string, std::unique_ptr<PeerLink>, std::less<>> links_;       // by node id
+  std::map<std::string, std::unique_ptr<PeerLink>, std::less<>> exec_links_;  // PEER.EXEC
+  std::vector<std::unique_ptr<PeerLink>> seeds_;                              // id not known yet
   std::vector<std::unique_ptr<PeerLink>> retired_;  // shut down, freed on the next tick
   std::vector<std::function<void()>> deferred_;
   uv_timer_t timer_;

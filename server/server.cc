@@ -90,6 +90,7 @@ Server::Server(Config config) : config_(std::move(config)), loop_(std::make_uniq
 }
 
 Server::~Server() {
+  StopSyncThread();
   if (cluster_) cluster_->Shutdown();
   // Close whatever is left and let libuv run the close callbacks.
   for (auto& [c, owned] : connections_) c->Close();
@@ -192,6 +193,7 @@ bool Server::Listen() {
 
 bool Server::StartLoopHandles() {
   loop_handles_started_ = true;
+  StartSyncThread();
   uv_check_init(&loop_->loop, &loop_->end_of_turn);
   loop_->end_of_turn.data = this;
   uv_check_start(&loop_->end_of_turn,
@@ -309,8 +311,38 @@ void Server::Cron() {
 void Server::OnEverySec() {
   if (config_.appendfsync == FsyncPolicy::kEverySec && dirty_since_sync_) {
     dirty_since_sync_ = false;
-    if (Status s = store_->Sync(); !s.ok()) log_.Warning("fsync failed: {}", s.message());
+    sync_wanted_ = true;
+    sync_cv_.notify_one();
   }
+  static uint64_t reported = 0;
+  if (uint64_t f = sync_failures_.load(); f != reported) {
+    reported = f;
+    log_.Warning("Background fsync of the data dir failed ({} times so far)", f);
+  }
+}
+
+void Server::StartSyncThread() {
+  std::string dir = config_.dir;
+  sync_thread_ = std::thread([this, dir]() {
+    std::unique_lock<std::mutex> lock(sync_mu_);
+    while (!sync_stop_) {
+      sync_cv_.wait_for(lock, std::chrono::seconds(1));
+      if (sync_stop_ || !sync_wanted_.exchange(false)) continue;
+      lock.unlock();
+      if (!storage::Engine::SyncLogFiles(dir).ok()) ++sync_failures_;
+      lock.lock();
+    }
+  });
+}
+
+void Server::StopSyncThread() {
+  if (!sync_thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    sync_stop_ = true;
+  }
+  sync_cv_.notify_one();
+  sync_thread_.join();
 }
 
 Status Server::SetConfig(std::string_view name, std::string_view value) {

@@ -3,11 +3,15 @@
 // Handlers reach shared state through this interface. Loop thread only.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -160,6 +164,17 @@ class Server : private cluster::KeyObserver {
   bool shutting_down_ = false;
   bool dirty_since_sync_ = false;
   bool loop_handles_started_ = false;
+
+  // appendfsync everysec: a background thread fsyncs LevelDB's log once a
+  // second when something was written, so the loop never waits for the disk.
+  void StartSyncThread();
+  void StopSyncThread();
+  std::thread sync_thread_;
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  bool sync_stop_ = false;                // guarded by sync_mu_
+  std::atomic<bool> sync_wanted_{false};  // set by the loop, taken by the thread
+  std::atomic<uint64_t> sync_failures_{0};
 
   struct LoopState;  // libuv handles (uv types stay out of this header)
   std::unique_ptr<LoopState> loop_;

@@ -74,6 +74,10 @@ class Engine {
   Status Commit();
   // Makes everything committed so far durable (fsync of LevelDB's log).
   Status Sync();
+  // The same without LevelDB's writer lock: fdatasync()s the log files in
+  // the data dir through their own descriptors. Safe to call from another
+  // thread while the loop keeps committing (appendfsync everysec).
+  static Status SyncLogFiles(const std::string& dir);
   void set_sync_commits(bool sync) { options_.sync_commits = sync; }
   bool sync_commits() const { return options_.sync_commits; }
 

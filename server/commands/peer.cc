@@ -141,17 +141,24 @@ cluster::Task<> FlushAll(CommandContext& ctx) {
   }
 }
 
-// PEER.EXEC <proto> <r> <w> <command> [args...]: runs a client's command here,
-// as the coordinator of its key, and answers the reply bytes (in the client's
-// protocol) as one bulk string for the forwarding node to relay.
+// PEER.EXEC <proto> <r> <w> <start-by-ms> <command> [args...]: runs a client's
+// command here, as the coordinator of its key, and answers the reply bytes (in
+// the client's protocol) as one bulk string for the forwarding node to relay.
+// Past <start-by-ms> (unix ms) the sender has given up and run the command
+// itself, so it is refused rather than applied twice.
 cluster::Task<> Exec(CommandContext& ctx) {
-  int64_t proto = 0, r = 0, w = 0;
+  int64_t proto = 0, r = 0, w = 0, start_by = 0;
   if (!ParseInt64(ctx.arg(1), &proto) || !ParseInt64(ctx.arg(2), &r) ||
-      !ParseInt64(ctx.arg(3), &w) || (proto != 2 && proto != 3)) {
+      !ParseInt64(ctx.arg(3), &w) || !ParseInt64(ctx.arg(4), &start_by) ||
+      (proto != 2 && proto != 3)) {
     ctx.reply.Error(errors::kSyntax);
     co_return;
   }
-  std::span<const std::string_view> args = ctx.args.subspan(4);
+  if (ctx.server.NowMs() > start_by) {
+    ctx.reply.Error("ERR forwarded command arrived after its deadline; not run");
+    co_return;
+  }
+  std::span<const std::string_view> args = ctx.args.subspan(5);
   const CommandSpec* spec = ctx.server.commands().Find(args[0]);
   std::string out;
   resp::ReplyWriter writer(&out, static_cast<int>(proto));
@@ -188,7 +195,7 @@ const CommandSpec kPeerCommands[] = {
      "ringkv"},
     {"peer.flushall", 1, kPeer | kCmdWrite, 0, 0, 0, FlushAll, "cluster",
      "Removes every key of this node.", "ringkv"},
-    {"peer.exec", -5, kPeer, 0, 0, 0, Exec, "cluster",
+    {"peer.exec", -6, kPeer, 0, 0, 0, Exec, "cluster",
      "Runs a forwarded client command as the coordinator of its key.", "ringkv"},
 };
 
