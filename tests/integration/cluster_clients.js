@@ -38,9 +38,11 @@ function okText(r) {
 }
 
 async function scanAll(client, match) {
-  // Plain: one SCAN iteration over the node. Cluster: every master, as
-  // ioredis documents for cluster mode (a key is expected once overall).
-  const nodes = mode === 'cluster' ? client.nodes('master') : [client];
+  // One SCAN iteration over one node, in both modes: ringkv's SCAN (like
+  // KEYS and DBSIZE) covers the whole cluster from any node (DESIGN.md 5),
+  // so scanning every master as with Redis Cluster would list each key once
+  // per master. The README says so.
+  const nodes = mode === 'cluster' ? [client.nodes('master')[0]] : [client];
   const keys = [];
   for (const node of nodes) {
     let cursor = '0';
