@@ -115,7 +115,11 @@ void Connection::OnAlloc(uv_handle_t* h, size_t /*suggested*/, uv_buf_t* buf) {
   auto* self = static_cast<Connection*>(h->data);
   // Only compact or grow while no command holds views into the buffer.
   if (self->in_pos_ == self->in_len_) self->in_pos_ = self->in_len_ = 0;
-  size_t want = std::max(kReadChunk, self->parser_.PendingBulkBytes());
+  // Room for a big bulk grows with what actually arrived (at most doubling),
+  // so a header announcing 500 MB costs nothing until the bytes come.
+  size_t unparsed = self->in_len_ - self->in_pos_;
+  size_t want =
+      std::max(kReadChunk, std::min(self->parser_.PendingBulkBytes(), 2 * unparsed + kReadChunk));
   if (self->in_cap_ - self->in_len_ < want) {
     self->CompactInput();
     if (self->in_cap_ - self->in_len_ < want) {

@@ -252,7 +252,8 @@ void PeerManager::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   for (auto& [id, l] : links_) l->Shutdown();
-  for (auto& [id, l] : exec_links_) l->Shutdown();
+  for (auto& [id, pool] : exec_links_)
+    for (auto& l : pool) l->Shutdown();
   for (auto& l : seeds_) l->Shutdown();
   uv_timer_stop(&timer_);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
@@ -292,28 +293,47 @@ void PeerManager::OnTimer(uv_timer_t* t) {
   int64_t now = self->NowMs();
   self->retired_.clear();
   for (auto& [id, l] : self->links_) l->Tick(now);
-  for (auto& [id, l] : self->exec_links_) l->Tick(now);
+  for (auto& [id, pool] : self->exec_links_)
+    for (auto& l : pool) l->Tick(now);
   for (auto& l : self->seeds_) l->Tick(now);
 }
 
 void PeerManager::Send(std::string_view node_id, std::vector<std::string> args, Callback done) {
   ++requests_;
-  auto& links = !args.empty() && args[0] == "PEER.EXEC" ? exec_links_ : links_;
-  auto it = links.find(node_id);
-  if (it == links.end()) {
-    std::string host;
-    int port = 0;
-    if (shut_down_ || !listener_->AddressOf(std::string(node_id), &host, &port)) {
-      ++errors_;
-      Defer([done = std::move(done)]() { done(Unavailable("unknown peer")); });
+  bool exec = !args.empty() && args[0] == "PEER.EXEC";
+  PeerLink* link = nullptr;
+  if (exec) {
+    // The least busy connection of the pool; a new one while all are busy,
+    // up to kExecLinksPerPeer.
+    auto it = exec_links_.find(node_id);
+    if (it != exec_links_.end()) {
+      for (auto& l : it->second) {
+        if (!link || l->pending() < link->pending()) link = l.get();
+      }
+    }
+    if (link && (link->pending() == 0 || it->second.size() >= kExecLinksPerPeer)) {
+      link->Send(std::move(args), std::move(done));
       return;
     }
-    it = links
-             .emplace(std::string(node_id),
-                      std::make_unique<PeerLink>(this, host, port, std::string(node_id)))
-             .first;
+  } else if (auto it = links_.find(node_id); it != links_.end()) {
+    it->second->Send(std::move(args), std::move(done));
+    return;
   }
-  it->second->Send(std::move(args), std::move(done));
+  std::string host;
+  int port = 0;
+  if (shut_down_ || !listener_->AddressOf(std::string(node_id), &host, &port)) {
+    ++errors_;
+    Defer([done = std::move(done)]() { done(Unavailable("unknown peer")); });
+    return;
+  }
+  auto fresh = std::make_unique<PeerLink>(this, host, port, std::string(node_id));
+  link = fresh.get();
+  if (exec) {
+    exec_links_[std::string(node_id)].push_back(std::move(fresh));
+  } else {
+    links_.emplace(std::string(node_id), std::move(fresh));
+  }
+  link->Send(std::move(args), std::move(done));
 }
 
 void PeerManager::Meet(const std::string& host, int port) {
@@ -333,12 +353,17 @@ void PeerManager::Meet(const std::string& host, int port) {
 }
 
 void PeerManager::Forget(const std::string& id) {
-  for (auto* links : {&links_, &exec_links_}) {
-    auto it = links->find(id);
-    if (it == links->end()) continue;
+  if (auto it = links_.find(id); it != links_.end()) {
     it->second->Shutdown();
     retired_.push_back(std::move(it->second));
-    links->erase(it);
+    links_.erase(it);
+  }
+  if (auto it = exec_links_.find(id); it != exec_links_.end()) {
+    for (auto& l : it->second) {
+      l->Shutdown();
+      retired_.push_back(std::move(l));
+    }
+    exec_links_.erase(it);
   }
 }
 

@@ -46,6 +46,7 @@ class PeerLink {
   int port() const { return port_; }
   const std::string& id() const { return id_; }
   bool ready() const { return state_ == State::kReady; }
+  size_t pending() const { return queue_.size() + inflight_.size(); }
   void set_address(std::string host, int port);
 
  private:
@@ -135,9 +136,12 @@ class PeerManager : public cluster::Transport {
   // Two links per peer: requests a peer answers at once (READ, WRITE, GOSSIP
   // ...) never queue behind PEER.EXEC, which waits for the peer's own quorum;
   // on one link the two would wait for each other across nodes.
-  std::map<std::string, std::unique_ptr<PeerLink>, std::less<>> links_;       // by node id
-  std::map<std::string, std::unique_ptr<PeerLink>, std::less<>> exec_links_;  // PEER.EXEC
-  std::vector<std::unique_ptr<PeerLink>> seeds_;                              // id not known yet
+  // PEER.EXEC waits for a quorum at the peer, which answers a connection's
+  // requests in order: a small pool lets several run there at once.
+  static constexpr size_t kExecLinksPerPeer = 8;
+  std::map<std::string, std::unique_ptr<PeerLink>, std::less<>> links_;  // by node id
+  std::map<std::string, std::vector<std::unique_ptr<PeerLink>>, std::less<>> exec_links_;
+  std::vector<std::unique_ptr<PeerLink>> seeds_;    // id not known yet
   std::vector<std::unique_ptr<PeerLink>> retired_;  // shut down, freed on the next tick
   std::vector<std::function<void()>> deferred_;
   uv_timer_t timer_;
