@@ -288,7 +288,7 @@ class TestClusterClients(unittest.TestCase):
         except Exception:
             cls.single.cleanup()
             raise
-        c = redis.Redis(port=cls.single.port, socket_timeout=10)
+        c = redis.Redis(host="127.0.0.1", port=cls.single.port, socket_timeout=10)
         c.flushall()
         cls.reference = run_redis_py(c, False)
         c.close()
@@ -302,7 +302,7 @@ class TestClusterClients(unittest.TestCase):
         self.flush_both()
 
     def flush_both(self):
-        c = redis.Redis(port=self.single.port, socket_timeout=10)
+        c = redis.Redis(host="127.0.0.1", port=self.single.port, socket_timeout=10)
         c.flushall()
         c.close()
         c = self.cluster.client(0, socket_timeout=30)
