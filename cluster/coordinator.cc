@@ -241,8 +241,17 @@ void Coordinator::RepairIfComplete(const std::shared_ptr<ReadState>& st) {
   st->resolved_valid = false;  // repaired once
 }
 
+int Coordinator::EffectiveQuorum(int q) const {
+  // A cluster of fewer members than N keeps every key on each of them: R
+  // and W count against that smaller replica set (a cluster of one answers
+  // alone). Members that are down still count, so failures never lower them.
+  int n = std::min<int>(replicas_, static_cast<int>(view_->ring().size()));
+  return std::max(1, std::min(q, n));
+}
+
 Task<Result<RecordRef>> Coordinator::ReadResolved(const std::string& key, int r) {
   ++stats_.reads;
+  r = EffectiveQuorum(r);
   auto st = std::make_shared<ReadState>();
   st->key = key;
   st->required = r;
@@ -316,6 +325,7 @@ Version Coordinator::SuccessorOf(const std::string& seen_version_bytes) {
 
 Task<Status> Coordinator::WriteQuorum(const std::string& key, RecordRef rec, int w) {
   ++stats_.writes;
+  w = EffectiveQuorum(w);
   auto st = std::make_shared<WriteState>();
   st->required = w;
   std::vector<Placement> targets = Placements(KeySlot(key));
@@ -496,7 +506,7 @@ Task<Result<ScanPage>> Coordinator::Scan(std::string from, size_t count) {
     if (!pos.empty() && !storage::ParseDataKey(pos, &slot, &uk)) {
       co_return Status::InvalidArgument("bad scan position");
     }
-    std::string_view primary = PrimaryOf(slot);
+    std::string primary(PrimaryOf(slot));  // a copy: the ring may be rebuilt while we wait
     ScanPage part;
     size_t want = count > page.keys.size() ? count - page.keys.size() : 1;
     if (primary.empty()) {

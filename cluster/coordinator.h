@@ -103,6 +103,7 @@ class Coordinator {
   void RepairIfComplete(const std::shared_ptr<ReadState>& st);
   Version SuccessorOf(const std::string& seen_version_bytes);
   std::vector<Placement> Placements(uint16_t slot) const;
+  int EffectiveQuorum(int q) const;
 
   // Per-key serialization of read-modify-writes.
   Future<bool> LockKey(const std::string& key);
