@@ -216,12 +216,24 @@ void PeerLink::Fail(const std::string& why) {
 }
 
 void PeerLink::Tick(int64_t now_ms) {
-  if ((!inflight_.empty() && inflight_.front().deadline_ms < now_ms) ||
-      (state_ == State::kConnecting && !queue_.empty() && queue_.front().deadline_ms < now_ms)) {
-    const std::string& b = inflight_.empty() ? queue_.front().bytes : inflight_.front().bytes;
-    Fail("request timed out (" + b.substr(0, std::min<size_t>(b.size(), 40)) + ", " +
-         std::to_string(inflight_.size()) + " in flight)");
+  bool overdue =
+      (!inflight_.empty() && inflight_.front().deadline_ms < now_ms) ||
+      (state_ == State::kConnecting && !queue_.empty() && queue_.front().deadline_ms < now_ms);
+  if (!overdue) {
+    overdue_ticks_ = 0;
+    return;
   }
+  // libuv runs timers before it polls sockets: after a long loop turn the
+  // reply may be waiting unread. Fail only if it is still missing one tick
+  // (and so one poll) later.
+  if (++overdue_ticks_ < 2) return;
+  overdue_ticks_ = 0;
+  const std::string& b = inflight_.empty() ? queue_.front().bytes : inflight_.front().bytes;
+  // The command name: the payload of the first bulk ("*N\r\n$L\r\nNAME\r\n...").
+  size_t name_start = b.find("\r\n", b.find('$')) + 2;
+  size_t name_end = b.find("\r\n", name_start);
+  Fail("request timed out (" + b.substr(name_start, name_end - name_start) + ", " +
+       std::to_string(inflight_.size()) + " in flight)");
 }
 
 void PeerLink::Shutdown() {

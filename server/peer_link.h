@@ -77,6 +77,7 @@ class PeerLink {
   std::string in_;
   resp::ReplyReader reader_;
   int64_t backoff_ms_ = 0;
+  int overdue_ticks_ = 0;
   int64_t retry_at_ms_ = 0;
 };
 
