@@ -339,7 +339,9 @@ class NetNs:
         self.host_ip = self.ns_ip = None
 
     def ip(self, *args, ns=False, check=True):
-        cmd = ["ip"] + (["netns", "exec", self.name, "ip"] if ns else []) + list(args)
+        # `ip -n` and nsenter join the namespace without `ip netns exec`'s
+        # remount of /, which fails where / is not a mount point (a chroot).
+        cmd = ["ip"] + (["-n", self.name] if ns else []) + list(args)
         return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=20)
 
     def pick_subnet(self):
@@ -375,7 +377,7 @@ class NetNs:
     def client(self, port, payloads=()):
         """Connects from inside the namespace to the host end; see NETNS_CLIENT."""
         out = subprocess.run(
-            ["ip", "netns", "exec", self.name, "/usr/bin/python3", "-c", NETNS_CLIENT,
+            ["nsenter", "--net=/var/run/netns/" + self.name, "/usr/bin/python3", "-c", NETNS_CLIENT,
              self.host_ip, str(port), json.dumps([p.decode("latin1") for p in payloads])],
             capture_output=True, text=True, timeout=60)
         if out.returncode != 0:
