@@ -339,9 +339,10 @@ class NetNs:
         self.host_ip = self.ns_ip = None
 
     def ip(self, *args, ns=False, check=True):
-        # `ip -n` and nsenter join the namespace without `ip netns exec`'s
-        # remount of /, which fails where / is not a mount point (a chroot).
-        cmd = ["ip"] + (["-n", self.name] if ns else []) + list(args)
+        # nsenter joins the namespace without iproute2's remount of / (`ip
+        # netns exec`, `ip -n`), which fails where / is not a mount point.
+        prefix = ["nsenter", "--net=/var/run/netns/" + self.name] if ns else []
+        cmd = prefix + ["ip"] + list(args)
         return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=20)
 
     def pick_subnet(self):
