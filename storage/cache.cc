@@ -69,6 +69,35 @@ void RecordCache::Insert(std::string_view key, RecordRef rec) {
   map_.emplace(std::string_view(n->key), std::move(owned));
 }
 
+RecordCache::Node* RecordCache::Upsert(std::string_view key, bool* found) {
+  auto it = map_.find(key);
+  if (it != map_.end()) {
+    *found = true;
+    Node* n = it->second.get();
+    Unlink(n);
+    PushFront(n);
+    return n;
+  }
+  *found = false;
+  auto owned = std::make_unique<Node>();
+  Node* n = owned.get();
+  n->key.assign(key);
+  n->charge = Charge(n->key, n->rec);
+  bytes_ += n->charge;
+  PushFront(n);
+  map_.emplace(std::string_view(n->key), std::move(owned));
+  return n;
+}
+
+const RecordRef& RecordCache::RecordOf(const Node* n) { return n->rec; }
+
+void RecordCache::Set(Node* n, RecordRef rec) {
+  bytes_ -= n->charge;
+  n->rec = std::move(rec);
+  n->charge = Charge(n->key, n->rec);
+  bytes_ += n->charge;
+}
+
 void RecordCache::Erase(std::string_view key) {
   auto it = map_.find(key);
   if (it == map_.end()) return;

@@ -28,6 +28,21 @@ class RecordCache {
   // Does not evict: call EvictToCapacity() when no uncommitted write depends on
   // the cache (the engine does so after each commit).
   void Insert(std::string_view key, RecordRef rec);
+
+  struct Node {  // an entry; fields are the cache's own
+    std::string key;
+    RecordRef rec;
+    size_t charge = 0;
+    Node* prev = nullptr;
+    Node* next = nullptr;
+  };
+  // One lookup for a read-modify-write of the cache (a SET): the entry for
+  // `key`, made most recent, created if missing (`*found` false; its record
+  // is then null until Set). The pointer is valid until the next call that
+  // may evict or erase.
+  Node* Upsert(std::string_view key, bool* found);
+  static const RecordRef& RecordOf(const Node* n);
+  void Set(Node* n, RecordRef rec);
   void Erase(std::string_view key);
   void Clear();
   void EvictToCapacity();
@@ -39,13 +54,6 @@ class RecordCache {
   uint64_t evictions() const { return evictions_; }
 
  private:
-  struct Node {
-    std::string key;
-    RecordRef rec;
-    size_t charge = 0;
-    Node* prev = nullptr;
-    Node* next = nullptr;
-  };
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }

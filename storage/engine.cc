@@ -166,15 +166,26 @@ void Engine::Account(std::string_view key, const RecordRef& old_rec, const Recor
 }
 
 void Engine::Put(std::string_view key, Record rec) {
-  auto old = Get(key);
-  // A failed read of the old record only skews the counters; the write itself
-  // must still go ahead (and Commit will report a broken disk).
-  Account(key, old.ok() ? *old : RecordRef(), &rec);
-  std::string dkey = DataKey(key);
-  batch_->Put(dkey, EncodeRecord(rec));
+  // One cache lookup serves both the old record (for the counters) and the
+  // new one.
+  bool found = false;
+  RecordCache::Node* entry = cache_.Upsert(key, &found);
+  RecordRef old;
+  if (found) {
+    ++stats_.cache_hits;
+    old = RecordCache::RecordOf(entry);
+  } else {
+    ++stats_.cache_misses;
+    // A failed read of the old record only skews the counters; the write
+    // itself must still go ahead (and Commit will report a broken disk).
+    auto loaded = LoadFromDisk(key);
+    if (loaded.ok()) old = std::move(*loaded);
+  }
+  Account(key, old, &rec);
+  batch_->Put(DataKey(key), EncodeRecord(rec));
   if (rec.expire_at_ms != 0 && !rec.tombstone) batch_->Put(ExpiryKey(rec.expire_at_ms, key), "");
   ++pending_writes_;
-  cache_.Insert(key, std::make_shared<Record>(std::move(rec)));
+  cache_.Set(entry, std::make_shared<Record>(std::move(rec)));
 }
 
 void Engine::Delete(std::string_view key) {
