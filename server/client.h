@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -47,6 +48,10 @@ struct Client {
   // WATCH
   std::unordered_set<std::string> watched;
   bool watch_dirty = false;
+  // Cluster mode: the version each watched key had at WATCH ("" = absent),
+  // compared again at EXEC: writes coordinated elsewhere never pass through
+  // this node's change notifications.
+  std::unordered_map<std::string, std::string> watched_versions;
 
   // Cluster mode. A peer connection (after PEER.HELLO) may run PEER.*.
   bool is_peer = false;

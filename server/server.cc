@@ -421,6 +421,7 @@ void Server::UnwatchAll(Client* c) {
     if (v.empty()) watchers_.erase(it);
   }
   c->watched.clear();
+  c->watched_versions.clear();
   c->watch_dirty = false;
 }
 

@@ -37,7 +37,18 @@ cluster::Task<> Exec(CommandContext& ctx) {
     ctx.reply.Error(errors::kExecAbort);
     co_return;
   }
-  if (c.watch_dirty) {
+  bool changed = c.watch_dirty;
+  if (!changed && ctx.server.cluster()) {
+    for (const auto& [key, version] : c.watched_versions) {
+      auto rec = co_await ctx.store.Read(key);
+      std::string now = rec.ok() && *rec ? (*rec)->version : std::string();
+      if (!rec.ok() || now != version) {
+        changed = true;
+        break;
+      }
+    }
+  }
+  if (changed) {
     EndTransaction(ctx.server, c);
     ctx.reply.NullArray();
     co_return;
@@ -69,7 +80,17 @@ cluster::Task<> Watch(CommandContext& ctx) {
     ctx.reply.Error(errors::kWatchInMulti);
     co_return;
   }
-  for (size_t i = 1; i < ctx.argc(); ++i) ctx.server.Watch(&ctx.client, ctx.arg(i));
+  for (size_t i = 1; i < ctx.argc(); ++i) {
+    ctx.server.Watch(&ctx.client, ctx.arg(i));
+    if (ctx.server.cluster() && !ctx.client.watched_versions.count(std::string(ctx.arg(i)))) {
+      auto rec = co_await ctx.store.Read(ctx.arg(i));
+      if (!rec.ok()) {
+        ctx.ReplyStatusError(rec.status());
+        co_return;
+      }
+      ctx.client.watched_versions[std::string(ctx.arg(i))] = *rec ? (*rec)->version : "";
+    }
+  }
   ctx.reply.Ok();
 }
 
