@@ -45,6 +45,21 @@ void CountLookup(CommandContext& ctx, bool hit) {
   }
 }
 
+// The reply of GETSET/GETDEL-style commands once their update ran: the old
+// value, or nil if the key was absent (counted as a keyspace hit or miss).
+void ReplyOldValue(CommandContext& ctx, const Status& s, bool found, const std::string& old) {
+  if (!s.ok()) {
+    ctx.ReplyStatusError(s);
+    return;
+  }
+  CountLookup(ctx, found);
+  if (found) {
+    ctx.reply.Bulk(old);
+  } else {
+    ctx.reply.Null();
+  }
+}
+
 // --- SET / GETEX options -------------------------------------------------
 
 enum OptionFlag : uint32_t {
@@ -274,16 +289,7 @@ cluster::Task<> GetSet(CommandContext& ctx) {
     return Mutation::Put(MakeRecord(std::string(value), 0));
   };
   Status s = co_await ctx.store.Update(ctx.arg(1), fn);
-  if (!s.ok()) {
-    ctx.ReplyStatusError(s);
-    co_return;
-  }
-  CountLookup(ctx, found);
-  if (found) {
-    ctx.reply.Bulk(old_value);
-  } else {
-    ctx.reply.Null();
-  }
+  ReplyOldValue(ctx, s, found, old_value);
 }
 
 cluster::Task<> GetDel(CommandContext& ctx) {
@@ -296,16 +302,7 @@ cluster::Task<> GetDel(CommandContext& ctx) {
     return Mutation::Delete();
   };
   Status s = co_await ctx.store.Update(ctx.arg(1), fn);
-  if (!s.ok()) {
-    ctx.ReplyStatusError(s);
-    co_return;
-  }
-  CountLookup(ctx, found);
-  if (found) {
-    ctx.reply.Bulk(old_value);
-  } else {
-    ctx.reply.Null();
-  }
+  ReplyOldValue(ctx, s, found, old_value);
 }
 
 cluster::Task<> GetEx(CommandContext& ctx) {
