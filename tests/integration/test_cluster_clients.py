@@ -288,10 +288,16 @@ class TestClusterClients(unittest.TestCase):
         except Exception:
             cls.single.cleanup()
             raise
-        c = redis.Redis(host="127.0.0.1", port=cls.single.port, socket_timeout=10)
-        c.flushall()
-        cls.reference = run_redis_py(c, False)
-        c.close()
+        try:
+            c = redis.Redis(host="127.0.0.1", port=cls.single.port, socket_timeout=10)
+            c.flushall()
+            cls.reference = run_redis_py(c, False)
+            c.close()
+        except Exception:
+            # tearDownClass does not run when setUpClass fails: stop them here.
+            cls.cluster.cleanup()
+            cls.single.cleanup()
+            raise
 
     @classmethod
     def tearDownClass(cls):
