@@ -1,7 +1,6 @@
 // The option table and the three ways values reach it (file, flags, CONFIG
 // SET), plus CONFIG REWRITE. Error texts follow redis-server 7 where it has
 // one, because clients and scripts match on them.
-#include <algorithm>
 #include "server/config.h"
 
 #include <fcntl.h>
@@ -9,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <climits>
@@ -446,8 +446,8 @@ std::vector<OptionDef> BuildOptions() {
   o.push_back(IntOption("cluster-vnodes", kFixed, &Config::cluster_vnodes, 1, 4096));
   o.push_back(IntOption("cluster-weight", kFixed, &Config::cluster_weight, 1, 64));
   o.push_back(IntOption("gossip-interval-ms", kFixed, &Config::gossip_interval_ms, 10, 60000));
-  o.push_back(IntOption("cluster-node-timeout", kFixed, &Config::cluster_node_timeout, 50,
-                        3600000));
+  o.push_back(
+      IntOption("cluster-node-timeout", kFixed, &Config::cluster_node_timeout, 50, 3600000));
   o.push_back(IntOption("peer-request-timeout-ms", kMutable, &Config::peer_request_timeout_ms, 10,
                         3600000));
   return o;

@@ -77,7 +77,7 @@ struct Config {
   int64_t cluster_vnodes = 1024;           // ring tokens per unit of weight
   int64_t cluster_weight = 1;
   int64_t gossip_interval_ms = 200;
-  int64_t cluster_node_timeout = 3000;     // ms without a heartbeat before a peer is down
+  int64_t cluster_node_timeout = 3000;  // ms without a heartbeat before a peer is down
   int64_t peer_request_timeout_ms = 2000;
 
   std::string config_file;  // absolute path of the file read at start ("" = none)

@@ -341,8 +341,7 @@ TEST_CASE("Engine: a cache of zero bytes still sees pending writes", "[engine]")
   CHECK(e->KeyCount() == 0);
 }
 
-TEST_CASE("Engine: shrinking the cache to zero mid-turn never serves a stale record",
-          "[engine]") {
+TEST_CASE("Engine: shrinking the cache to zero mid-turn never serves a stale record", "[engine]") {
   // The server applies CONFIG SET cache-size 0 with cache().set_capacity(0) and
   // evicts only when nothing is pending. A later Put of a cached key then
   // leaves the old record in the cache (RecordCache::Insert returns early).
