@@ -146,10 +146,9 @@ Result<RecordRef> Engine::Get(std::string_view key) {
   return loaded;
 }
 
-void Engine::Account(std::string_view key, const RecordRef& old_rec, const Record* new_rec) {
+void Engine::Account(uint16_t slot, const RecordRef& old_rec, const Record* new_rec) {
   bool was = Live(old_rec.get()), is = Live(new_rec);
   if (was != is) {
-    uint16_t slot = KeySlot(key);
     if (was) {
       --key_count_;
       --slot_counts_[slot];
@@ -181,8 +180,9 @@ void Engine::Put(std::string_view key, Record rec) {
     auto loaded = LoadFromDisk(key);
     if (loaded.ok()) old = std::move(*loaded);
   }
-  Account(key, old, &rec);
-  batch_->Put(DataKey(key), EncodeRecord(rec));
+  uint16_t slot = KeySlot(key);
+  Account(slot, old, &rec);
+  batch_->Put(DataKeyForSlot(slot, key), EncodeRecord(rec));
   if (rec.expire_at_ms != 0 && !rec.tombstone) batch_->Put(ExpiryKey(rec.expire_at_ms, key), "");
   ++pending_writes_;
   cache_.Set(entry, std::make_shared<Record>(std::move(rec)));
@@ -190,8 +190,9 @@ void Engine::Put(std::string_view key, Record rec) {
 
 void Engine::Delete(std::string_view key) {
   auto old = Get(key);
-  Account(key, old.ok() ? *old : RecordRef(), nullptr);
-  batch_->Delete(DataKey(key));
+  uint16_t slot = KeySlot(key);
+  Account(slot, old.ok() ? *old : RecordRef(), nullptr);
+  batch_->Delete(DataKeyForSlot(slot, key));
   ++pending_writes_;
   cache_.Insert(key, RecordRef());
 }
@@ -255,7 +256,8 @@ Status Engine::SyncLogFiles(const std::string& dir) {
   return Status::Ok();
 }
 
-Status Engine::Scan(std::string_view from, size_t limit,
+Status Engine::Walk(std::string_view from, size_t limit, bool with_tombstones,
+                    const std::function<bool(uint16_t)>* in_range,
                     const std::function<bool(std::string_view, const Record&)>& fn,
                     std::string* next) {
   Status s = Commit();
@@ -272,14 +274,14 @@ Status Engine::Scan(std::string_view from, size_t limit,
     uint16_t slot;
     std::string_view user_key;
     if (!ParseDataKey(std::string_view(k.data(), k.size()), &slot, &user_key)) break;
-    if (visited == limit) {
+    if (visited == limit || (in_range && !(*in_range)(slot))) {
       next->assign(k.data(), k.size());
       break;
     }
     leveldb::Slice v = it->value();
     Status d = DecodeRecord(std::string_view(v.data(), v.size()), &rec);
     if (!d.ok()) return d;
-    if (rec.tombstone) continue;
+    if (rec.tombstone && !with_tombstones) continue;
     ++visited;
     if (!fn(user_key, rec)) {
       it->Next();
@@ -292,35 +294,23 @@ Status Engine::Scan(std::string_view from, size_t limit,
   return FromLevelDb(it->status());
 }
 
+Status Engine::Scan(std::string_view from, size_t limit,
+                    const std::function<bool(std::string_view, const Record&)>& fn,
+                    std::string* next) {
+  return Walk(from, limit, /*with_tombstones=*/false, nullptr, fn, next);
+}
+
 Status Engine::ScanRaw(std::string_view from, size_t limit,
                        const std::function<bool(uint16_t)>& in_range,
                        const std::function<void(std::string_view, const Record&)>& fn,
                        std::string* next) {
-  Status s = Commit();
-  if (!s.ok()) return s;
-  next->clear();
-  leveldb::ReadOptions ro;
-  ro.fill_cache = false;
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro));
-  std::string start = from.empty() ? std::string(1, kDataPrefix) : std::string(from);
-  size_t visited = 0;
-  Record rec;
-  for (it->Seek(start); it->Valid(); it->Next()) {
-    leveldb::Slice k = it->key();
-    uint16_t slot;
-    std::string_view user_key;
-    if (!ParseDataKey(std::string_view(k.data(), k.size()), &slot, &user_key)) break;
-    if (visited == limit || !in_range(slot)) {
-      next->assign(k.data(), k.size());
-      break;
-    }
-    leveldb::Slice v = it->value();
-    Status d = DecodeRecord(std::string_view(v.data(), v.size()), &rec);
-    if (!d.ok()) return d;
-    ++visited;
-    fn(user_key, rec);
-  }
-  return FromLevelDb(it->status());
+  return Walk(
+      from, limit, /*with_tombstones=*/true, &in_range,
+      [&fn](std::string_view key, const Record& rec) {
+        fn(key, rec);
+        return true;
+      },
+      next);
 }
 
 Status Engine::ExpireStep(int64_t now_ms, size_t max_keys, std::vector<std::string>* deleted) {

@@ -121,7 +121,16 @@ class Engine {
  private:
   explicit Engine(const EngineOptions& options);
   Status OpenDb();
-  void Account(std::string_view key, const RecordRef& old_rec, const Record* new_rec);
+  // Adjusts the key counts for a write of a key in `slot`.
+  void Account(uint16_t slot, const RecordRef& old_rec, const Record* new_rec);
+  // Scan and ScanRaw: visits data records from `from`; stops before a record
+  // once `limit` were visited or `in_range` (if given) rejects its slot
+  // (`*next` = that record), or after one for which `fn` returns false
+  // (`*next` = the following record). Tombstones are skipped (and not
+  // counted) unless `with_tombstones`.
+  Status Walk(std::string_view from, size_t limit, bool with_tombstones,
+              const std::function<bool(uint16_t)>* in_range,
+              const std::function<bool(std::string_view, const Record&)>& fn, std::string* next);
   Status LoadSlotCounts();
   Result<RecordRef> LoadFromDisk(std::string_view key);
 
