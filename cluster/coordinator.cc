@@ -516,12 +516,10 @@ Task<Result<ScanPage>> Coordinator::Scan(std::string from, size_t count) {
       Status s = LocalScan(pos, want, &part);
       if (!s.ok()) co_return s;
     } else {
-      Promise<Result<resp::RespValue>> p;
-      auto f = p.GetFuture();
       ++stats_.remote_requests;
-      transport_->Send(primary, {"PEER.SCAN", pos, std::to_string(want)},
-                       [p](Result<resp::RespValue> r) mutable { p.Set(std::move(r)); });
-      Result<resp::RespValue> r = co_await f;
+      // GCC 12 rejects a braced list inside a co_await expression: build it first.
+      std::vector<std::string> req = {"PEER.SCAN", pos, std::to_string(want)};
+      Result<resp::RespValue> r = co_await Call(*transport_, primary, std::move(req));
       if (!r.ok() || r->type != resp::RespValue::kArray || r->elems.empty()) {
         ++stats_.peer_errors;
         co_return Status::Unavailable("NOQUORUM the coordinator of slot " + std::to_string(slot) +
@@ -543,11 +541,8 @@ Task<Result<std::string>> Coordinator::RandomKey() {
   if (local.ok() && !local->empty()) co_return local;
   for (const NodeInfo& n : view_->ring().nodes()) {
     if (n.id == view_->self_id() || !view_->IsUp(n.id)) continue;
-    Promise<Result<resp::RespValue>> p;
-    auto f = p.GetFuture();
-    transport_->Send(n.id, {"PEER.RANDOMKEY"},
-                     [p](Result<resp::RespValue> r) mutable { p.Set(std::move(r)); });
-    Result<resp::RespValue> r = co_await f;
+    std::vector<std::string> req = {"PEER.RANDOMKEY"};
+    Result<resp::RespValue> r = co_await Call(*transport_, n.id, std::move(req));
     if (r.ok() && r->type == resp::RespValue::kBulk && !r->str.empty()) co_return r->str;
   }
   co_return std::string();

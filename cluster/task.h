@@ -12,7 +12,9 @@
 //
 // GCC 12 miscompiles `co_await` used directly as an `if` condition (the
 // coroutine never finishes, or crashes): bind the result to a local first,
-// `bool ok = co_await x; if (ok) ...`.
+// `bool ok = co_await x; if (ok) ...`. It also rejects a braced list as an
+// argument inside a co_await expression ("array used as initializer"):
+// build the vector in a local first.
 #pragma once
 
 #include <coroutine>

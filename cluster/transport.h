@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cluster/task.h"
 #include "resp/reply_reader.h"
 #include "storage/status.h"
 
@@ -23,5 +24,15 @@ class Transport {
   // answer within the request timeout.
   virtual void Send(std::string_view node_id, std::vector<std::string> args, Callback done) = 0;
 };
+
+// Send() as something a coroutine can await: `auto r = co_await Call(t, id, {...});`.
+inline Future<storage::Result<resp::RespValue>> Call(Transport& transport, std::string_view node_id,
+                                                     std::vector<std::string> args) {
+  Promise<storage::Result<resp::RespValue>> p;
+  auto f = p.GetFuture();
+  transport.Send(node_id, std::move(args),
+                 [p](storage::Result<resp::RespValue> r) mutable { p.Set(std::move(r)); });
+  return f;
+}
 
 }  // namespace ringkv::cluster

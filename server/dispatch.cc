@@ -117,12 +117,8 @@ cluster::Detached RunForwarded(Server* server, CommandSource* src, const Command
   int64_t timeout = server->config().peer_request_timeout_ms;
   fwd.push_back(std::to_string(server->NowMs() + timeout / 2));
   for (auto a : args) fwd.emplace_back(a);
-  cluster::Promise<storage::Result<resp::RespValue>> p;
-  auto f = p.GetFuture();
-  server->cluster()->peers().Send(
-      target, std::move(fwd),
-      [p](storage::Result<resp::RespValue> r) mutable { p.Set(std::move(r)); });
-  storage::Result<resp::RespValue> r = co_await f;
+  storage::Result<resp::RespValue> r =
+      co_await cluster::Call(server->cluster()->peers(), target, std::move(fwd));
   if (r.ok() && r->type == resp::RespValue::kBulk) {
     ++server->cluster()->stats().forwarded;
     ++server->stats().total_commands_processed;

@@ -165,11 +165,7 @@ std::vector<std::string> UpOwners(ClusterNode& node, uint16_t slot) {
 
 cluster::Task<storage::Result<resp::RespValue>> AskPeer(ClusterNode* node, std::string id,
                                                         std::vector<std::string> args) {
-  cluster::Promise<storage::Result<resp::RespValue>> p;
-  auto f = p.GetFuture();
-  node->peers().Send(id, std::move(args),
-                     [p](storage::Result<resp::RespValue> r) mutable { p.Set(std::move(r)); });
-  co_return co_await f;
+  co_return co_await cluster::Call(node->peers(), id, std::move(args));
 }
 
 // Asks the slot's up replicas in turn until one answers with `type`.
