@@ -121,6 +121,7 @@ void ClusterNode::Refresh() {
     log_->Warning("Cannot build the ring: {}", ring.status().message());
     return;
   }
+  NoteHealthChanges();
   bool first = !ring_;
   size_t before = first ? 0 : ring_->size();
   ring_.emplace(std::move(ring).value());
@@ -129,6 +130,29 @@ void ClusterNode::Refresh() {
   if (!first && before != ring_->size()) {
     log_->Notice("Ring rebuilt: {} nodes", ring_->size());
   }
+}
+
+void ClusterNode::NoteHealthChanges() {
+  std::set<std::string> up;
+  for (const cluster::Member& m : membership_->Members()) {
+    if (m.id != self_id_ && m.state == cluster::Member::State::kUp) up.insert(m.id);
+  }
+  for (const std::string& id : up_peers_) {
+    if (up.count(id)) continue;
+    auto m = membership_->Get(id);
+    if (!m || m->state == cluster::Member::State::kLeft) continue;
+    lost_peers_.insert(id);
+    if (m->state == cluster::Member::State::kDown) {  // suspects are logged by OnPeerFailed
+      log_->Warning("Node {} marked down: no heartbeat for {} ms", id,
+                    config_.cluster_node_timeout);
+    }
+  }
+  for (const std::string& id : up) {
+    if (up_peers_.count(id)) continue;
+    if (lost_peers_.erase(id)) log_->Notice("Node {} is up again", id);
+    if (peers_) peers_->PeerRecovered(id);
+  }
+  up_peers_ = std::move(up);
 }
 
 void ClusterNode::OnGossipTimer(uv_timer_t* t) {
@@ -214,11 +238,11 @@ void ClusterNode::OnPeerIdentified(const std::string& id, const std::string& hos
   }
 }
 
-void ClusterNode::OnPeerFailed(const std::string& id) {
+void ClusterNode::OnPeerFailed(const std::string& id, const std::string& why) {
   if (!membership_) return;
   bool was_up = membership_->IsUp(id);
   membership_->MarkSuspect(id);
-  if (was_up) log_->Verbose("Peer {} unreachable: suspect", id);
+  if (was_up) log_->Warning("Node {} marked suspect: {}", id, why);
   Refresh();
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -79,11 +80,14 @@ class ClusterNode : public cluster::ClusterView, public PeerManager::Listener {
   // PeerManager::Listener
   void OnPeerIdentified(const std::string& id, const std::string& host, int port,
                         int weight) override;
-  void OnPeerFailed(const std::string& id) override;
+  void OnPeerFailed(const std::string& id, const std::string& why) override;
   bool AddressOf(const std::string& id, std::string* host, int* port) override;
 
  private:
   void GossipRound();
+  // Logs peers that went down or came back since the last call, and lets the
+  // links of those that came back reconnect at once.
+  void NoteHealthChanges();
   static void OnGossipTimer(uv_timer_t* t);
 
   uv_loop_t* loop_;
@@ -104,6 +108,8 @@ class ClusterNode : public cluster::ClusterView, public PeerManager::Listener {
   std::unique_ptr<PeerManager> peers_;
   std::unique_ptr<cluster::Coordinator> coordinator_;
   std::vector<std::pair<std::string, int>> seeds_;
+  std::set<std::string> up_peers_;    // as of the last NoteHealthChanges()
+  std::set<std::string> lost_peers_;  // marked down or suspect, not up since
   std::mt19937_64 rng_{std::random_device{}()};
   uv_timer_t gossip_timer_;
   bool started_ = false;

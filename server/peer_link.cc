@@ -212,7 +212,12 @@ void PeerLink::Fail(const std::string& why) {
   for (auto& r : failed) {
     mgr_->Defer([cb = std::move(r.cb), msg]() { cb(Unavailable(msg)); });
   }
-  if (!was_closed) mgr_->LinkFailed(this);
+  if (!was_closed) mgr_->LinkFailed(this, why);
+}
+
+void PeerLink::ClearBackoff() {
+  backoff_ms_ = 0;
+  retry_at_ms_ = 0;
 }
 
 void PeerLink::Tick(int64_t now_ms) {
@@ -400,12 +405,19 @@ void PeerManager::Identified(PeerLink* link, const std::string& id, const std::s
   if (id != options_.self_id) listener_->OnPeerIdentified(id, host, port, weight);
 }
 
-void PeerManager::LinkFailed(PeerLink* link) {
+void PeerManager::PeerRecovered(const std::string& id) {
+  if (auto it = links_.find(id); it != links_.end()) it->second->ClearBackoff();
+  if (auto it = exec_links_.find(id); it != exec_links_.end()) {
+    for (auto& l : it->second) l->ClearBackoff();
+  }
+}
+
+void PeerManager::LinkFailed(PeerLink* link, const std::string& why) {
   ++errors_;
   // Only the data link speaks for the peer's health: a PEER.EXEC may be slow
   // because of a third node.
   auto it = link->id().empty() ? links_.end() : links_.find(link->id());
-  if (it != links_.end() && it->second.get() == link) listener_->OnPeerFailed(link->id());
+  if (it != links_.end() && it->second.get() == link) listener_->OnPeerFailed(link->id(), why);
 }
 
 }  // namespace ringkv::server

@@ -48,6 +48,9 @@ class PeerLink {
   bool ready() const { return state_ == State::kReady; }
   size_t pending() const { return queue_.size() + inflight_.size(); }
   void set_address(std::string host, int port);
+  // The peer was heard from (gossip, or it connected to us): the next request
+  // connects at once instead of failing fast until the backoff runs out.
+  void ClearBackoff();
 
  private:
   enum class State { kIdle, kConnecting, kReady, kBackoff, kClosed };
@@ -98,7 +101,7 @@ class PeerManager : public cluster::Transport {
     virtual ~Listener() = default;
     virtual void OnPeerIdentified(const std::string& id, const std::string& host, int port,
                                   int weight) = 0;
-    virtual void OnPeerFailed(const std::string& id) = 0;
+    virtual void OnPeerFailed(const std::string& id, const std::string& why) = 0;
     // Where node `id` listens, from the membership table; false if unknown.
     virtual bool AddressOf(const std::string& id, std::string* host, int* port) = 0;
   };
@@ -113,6 +116,8 @@ class PeerManager : public cluster::Transport {
   // learns the peer's id.
   void Meet(const std::string& host, int port);
   void Forget(const std::string& id);
+  // Node `id` is up again in the membership table: its links stop backing off.
+  void PeerRecovered(const std::string& id);
   void Shutdown();
 
   uv_loop_t* loop() { return loop_; }
@@ -127,7 +132,7 @@ class PeerManager : public cluster::Transport {
   friend class PeerLink;
   void Identified(PeerLink* link, const std::string& id, const std::string& host, int port,
                   int weight);
-  void LinkFailed(PeerLink* link);
+  void LinkFailed(PeerLink* link, const std::string& why);
   static void OnTimer(uv_timer_t* t);
   static void OnDeferred(uv_idle_t* t);
 

@@ -188,8 +188,9 @@ class Cluster:
         assert not n.alive(), "node %d still running" % i
         self._start_node(n, wait=True)
 
-    def logs(self):
-        return "\n".join("---- node %d (port %d) ----\n%s" % (n.index, n.port, n.read_log())
+    def logs(self, tail=3000):
+        """The last `tail` characters of every node's log."""
+        return "\n".join("---- node %d (port %d) ----\n%s" % (n.index, n.port, n.read_log()[-tail:])
                          for n in self.nodes)
 
     # ---- views -----------------------------------------------------------

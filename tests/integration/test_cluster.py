@@ -56,7 +56,7 @@ class ClusterCase(unittest.TestCase):
         return c
 
     def fail_with_logs(self, msg):
-        self.fail("%s\n%s" % (msg, self.cluster.logs()[-6000:]))
+        self.fail("%s\n%s" % (msg, self.cluster.logs()))
 
 
 def pipelined(client, cmds, batch=500, consistency=None):
@@ -310,7 +310,7 @@ class TestRepairAfterPause(ClusterCase):
             problems.append("node 2 was stale for %d keys, yet INFO cluster read_repairs is 0 "
                             "on every node" % stale)
         if problems:
-            self.fail("\n".join(problems))
+            self.fail_with_logs("\n".join(problems))
 
 
 # ---------------------------------------------------------------------------
