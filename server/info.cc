@@ -370,6 +370,7 @@ std::string Server::Info(std::string_view section) {
     t.Field("disk_reads", es.disk_reads);
     t.Field("commits", es.commits);
     t.Field("committed_writes", es.committed_writes);
+    t.Field("coalesced_writes", es.coalesced_writes);
     t.Field("syncs", es.syncs);
     t.Field("leveldb_memory", leveldb_mem.empty() ? "0" : leveldb_mem);
     t.Field("disk_bytes", e.ApproximateDiskBytes());

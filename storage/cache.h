@@ -33,6 +33,7 @@ class RecordCache {
     std::string key;
     RecordRef rec;
     size_t charge = 0;
+    bool dirty = false;  // written since the last commit (the engine's flag)
     Node* prev = nullptr;
     Node* next = nullptr;
   };

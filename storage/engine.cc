@@ -180,25 +180,45 @@ void Engine::Put(std::string_view key, Record rec) {
     auto loaded = LoadFromDisk(key);
     if (loaded.ok()) old = std::move(*loaded);
   }
-  uint16_t slot = KeySlot(key);
-  Account(slot, old, &rec);
-  batch_->Put(DataKeyForSlot(slot, key), EncodeRecord(rec));
+  Account(KeySlot(key), old, &rec);
   if (rec.expire_at_ms != 0 && !rec.tombstone) batch_->Put(ExpiryKey(rec.expire_at_ms, key), "");
-  ++pending_writes_;
   cache_.Set(entry, std::make_shared<Record>(std::move(rec)));
+  MarkDirty(entry);
 }
 
 void Engine::Delete(std::string_view key) {
   auto old = Get(key);
-  uint16_t slot = KeySlot(key);
-  Account(slot, old.ok() ? *old : RecordRef(), nullptr);
-  batch_->Delete(DataKeyForSlot(slot, key));
+  Account(KeySlot(key), old.ok() ? *old : RecordRef(), nullptr);
+  bool found = false;
+  RecordCache::Node* entry = cache_.Upsert(key, &found);
+  cache_.Set(entry, RecordRef());
+  MarkDirty(entry);
+}
+
+void Engine::MarkDirty(RecordCache::Node* entry) {
   ++pending_writes_;
-  cache_.Insert(key, RecordRef());
+  if (entry->dirty) {  // written before in this batch: only the last state goes out
+    ++stats_.coalesced_writes;
+    return;
+  }
+  entry->dirty = true;
+  dirty_.push_back(entry);
 }
 
 Status Engine::Commit() {
   if (pending_writes_ == 0) return Status::Ok();
+  // The cache holds the last state of every key written since the last
+  // commit; a key written many times in one turn reaches LevelDB once.
+  for (RecordCache::Node* n : dirty_) {
+    n->dirty = false;
+    std::string data_key = DataKeyForSlot(KeySlot(n->key), n->key);
+    if (n->rec) {
+      batch_->Put(data_key, EncodeRecord(*n->rec));
+    } else {
+      batch_->Delete(data_key);
+    }
+  }
+  dirty_.clear();
   batch_->Put(MetaKey(kKeyCountMeta), std::to_string(key_count_));
   batch_->Put(MetaKey(kExpiresCountMeta), std::to_string(expires_count_));
   for (uint16_t slot : dirty_slots_) {

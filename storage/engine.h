@@ -1,12 +1,12 @@
 // The local storage engine: LevelDB (bloom filter, small block cache) behind a
 // bounded record cache, with an expiry index and an exact key count.
 //
-// Writes (Put/Delete) go to the cache at once and join a pending batch; Commit()
-// writes the whole batch, together with the updated key counts, as ONE LevelDB
-// Write. The server calls Commit() once per loop turn, before any reply of that
-// turn leaves, so an acknowledged write is always in LevelDB's log (and, with
-// sync, on disk). Reads see uncommitted writes through the cache, which never
-// evicts while a write is pending.
+// Writes (Put/Delete) go to the cache at once and mark the entry dirty; Commit()
+// writes the last state of every dirty key, together with the updated key
+// counts, as ONE LevelDB Write (a key written many times in a turn, like a hot
+// counter, reaches LevelDB once). The server calls Commit() once per loop turn, before any reply of
+// that turn leaves, so an acknowledged write is always in LevelDB's log (and, with sync, on disk).
+// Reads see uncommitted writes through the cache, which never evicts while a write is pending.
 //
 // Loop thread only, except Sync(), which may run on another thread.
 #pragma once
@@ -48,6 +48,7 @@ struct EngineStats {
   uint64_t disk_reads = 0;
   uint64_t commits = 0;
   uint64_t committed_writes = 0;
+  uint64_t coalesced_writes = 0;  // overwritten in the same batch: never reached LevelDB
   uint64_t syncs = 0;
   uint64_t expired_keys = 0;
 };
@@ -123,6 +124,8 @@ class Engine {
   Status OpenDb();
   // Adjusts the key counts for a write of a key in `slot`.
   void Account(uint16_t slot, const RecordRef& old_rec, const Record* new_rec);
+  // Counts a write and remembers its cache entry for the next Commit().
+  void MarkDirty(RecordCache::Node* entry);
   // Scan and ScanRaw: visits data records from `from`; stops before a record
   // once `limit` were visited or `in_range` (if given) rejects its slot
   // (`*next` = that record), or after one for which `fn` returns false
@@ -140,6 +143,9 @@ class Engine {
   std::unique_ptr<leveldb::DB> db_;
   std::unique_ptr<leveldb::WriteBatch> batch_;
   size_t pending_writes_ = 0;
+  // Cache entries written since the last commit, each once (their records are
+  // what Commit() writes; the cache does not evict while writes are pending).
+  std::vector<RecordCache::Node*> dirty_;
   RecordCache cache_;
   uint64_t key_count_ = 0;
   uint64_t expires_count_ = 0;

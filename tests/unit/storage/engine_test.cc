@@ -191,6 +191,39 @@ TEST_CASE("Engine: group commit writes a whole turn as one batch", "[engine]") {
   CHECK(e->KeyCount() == 199);
 }
 
+TEST_CASE("Engine: a key written many times in one turn reaches LevelDB once", "[engine]") {
+  TempDir dir;
+  auto e = OpenEngine(dir.path());
+  e->Put("gone", Rec("x"));
+  Commit(*e);
+  const EngineStats before = e->stats();
+  for (int i = 0; i < 1000; ++i) e->Put("hot", Rec("v" + std::to_string(i)));
+  e->Put("other", Rec("o"));
+  e->Put("gone", Rec("y"));
+  e->Delete("gone");
+  e->Put("ttl", Rec("a", kNow + 1000));
+  e->Put("ttl", Rec("b"));  // the TTL is dropped by the second write
+  CHECK(ValueOf(*e, "hot") == "v999");
+  Commit(*e);
+  CHECK(e->stats().committed_writes == before.committed_writes + 1005);
+  CHECK(e->stats().coalesced_writes == before.coalesced_writes + 1001);  // 999 + gone + ttl
+  CHECK(e->KeyCount() == 3);
+  CHECK(e->ExpiresCount() == 0);
+
+  e.reset();
+  e = OpenEngine(dir.path());
+  CHECK(ValueOf(*e, "hot") == "v999");
+  CHECK(ValueOf(*e, "other") == "o");
+  CHECK_FALSE(ValueOf(*e, "gone").has_value());
+  auto ttl = e->Get("ttl");
+  REQUIRE(ttl.ok());
+  REQUIRE(*ttl);
+  CHECK((*ttl)->value == "b");
+  CHECK((*ttl)->expire_at_ms == 0);
+  CHECK(e->KeyCount() == 3);
+  CHECK(e->ExpiresCount() == 0);
+}
+
 TEST_CASE("Engine: key counts are exact, before and after a restart", "[engine]") {
   TempDir dir;
   auto e = OpenEngine(dir.path());
