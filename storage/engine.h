@@ -1,12 +1,13 @@
 // The local storage engine: LevelDB (bloom filter, small block cache) behind a
 // bounded record cache, with an expiry index and an exact key count.
 //
-// Writes (Put/Delete) go to the cache at once and mark the entry dirty; Commit()
-// writes the last state of every dirty key, together with the updated key
-// counts, as ONE LevelDB Write (a key written many times in a turn, like a hot
-// counter, reaches LevelDB once). The server calls Commit() once per loop turn, before any reply of
-// that turn leaves, so an acknowledged write is always in LevelDB's log (and, with sync, on disk).
-// Reads see uncommitted writes through the cache, which never evicts while a write is pending.
+// Writes (Put/Delete) go to the cache at once and mark the entry dirty;
+// Commit() writes the last state of every dirty key, together with the updated
+// key counts, as ONE LevelDB Write (a key written many times in a turn, like a
+// hot counter, reaches LevelDB once). The server calls Commit() once per loop
+// turn, before any reply of that turn leaves, so an acknowledged write is
+// always in LevelDB's log (and, with sync, on disk). Reads see uncommitted
+// writes through the cache, which never evicts while a write is pending.
 //
 // Loop thread only, except Sync(), which may run on another thread.
 #pragma once
