@@ -54,6 +54,7 @@ struct Config {
   uint64_t leveldb_write_buffer_size = 16ULL << 20;
   int64_t leveldb_max_open_files = 1000;
   int64_t leveldb_bloom_bits = 10;
+  bool leveldb_compression = false;            // snappy for table blocks
   int64_t active_expire_keys_per_cycle = 200;  // keys examined per expiry step (hz times a second)
   int64_t databases = 1;
   // limits

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "storage/pread_env.h"
+
 namespace ringkv::storage {
 namespace {
 
@@ -81,6 +83,8 @@ Status Engine::OpenDb() {
   o.paranoid_checks = true;
   o.write_buffer_size = options_.write_buffer_bytes;
   o.max_open_files = options_.max_open_files;
+  o.env = PreadEnv();  // keeps table pages out of our RSS (see pread_env.h)
+  o.compression = options_.compression ? leveldb::kSnappyCompression : leveldb::kNoCompression;
   if (options_.bloom_bits_per_key > 0) {
     filter_.reset(leveldb::NewBloomFilterPolicy(options_.bloom_bits_per_key));
     o.filter_policy = filter_.get();

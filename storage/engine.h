@@ -39,6 +39,10 @@ struct EngineOptions {
   size_t write_buffer_bytes = 4 << 20;  // LevelDB memtable
   int bloom_bits_per_key = 10;          // 0 disables the filter
   int max_open_files = 1000;
+  // Snappy for table blocks: smaller files, but every read from a table then
+  // copies and decompresses a block; uncompressed blocks are read in place
+  // from LevelDB's memory-mapped tables.
+  bool compression = false;
   bool sync_commits = false;                    // appendfsync always
   std::function<void(const std::string&)> log;  // progress of long work (may be empty)
 };

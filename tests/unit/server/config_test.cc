@@ -138,6 +138,7 @@ TEST_CASE("the option table covers every Config field once", "[config]") {
       "leveldb-write-buffer-size",
       "leveldb-max-open-files",
       "leveldb-bloom-bits",
+      "leveldb-compression",
       "active-expire-keys-per-cycle",
       "proto-max-bulk-len",
       "client-query-buffer-limit",
