@@ -51,7 +51,7 @@ struct Config {
   std::string save;         // accepted for compatibility ("" or "<sec> <changes>...")
   uint64_t cache_size = 256ULL << 20;
   uint64_t leveldb_block_cache_size = 8ULL << 20;
-  uint64_t leveldb_write_buffer_size = 16ULL << 20;
+  uint64_t leveldb_write_buffer_size = 4ULL << 20;
   int64_t leveldb_max_open_files = 1000;
   int64_t leveldb_bloom_bits = 10;
   bool leveldb_compression = false;            // snappy for table blocks
