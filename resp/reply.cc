@@ -4,6 +4,7 @@
 
 #include "resp/reply.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -46,6 +47,10 @@ void ReplyWriter::SimpleString(std::string_view s) {
 }
 
 void ReplyWriter::Error(std::string_view msg) {
+  ++errors_;
+  std::string_view code = msg.substr(0, msg.find(' '));
+  last_code_len_ = std::min(code.size(), sizeof(last_code_));
+  code.copy(last_code_, last_code_len_);
   out_->push_back('-');
   const size_t start = out_->size();
   out_->append(msg);

@@ -42,10 +42,18 @@ class ReplyWriter {
   void Verbatim(std::string_view s, std::string_view format = "txt");
   void BigNumber(std::string_view digits);
 
+  // Error replies written so far, and the code (first word) of the last one,
+  // for the server's error statistics.
+  uint64_t errors() const { return errors_; }
+  std::string_view last_error_code() const { return {last_code_, last_code_len_}; }
+
  private:
   void Header(char type, int64_t n);
   std::string* out_;
   int proto_;
+  uint64_t errors_ = 0;
+  char last_code_[32] = {};
+  size_t last_code_len_ = 0;
 };
 
 }  // namespace ringkv::resp

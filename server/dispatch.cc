@@ -18,18 +18,33 @@ bool ArityOk(const CommandSpec& spec, size_t argc) {
 // Redis answers everything but these while a transaction is queued.
 bool RunsInsideMulti(const CommandSpec& spec) { return spec.flags & kCmdNoMulti; }
 
-// A command refused before it ran. Inside MULTI this dooms the transaction;
-// a refused EXEC itself becomes EXECABORT (what clients expect from EXEC).
-void QueueError(Client& c, resp::ReplyWriter& reply, std::string_view msg, bool is_exec = false) {
-  if (is_exec) {
+void CountError(Server& server, const resp::ReplyWriter& reply) {
+  ++server.stats().total_error_replies;
+  auto& errors = server.stats().errors;
+  std::string_view code = reply.last_error_code();
+  if (auto it = errors.find(code); it != errors.end()) {
+    ++it->second;
+  } else if (errors.size() < 128) {  // like Redis, a bounded number of error codes
+    errors.emplace(std::string(code), 1);
+  }
+}
+
+// A command refused before it ran (`spec` null for an unknown command).
+// Inside MULTI this dooms the transaction; a refused EXEC itself becomes
+// EXECABORT (what clients expect from EXEC).
+void Refuse(Server& server, Client& c, resp::ReplyWriter& reply, const CommandSpec* spec,
+            std::string_view msg) {
+  if (spec) ++server.stats().commands[spec->name].rejected_calls;
+  if (spec && spec->name == "exec") {
     c.in_multi = false;
     c.multi_error = false;
     c.multi_queue.clear();
     reply.Error(std::string("EXECABORT Transaction discarded because of: ") + std::string(msg));
-    return;
+  } else {
+    if (c.in_multi) c.multi_error = true;
+    reply.Error(msg);
   }
-  if (c.in_multi) c.multi_error = true;
-  reply.Error(msg);
+  CountError(server, reply);
 }
 
 // The root of one command's execution: frees itself when the handler is done.
@@ -151,13 +166,23 @@ std::string UnknownCommandError(std::span<const std::string_view> args) {
 cluster::Task<> Execute(Server& server, Client& client, const CommandSpec& spec,
                         std::span<const std::string_view> args, resp::ReplyWriter& reply) {
   auto start = std::chrono::steady_clock::now();
+  uint64_t errors_before = reply.errors();
   CommandContext ctx{server, client, server.StoreFor(client), args, reply, spec};
   co_await spec.handler(ctx);
   int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(
                    std::chrono::steady_clock::now() - start)
                    .count();
-  ++server.stats().total_commands_processed;
+  ServerStats& st = server.stats();
+  ++st.total_commands_processed;
   ++client.commands_processed;
+  ServerStats::CommandStat& cs = st.commands[spec.name];
+  ++cs.calls;
+  cs.usec += static_cast<uint64_t>(us);
+  // EXEC's own errors are those of the commands inside (counted there).
+  if (reply.errors() != errors_before && spec.name != "exec") {
+    ++cs.failed_calls;
+    CountError(server, reply);
+  }
   server.RecordSlow(client, args, us);
 }
 
@@ -167,33 +192,28 @@ bool Dispatch(Server& server, CommandSource& conn, std::span<const std::string_v
   const CommandSpec* spec = server.commands().Find(args[0]);
   // Peer commands do not exist for client connections.
   if (!spec || ((spec->flags & kCmdPeer) && !c.is_peer)) {
-    ++server.stats().total_error_replies;
-    QueueError(c, reply, UnknownCommandError(args));
+    Refuse(server, c, reply, nullptr, UnknownCommandError(args));
     return true;
   }
   c.last_command = spec->name;
   if (!ArityOk(*spec, args.size())) {
-    ++server.stats().total_error_replies;
-    QueueError(c, reply, errors::WrongArity(spec->name), spec->name == "exec");
+    Refuse(server, c, reply, spec, errors::WrongArity(spec->name));
     return true;
   }
   if (!c.authenticated && !(spec->flags & kCmdNoAuth)) {
-    ++server.stats().total_error_replies;
-    QueueError(c, reply, errors::kNoAuth, spec->name == "exec");
+    Refuse(server, c, reply, spec, errors::kNoAuth);
     return true;
   }
   if ((spec->flags & kCmdWrite) && !server.storage_error().empty()) {
-    ++server.stats().total_error_replies;
-    QueueError(c, reply,
-               "MISCONF Errors writing to the data directory; writes are refused until the "
-               "server is restarted: " +
-                   server.storage_error());
+    Refuse(server, c, reply, spec,
+           "MISCONF Errors writing to the data directory; writes are refused until the "
+           "server is restarted: " +
+               server.storage_error());
     return true;
   }
   if (c.in_multi && !RunsInsideMulti(*spec)) {
     if (CrossesSlot(server, c, *spec, args)) {
-      ++server.stats().total_error_replies;
-      QueueError(c, reply, errors::kCrossSlot);
+      Refuse(server, c, reply, spec, errors::kCrossSlot);
       return true;
     }
     QueuedCommand q;

@@ -350,8 +350,21 @@ std::string Server::Info(std::string_view section) {
   }
 
   if (want("modules")) t.Section("Modules");
-  if (want("commandstats")) t.Section("Commandstats");
-  if (want("errorstats")) t.Section("Errorstats");
+  if (want("commandstats")) {
+    t.Section("Commandstats");
+    for (const auto& [name, cs] : stats_.commands) {
+      double per_call = cs.calls ? static_cast<double>(cs.usec) / static_cast<double>(cs.calls) : 0;
+      t.Line(fmt::format(
+          "cmdstat_{}:calls={},usec={},usec_per_call={:.2f},rejected_calls={},failed_calls={}",
+          name, cs.calls, cs.usec, per_call, cs.rejected_calls, cs.failed_calls));
+    }
+  }
+  if (want("errorstats")) {
+    t.Section("Errorstats");
+    for (const auto& [code, count] : stats_.errors) {
+      t.Line(fmt::format("errorstat_{}:count={}", code, count));
+    }
+  }
   if (want("latencystats")) t.Section("Latencystats");
 
   if (want("storage")) {

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -48,6 +49,14 @@ struct ServerStats {
   uint64_t client_query_limit_disconnections = 0;
   uint64_t storage_errors = 0;
   uint64_t commits = 0;
+  struct CommandStat {
+    uint64_t calls = 0;
+    uint64_t usec = 0;
+    uint64_t rejected_calls = 0;  // refused before running (arity, NOAUTH, MISCONF...)
+    uint64_t failed_calls = 0;    // ran and answered an error
+  };
+  std::map<std::string_view, CommandStat> commands;     // INFO commandstats, by command name
+  std::map<std::string, uint64_t, std::less<>> errors;  // INFO errorstats, by error code
 };
 
 struct SlowLogEntry {

@@ -15,6 +15,8 @@ import tempfile
 import time
 import unittest
 
+import redis
+
 import support
 from test_protocol import Conn, ErrorReply, parse_reply, read_until_closed, resp
 
@@ -132,6 +134,36 @@ class InfoTest(AdminCase):
         f = info_fields(info_text(self.conn(), "stats"))
         self.assertEqual(int(f[b"keyspace_hits"]), 2)
         self.assertEqual(int(f[b"keyspace_misses"]), 1)
+
+    def test_commandstats_and_errorstats(self):
+        self.assertEqual(self.r.config_resetstat(), True)
+        self.r.set("cs", "1")
+        self.r.get("cs")
+        self.r.get("cs")
+        self.r.set("notnum", "x")
+        with self.assertRaises(redis.ResponseError):
+            self.r.execute_command("INCR", "notnum")  # redis-py's incr() sends INCRBY
+        c = self.conn()
+        self.assertTrue(c.call_raw(resp("GET")).startswith(b"-ERR wrong number of arguments"))
+        self.assertTrue(c.call_raw(resp("NOSUCHCMD", "x")).startswith(b"-ERR unknown command"))
+        stats = {}
+        for m in re.finditer(rb"^cmdstat_(\w+):(.*)\r$", info_text(self.conn(), "commandstats"), re.M):
+            stats[m.group(1)] = {k: v for k, v in (kv.split(b"=") for kv in m.group(2).split(b","))}
+        self.assertEqual(stats[b"get"][b"calls"], b"2")
+        self.assertEqual(stats[b"get"][b"rejected_calls"], b"1")
+        self.assertEqual(stats[b"get"][b"failed_calls"], b"0")
+        self.assertEqual(stats[b"set"][b"calls"], b"2")
+        self.assertEqual(stats[b"incr"][b"calls"], b"1")
+        self.assertEqual(stats[b"incr"][b"failed_calls"], b"1")
+        self.assertGreaterEqual(int(stats[b"set"][b"usec"]), 0)
+        self.assertRegex(stats[b"set"][b"usec_per_call"], rb"^\d+\.\d\d$")
+        self.assertNotIn(b"nosuchcmd", stats)
+        errs = info_fields(info_text(self.conn(), "errorstats"))
+        self.assertEqual(errs[b"errorstat_ERR"], b"count=3")  # arity, unknown command, not an integer
+        f = info_fields(info_text(self.conn(), "stats"))
+        self.assertEqual(int(f[b"total_error_replies"]), 3)
+        # redis-py parses the section too.
+        self.assertEqual(self.r.info("commandstats")["cmdstat_get"]["calls"], 2)
 
     def test_redis_py_info_parses(self):
         info = self.r.info()
