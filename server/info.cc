@@ -380,6 +380,7 @@ std::string Server::Info(std::string_view section) {
     t.Field("cache_hits", es.cache_hits);
     t.Field("cache_misses", es.cache_misses);
     t.Field("cache_evictions", e.cache().evictions());
+    t.Field("cache_admissions_refused", e.cache().admissions_refused());
     t.Field("disk_reads", es.disk_reads);
     t.Field("commits", es.commits);
     t.Field("committed_writes", es.committed_writes);

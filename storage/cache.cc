@@ -89,6 +89,26 @@ RecordCache::Node* RecordCache::Upsert(std::string_view key, bool* found) {
   return n;
 }
 
+void RecordCache::set_capacity(size_t bytes) {
+  capacity_ = bytes;
+  size_t slots = 1024;
+  while (slots < bytes / 256 && slots < (size_t{1} << 26)) slots <<= 1;
+  if (slots != doorkeeper_.size()) doorkeeper_.assign(slots, 0);
+}
+
+bool RecordCache::AdmitOnMiss(std::string_view key) {
+  uint64_t h = std::hash<std::string_view>{}(key);
+  uint32_t fp = static_cast<uint32_t>(h >> 32) | 1;  // never 0, the empty slot
+  uint32_t& slot = doorkeeper_[h & (doorkeeper_.size() - 1)];
+  if (slot == fp) {
+    slot = 0;
+    return true;
+  }
+  slot = fp;
+  ++refused_;
+  return false;
+}
+
 const RecordRef& RecordCache::RecordOf(const Node* n) { return n->rec; }
 
 void RecordCache::Set(Node* n, RecordRef rec) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "storage/record.h"
 
@@ -16,7 +17,7 @@ namespace ringkv::storage {
 
 class RecordCache {
  public:
-  explicit RecordCache(size_t capacity_bytes) : capacity_(capacity_bytes) {}
+  explicit RecordCache(size_t capacity_bytes) { set_capacity(capacity_bytes); }
   ~RecordCache();
   RecordCache(const RecordCache&) = delete;
   RecordCache& operator=(const RecordCache&) = delete;
@@ -51,8 +52,18 @@ class RecordCache {
   size_t bytes() const { return bytes_; }
   size_t entries() const { return map_.size(); }
   size_t capacity() const { return capacity_; }
-  void set_capacity(size_t bytes) { capacity_ = bytes; }
+  void set_capacity(size_t bytes);
   uint64_t evictions() const { return evictions_; }
+
+  // Admission of records read from disk (the "doorkeeper" of TinyLFU): true
+  // if `key` missed the cache once before, recently; the first miss only
+  // leaves a 32-bit fingerprint in a direct-mapped table (about 1 slot per
+  // 256 bytes of capacity, later misses overwrite older ones). Keys read once
+  // -- a uniform random read over data far larger than the cache, a scan --
+  // then cost no insertion and do not evict hotter records. Writes are always
+  // cached (pending writes live here).
+  bool AdmitOnMiss(std::string_view key);
+  uint64_t admissions_refused() const { return refused_; }
 
  private:
   struct Hash {
@@ -68,8 +79,10 @@ class RecordCache {
   void Unlink(Node* n);
   void PushFront(Node* n);
 
-  size_t capacity_;
+  size_t capacity_ = 0;
   size_t bytes_ = 0;
+  std::vector<uint32_t> doorkeeper_;  // fingerprints of keys that missed once; size a power of 2
+  uint64_t refused_ = 0;
   uint64_t evictions_ = 0;
   Node head_;  // sentinel: head_.next is most recent, head_.prev least recent
   bool head_init_ = false;

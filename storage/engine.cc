@@ -145,8 +145,10 @@ Result<RecordRef> Engine::Get(std::string_view key) {
   ++stats_.cache_misses;
   auto loaded = LoadFromDisk(key);
   if (!loaded.ok()) return loaded;
-  cache_.Insert(key, *loaded);
-  if (!HasPending()) cache_.EvictToCapacity();
+  if (cache_.AdmitOnMiss(key)) {
+    cache_.Insert(key, *loaded);
+    if (!HasPending()) cache_.EvictToCapacity();
+  }
   return loaded;
 }
 

@@ -354,6 +354,30 @@ TEST_CASE("Engine: a small cache still serves every key, from disk", "[engine]")
   CHECK(e->KeyCount() == static_cast<uint64_t>(n - 1));
 }
 
+TEST_CASE("Engine: a record read from disk is cached from its second read on", "[engine]") {
+  TempDir dir;
+  {
+    auto e = OpenEngine(dir.path());
+    e->Put("hot", Rec("h"));
+    e->Put("cold", Rec("c"));
+    Commit(*e);
+  }
+  auto e = OpenEngine(dir.path());  // empty cache
+  const uint64_t d0 = e->stats().disk_reads;
+  CHECK(ValueOf(*e, "hot") == "h");
+  CHECK(ValueOf(*e, "hot") == "h");
+  CHECK(e->stats().disk_reads == d0 + 2);
+  for (int i = 0; i < 5; ++i) CHECK(ValueOf(*e, "hot") == "h");
+  CHECK(e->stats().disk_reads == d0 + 2);  // cached now
+  CHECK(ValueOf(*e, "cold") == "c");
+  CHECK(e->cache().admissions_refused() == 2);  // first reads of hot and cold
+  CHECK_FALSE(ValueOf(*e, "absent").has_value());
+  CHECK_FALSE(ValueOf(*e, "absent").has_value());
+  const uint64_t d1 = e->stats().disk_reads;
+  CHECK_FALSE(ValueOf(*e, "absent").has_value());  // absence is cached too
+  CHECK(e->stats().disk_reads == d1);
+}
+
 TEST_CASE("Engine: a cache of zero bytes still sees pending writes", "[engine]") {
   // cache-size accepts 0 (server/config.cc). RecordCache::Insert returns early
   // at capacity 0, so pending writes and deletes are invisible to reads and
