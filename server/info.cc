@@ -192,7 +192,7 @@ std::string Server::Info(std::string_view section) {
     t.Field("redis_git_sha1", "00000000");
     t.Field("redis_git_dirty", 0);
     t.Field("redis_build_id", "0");
-    t.Field("redis_mode", "standalone");
+    t.Field("redis_mode", cluster_ ? "cluster" : "standalone");
     t.Field("os", OsName());
     t.Field("arch_bits", sizeof(void*) * 8);
     t.Field("monotonic_clock", "POSIX clock_gettime");

@@ -352,6 +352,17 @@ class TestClusterClients(unittest.TestCase):
 
     # redis-py
 
+    def test_hello_and_info_say_cluster_mode(self):
+        for port, mode in ((self.single.port, b"standalone"), (self.cluster.nodes[1].port, b"cluster")):
+            c = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
+            try:
+                flat = c.execute_command("HELLO", "2")  # the RESP2 form: a flat list of pairs
+                hello = dict(zip(flat[0::2], flat[1::2]))
+                self.assertEqual(hello[b"mode"], mode, hello)
+                self.assertEqual(c.info("server")["redis_mode"], mode.decode())
+            finally:
+                c.close()
+
     def test_redis_py_plain(self):
         for i in range(3):
             c = self.cluster.client(i, socket_timeout=30)
