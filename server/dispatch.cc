@@ -34,7 +34,7 @@ void CountError(Server& server, const resp::ReplyWriter& reply) {
 // EXECABORT (what clients expect from EXEC).
 void Refuse(Server& server, Client& c, resp::ReplyWriter& reply, const CommandSpec* spec,
             std::string_view msg) {
-  if (spec) ++server.stats().commands[spec->name].rejected_calls;
+  if (spec) ++server.stats().commands[spec].rejected_calls;
   if (spec && spec->name == "exec") {
     c.in_multi = false;
     c.multi_error = false;
@@ -175,7 +175,7 @@ cluster::Task<> Execute(Server& server, Client& client, const CommandSpec& spec,
   ServerStats& st = server.stats();
   ++st.total_commands_processed;
   ++client.commands_processed;
-  ServerStats::CommandStat& cs = st.commands[spec.name];
+  ServerStats::CommandStat& cs = st.commands[&spec];
   ++cs.calls;
   cs.usec += static_cast<uint64_t>(us);
   // EXEC's own errors are those of the commands inside (counted there).

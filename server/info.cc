@@ -352,7 +352,11 @@ std::string Server::Info(std::string_view section) {
   if (want("modules")) t.Section("Modules");
   if (want("commandstats")) {
     t.Section("Commandstats");
-    for (const auto& [name, cs] : stats_.commands) {
+    std::vector<std::pair<std::string_view, ServerStats::CommandStat>> sorted;
+    for (const auto& [spec, cs] : stats_.commands) sorted.emplace_back(spec->name, cs);
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [name, cs] : sorted) {
       double per_call = cs.calls ? static_cast<double>(cs.usec) / static_cast<double>(cs.calls) : 0;
       t.Line(fmt::format(
           "cmdstat_{}:calls={},usec={},usec_per_call={:.2f},rejected_calls={},failed_calls={}",

@@ -55,7 +55,9 @@ struct ServerStats {
     uint64_t rejected_calls = 0;  // refused before running (arity, NOAUTH, MISCONF...)
     uint64_t failed_calls = 0;    // ran and answered an error
   };
-  std::map<std::string_view, CommandStat> commands;     // INFO commandstats, by command name
+  // INFO commandstats (by command, sorted by name when printed): a hash of
+  // the spec's address, as this is counted for every command.
+  std::unordered_map<const CommandSpec*, CommandStat> commands;
   std::map<std::string, uint64_t, std::less<>> errors;  // INFO errorstats, by error code
 };
 
