@@ -1,18 +1,97 @@
 #include "storage/cache.h"
 
+#include <cstring>
+#include <functional>
+#include <new>
+
 namespace ringkv::storage {
 
 namespace {
-// Approximate bookkeeping cost per entry: node, hash bucket, control blocks.
+// Approximate bookkeeping cost per entry: node, index slots, the record's
+// control block.
 constexpr size_t kEntryOverhead = 128;
 }  // namespace
 
-RecordCache::~RecordCache() = default;
+RecordCache::~RecordCache() { Clear(); }
 
 size_t RecordCache::Charge(std::string_view key, const RecordRef& rec) {
   size_t c = kEntryOverhead + key.size();
   if (rec) c += rec->value.capacity() + rec->version.capacity() + sizeof(Record);
   return c;
+}
+
+uint64_t RecordCache::HashOf(std::string_view key) { return std::hash<std::string_view>{}(key); }
+
+RecordCache::Node* RecordCache::NewNode(std::string_view key, uint64_t hash) {
+  void* mem = ::operator new(sizeof(Node) + key.size());
+  Node* n = new (mem) Node();
+  n->hash = hash;
+  n->key_size = static_cast<uint32_t>(key.size());
+  if (!key.empty()) std::memcpy(reinterpret_cast<char*>(n + 1), key.data(), key.size());
+  return n;
+}
+
+void RecordCache::DeleteNode(Node* n) {
+  n->~Node();
+  ::operator delete(static_cast<void*>(n));
+}
+
+size_t RecordCache::Probe(std::string_view key, uint64_t hash) const {
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (!s.node || (s.hash == hash && s.node->key() == key)) return i;
+  }
+}
+
+RecordCache::Node* RecordCache::Lookup(std::string_view key) {
+  if (count_ == 0) return nullptr;
+  return slots_[Probe(key, HashOf(key))].node;
+}
+
+void RecordCache::Grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
+  const size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (!s.node) continue;
+    size_t i = s.hash & mask;
+    while (slots_[i].node) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+}
+
+RecordCache::Node* RecordCache::Add(std::string_view key, uint64_t hash) {
+  if ((count_ + 1) * 2 > slots_.size()) Grow();
+  size_t i = Probe(key, hash);
+  Node* n = NewNode(key, hash);
+  slots_[i] = Slot{hash, n};
+  ++count_;
+  n->charge = Charge(key, n->rec);
+  bytes_ += n->charge;
+  PushFront(n);
+  return n;
+}
+
+void RecordCache::Remove(Node* n) {
+  const size_t mask = slots_.size() - 1;
+  size_t i = n->hash & mask;
+  while (slots_[i].node != n) i = (i + 1) & mask;
+  // Backward-shift deletion: pull later entries of the probe run into the
+  // hole unless that would move one before its home slot.
+  for (size_t j = (i + 1) & mask; slots_[j].node; j = (j + 1) & mask) {
+    size_t home = slots_[j].hash & mask;
+    bool movable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
+    if (movable) {
+      slots_[i] = slots_[j];
+      i = j;
+    }
+  }
+  slots_[i] = Slot{};
+  --count_;
+  Unlink(n);
+  bytes_ -= n->charge;
+  DeleteNode(n);
 }
 
 void RecordCache::Unlink(Node* n) {
@@ -33,9 +112,8 @@ void RecordCache::PushFront(Node* n) {
 
 const RecordRef* RecordCache::Find(std::string_view key, bool* negative) {
   *negative = false;
-  auto it = map_.find(key);
-  if (it == map_.end()) return nullptr;
-  Node* n = it->second.get();
+  Node* n = Lookup(key);
+  if (!n) return nullptr;
   Unlink(n);
   PushFront(n);
   if (!n->rec) {
@@ -48,45 +126,53 @@ const RecordRef* RecordCache::Find(std::string_view key, bool* negative) {
 void RecordCache::Insert(std::string_view key, RecordRef rec) {
   // Even at capacity 0 the entry goes in: uncommitted writes live here until
   // the commit, and EvictToCapacity() drops them afterwards.
-  auto it = map_.find(key);
-  if (it != map_.end()) {
-    Node* n = it->second.get();
-    bytes_ -= n->charge;
-    n->rec = std::move(rec);
-    n->charge = Charge(n->key, n->rec);
-    bytes_ += n->charge;
-    Unlink(n);
-    PushFront(n);
-    return;
-  }
-  auto owned = std::make_unique<Node>();
-  Node* n = owned.get();
-  n->key.assign(key);
-  n->rec = std::move(rec);
-  n->charge = Charge(n->key, n->rec);
-  bytes_ += n->charge;
-  PushFront(n);
-  map_.emplace(std::string_view(n->key), std::move(owned));
+  bool found = false;
+  Node* n = Upsert(key, &found);
+  Set(n, std::move(rec));
 }
 
 RecordCache::Node* RecordCache::Upsert(std::string_view key, bool* found) {
-  auto it = map_.find(key);
-  if (it != map_.end()) {
-    *found = true;
-    Node* n = it->second.get();
-    Unlink(n);
-    PushFront(n);
-    return n;
+  uint64_t h = HashOf(key);
+  if (count_ != 0) {
+    if (Node* n = slots_[Probe(key, h)].node) {
+      *found = true;
+      Unlink(n);
+      PushFront(n);
+      return n;
+    }
   }
   *found = false;
-  auto owned = std::make_unique<Node>();
-  Node* n = owned.get();
-  n->key.assign(key);
-  n->charge = Charge(n->key, n->rec);
+  return Add(key, h);
+}
+
+const RecordRef& RecordCache::RecordOf(const Node* n) { return n->rec; }
+
+void RecordCache::Set(Node* n, RecordRef rec) {
+  bytes_ -= n->charge;
+  n->rec = std::move(rec);
+  n->charge = Charge(n->key(), n->rec);
   bytes_ += n->charge;
-  PushFront(n);
-  map_.emplace(std::string_view(n->key), std::move(owned));
-  return n;
+}
+
+void RecordCache::Erase(std::string_view key) {
+  if (Node* n = Lookup(key)) Remove(n);
+}
+
+void RecordCache::Clear() {
+  for (Slot& s : slots_) {
+    if (s.node) DeleteNode(s.node);
+  }
+  slots_.clear();
+  count_ = 0;
+  bytes_ = 0;
+  head_init_ = false;
+}
+
+void RecordCache::EvictToCapacity() {
+  while (bytes_ > capacity_ && count_ != 0) {
+    ++evictions_;
+    Remove(head_.prev);
+  }
 }
 
 void RecordCache::set_capacity(size_t bytes) {
@@ -97,7 +183,7 @@ void RecordCache::set_capacity(size_t bytes) {
 }
 
 bool RecordCache::AdmitOnMiss(std::string_view key) {
-  uint64_t h = std::hash<std::string_view>{}(key);
+  uint64_t h = HashOf(key);
   uint32_t fp = static_cast<uint32_t>(h >> 32) | 1;  // never 0, the empty slot
   uint32_t& slot = doorkeeper_[h & (doorkeeper_.size() - 1)];
   if (slot == fp) {
@@ -107,40 +193,6 @@ bool RecordCache::AdmitOnMiss(std::string_view key) {
   slot = fp;
   ++refused_;
   return false;
-}
-
-const RecordRef& RecordCache::RecordOf(const Node* n) { return n->rec; }
-
-void RecordCache::Set(Node* n, RecordRef rec) {
-  bytes_ -= n->charge;
-  n->rec = std::move(rec);
-  n->charge = Charge(n->key, n->rec);
-  bytes_ += n->charge;
-}
-
-void RecordCache::Erase(std::string_view key) {
-  auto it = map_.find(key);
-  if (it == map_.end()) return;
-  Node* n = it->second.get();
-  Unlink(n);
-  bytes_ -= n->charge;
-  map_.erase(it);
-}
-
-void RecordCache::Clear() {
-  map_.clear();
-  bytes_ = 0;
-  head_init_ = false;
-}
-
-void RecordCache::EvictToCapacity() {
-  while (bytes_ > capacity_ && !map_.empty()) {
-    Node* n = head_.prev;
-    Unlink(n);
-    bytes_ -= n->charge;
-    ++evictions_;
-    map_.erase(map_.find(std::string_view(n->key)));  // frees n
-  }
 }
 
 }  // namespace ringkv::storage

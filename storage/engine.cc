@@ -217,7 +217,7 @@ Status Engine::Commit() {
   // commit; a key written many times in one turn reaches LevelDB once.
   for (RecordCache::Node* n : dirty_) {
     n->dirty = false;
-    std::string data_key = DataKeyForSlot(KeySlot(n->key), n->key);
+    std::string data_key = DataKeyForSlot(KeySlot(n->key()), n->key());
     if (n->rec) {
       batch_->Put(data_key, EncodeRecord(*n->rec));
     } else {

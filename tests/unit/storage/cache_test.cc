@@ -1,7 +1,9 @@
 #include "storage/cache.h"
 
 #include <catch2/catch.hpp>
+#include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <string_view>
 
@@ -262,6 +264,69 @@ TEST_CASE("Cache: a key read from disk is admitted on its second miss", "[cache]
   for (int i = 0; i < 200; ++i) second += c.AdmitOnMiss("key:" + std::to_string(i));
   CHECK(first < 5);
   CHECK(second > 160);
+}
+
+TEST_CASE("Cache: random inserts, erases and evictions agree with a plain map", "[cache]") {
+  RecordCache c(size_t{1} << 40);
+  std::map<std::string, std::string> model;  // "" stands for a negative entry
+  std::mt19937 rng(7);
+  for (int step = 0; step < 200000; ++step) {
+    std::string key = "k" + std::to_string(rng() % 3000);
+    switch (rng() % 4) {
+      case 0:
+      case 1: {
+        std::string v = "v" + std::to_string(step);
+        bool negative = rng() % 8 == 0;
+        c.Insert(key, negative ? RecordRef() : Rec(v));
+        model[key] = negative ? "" : v;
+        break;
+      }
+      case 2:
+        c.Erase(key);
+        model.erase(key);
+        break;
+      default: {
+        bool negative = false;
+        const RecordRef* r = c.Find(key, &negative);
+        auto it = model.find(key);
+        if (it == model.end()) {
+          REQUIRE(r == nullptr);
+          REQUIRE_FALSE(negative);
+        } else if (it->second.empty()) {
+          REQUIRE(negative);
+        } else {
+          REQUIRE(r != nullptr);
+          REQUIRE((*r)->value == it->second);
+        }
+      }
+    }
+    REQUIRE(c.entries() == model.size());
+  }
+  for (const auto& [key, value] : model) {
+    bool negative = false;
+    const RecordRef* r = c.Find(key, &negative);
+    REQUIRE((value.empty() ? negative : (r && (*r)->value == value)));
+  }
+  // Shrinking evicts down to the capacity; what stays is still right.
+  c.set_capacity(c.bytes() / 3);
+  c.EvictToCapacity();
+  CHECK(c.bytes() <= c.capacity());
+  size_t kept = 0;
+  for (const auto& [key, value] : model) {
+    bool negative = false;
+    const RecordRef* r = c.Find(key, &negative);
+    if (!r && !negative) continue;
+    ++kept;
+    REQUIRE((value.empty() ? negative : (r && (*r)->value == value)));
+  }
+  CHECK(kept == c.entries());
+  CHECK(kept > 0);
+  CHECK(kept < model.size());
+  c.Clear();
+  CHECK(c.entries() == 0);
+  CHECK(c.bytes() == 0);
+  bool negative = false;
+  CHECK(c.Find("k1", &negative) == nullptr);
 }
 
 }  // namespace
