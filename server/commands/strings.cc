@@ -368,11 +368,17 @@ cluster::Task<> GetEx(CommandContext& ctx) {
 // --- MGET / MSET / MSETNX ------------------------------------------------
 
 cluster::Task<> MGet(CommandContext& ctx) {
-  // All reads first: a storage failure midway must not leave half an array.
+  // Every read starts before the first is awaited: in a cluster they run
+  // side by side (each key's replicas answer in parallel), on one node they
+  // are ready at once. All reads finish before the reply: a storage failure
+  // midway must not leave half an array.
+  std::vector<cluster::Future<cluster::Result<RecordRef>>> reads;
+  reads.reserve(ctx.argc() - 1);
+  for (size_t i = 1; i < ctx.argc(); ++i) reads.push_back(ctx.store.Read(ctx.arg(i)));
   std::vector<RecordRef> records;
-  records.reserve(ctx.argc() - 1);
-  for (size_t i = 1; i < ctx.argc(); ++i) {
-    auto rec = co_await ctx.store.Read(ctx.arg(i));
+  records.reserve(reads.size());
+  for (auto& read : reads) {
+    auto rec = co_await read;
     if (!rec.ok()) {
       ctx.ReplyStatusError(rec.status());
       co_return;
