@@ -449,6 +449,8 @@ std::vector<OptionDef> BuildOptions() {
   o.push_back(IntOption("gossip-interval-ms", kFixed, &Config::gossip_interval_ms, 10, 60000));
   o.push_back(
       IntOption("cluster-node-timeout", kFixed, &Config::cluster_node_timeout, 50, 3600000));
+  o.push_back(
+      IntOption("cluster-pipeline-depth", kMutable, &Config::cluster_pipeline_depth, 1, 1024));
   o.push_back(IntOption("peer-request-timeout-ms", kMutable, &Config::peer_request_timeout_ms, 10,
                         3600000));
   return o;

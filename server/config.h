@@ -80,6 +80,7 @@ struct Config {
   int64_t gossip_interval_ms = 200;
   int64_t cluster_node_timeout = 3000;  // ms without a heartbeat before a peer is down
   int64_t peer_request_timeout_ms = 2000;
+  int64_t cluster_pipeline_depth = 16;  // commands of one client in flight at once
 
   std::string config_file;  // absolute path of the file read at start ("" = none)
 };

@@ -42,6 +42,26 @@ struct WriteReq {
 
 }  // namespace
 
+struct Connection::InFlight final : CommandSource {
+  InFlight(Connection* c, const std::vector<std::string_view>& a, int proto)
+      : conn(c), owned(a.begin(), a.end()), writer(&out, proto) {
+    args.assign(owned.begin(), owned.end());
+  }
+  Client& client() override { return conn->client_; }
+  resp::ReplyWriter& reply() override { return writer; }
+  void CommandFinished() override {
+    done = true;
+    if (!FinishInline()) conn->InFlightDone(this);
+  }
+
+  Connection* conn;
+  std::vector<std::string> owned;  // the arguments, copied out of the input buffer
+  std::vector<std::string_view> args;
+  std::string out;
+  resp::ReplyWriter writer;
+  bool done = false;
+};
+
 Connection::Connection(Server* server, uv_loop_t* loop) : server_(server), reply_(&out_, 2) {
   uv_tcp_init(loop, &tcp_);
   tcp_.data = this;
@@ -99,8 +119,8 @@ void Connection::OnClose(uv_handle_t* h) {
   auto* self = static_cast<Connection*>(h->data);
   self->handle_closed_ = true;
   // A suspended command still refers to this connection: it is destroyed
-  // when that command finishes (ResumeAfterCommand).
-  if (!self->busy_) self->server_->OnClosed(self);  // destroys self
+  // when that command finishes (ResumeAfterCommand, InFlightDone).
+  if (self->Idle()) self->server_->OnClosed(self);  // destroys self
 }
 
 void Connection::CompactInput() {
@@ -149,7 +169,7 @@ void Connection::OnRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* /*buf*/) 
 
 void Connection::ProcessInput() {
   Server& server = *server_;
-  while (!busy_ && !closing_ && !client_.close_after_reply && in_pos_ < in_len_) {
+  while (!busy_ && !stalled_ && !closing_ && !client_.close_after_reply && in_pos_ < in_len_) {
     if (parser_unauthenticated_ != !client_.authenticated) {
       parser_unauthenticated_ = !client_.authenticated;
       set_parse_limits(parse_limits_);
@@ -170,6 +190,21 @@ void Connection::ProcessInput() {
     if (args_.empty()) {
       in_pos_ += consumed;
       continue;
+    }
+    if (server.cluster()) {
+      const CommandSpec* spec = server.commands().Find(args_[0]);
+      bool overlap = MayOverlap(spec);
+      if (!inflight_.empty() &&
+          (!overlap || KeysInFlight(*spec) ||
+           inflight_.size() >= static_cast<size_t>(server.config().cluster_pipeline_depth))) {
+        Stall();  // not consumed: parsed again once the earlier ones are done
+        break;
+      }
+      if (overlap && server.config().cluster_pipeline_depth > 1) {
+        StartInFlight(*spec, consumed);
+        if (closing_) return;
+        continue;
+      }
     }
     // The args point into the buffer: advance past them only once the command
     // completed, so a suspended command keeps them valid (reads are paused).
@@ -192,7 +227,7 @@ void Connection::ProcessInput() {
     if (lim.hard_bytes && PendingOutputBytes() > lim.hard_bytes && !CheckOutputLimit()) return;
   }
   client_.query_buffer_bytes = in_len_ - in_pos_;
-  if (!busy_ && in_len_ - in_pos_ > server.config().client_query_buffer_limit) {
+  if (!busy_ && !stalled_ && in_len_ - in_pos_ > server.config().client_query_buffer_limit) {
     ++server.stats().client_query_limit_disconnections;
     server.log().Warning("Closing client that reached max query buffer length: id={} addr={}",
                          client_.id, client_.addr);
@@ -217,6 +252,79 @@ void Connection::ResumeAfterCommand() {
     reading_ = true;
   }
   ProcessInput();
+}
+
+bool Connection::MayOverlap(const CommandSpec* spec) const {
+  // Plain keyed commands of an authenticated client outside MULTI, with
+  // replies on; everything else runs alone.
+  if (!spec || spec->first_key <= 0 || (spec->flags & (kCmdNoMulti | kCmdPeer | kCmdAdmin))) {
+    return false;
+  }
+  size_t argc = args_.size();
+  bool arity_ok = spec->arity > 0 ? argc == static_cast<size_t>(spec->arity)
+                                  : argc >= static_cast<size_t>(-spec->arity);
+  return arity_ok && !client_.is_peer && client_.authenticated && !client_.in_multi &&
+         client_.reply_mode == ReplyMode::kOn;
+}
+
+bool Connection::KeysInFlight(const CommandSpec& spec) const {
+  for (size_t i : CommandTable::KeyPositions(spec, args_.size())) {
+    for (const auto& f : inflight_) {
+      if (f->done) continue;
+      const CommandSpec* fs = server_->commands().Find(f->args[0]);
+      for (size_t j : CommandTable::KeyPositions(*fs, f->args.size())) {
+        if (f->args[j] == args_[i]) return true;
+      }
+    }
+  }
+  return false;
+}
+
+void Connection::StartInFlight(const CommandSpec& /*spec*/, size_t consumed) {
+  auto owned = std::make_unique<InFlight>(this, args_, client_.resp);
+  InFlight* f = owned.get();
+  in_pos_ += consumed;  // the arguments are copied: the buffer may move on
+  inflight_.push_back(std::move(owned));
+  bool done = Dispatch(*server_, *f, f->args);
+  if (done) DrainInFlight();
+}
+
+void Connection::InFlightDone(InFlight* /*f*/) {
+  if (closing_) {
+    // Nobody reads the replies any more: drop every finished command (the
+    // one calling us returns without touching itself), and once none is
+    // left and libuv closed the handle, the connection goes.
+    std::erase_if(inflight_, [](const std::unique_ptr<InFlight>& x) { return x->done; });
+    if (handle_closed_ && Idle()) server_->OnClosed(this);  // destroys this; nothing may follow
+    return;
+  }
+  DrainInFlight();
+  if (client_.killed) client_.close_after_reply = true;
+  server_->MarkDirty(this);
+  if (!stalled_) return;
+  // A slot or a key may have been freed: try the waiting command again (it
+  // stalls again if it still has to wait).
+  stalled_ = false;
+  if (!reading_ && !client_.close_after_reply) {
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead);
+    reading_ = true;
+  }
+  ProcessInput();
+}
+
+void Connection::DrainInFlight() {
+  while (!inflight_.empty() && inflight_.front()->done) {
+    out_.append(inflight_.front()->out);
+    inflight_.pop_front();
+  }
+}
+
+void Connection::Stall() {
+  stalled_ = true;
+  if (reading_) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+    reading_ = false;
+  }
 }
 
 bool Connection::CheckOutputLimit() {
@@ -315,7 +423,7 @@ void Connection::OnWrite(uv_write_t* req, int status) {
 void Connection::Cron(int64_t now_ms) {
   if (closing_) return;
   const Config& cfg = server_->config();
-  if (cfg.timeout > 0 && !busy_ && now_ms - client_.last_interaction_ms > cfg.timeout * 1000) {
+  if (cfg.timeout > 0 && Idle() && now_ms - client_.last_interaction_ms > cfg.timeout * 1000) {
     server_->log().Verbose("Closing idle client id={} addr={}", client_.id, client_.addr);
     Close();
     return;

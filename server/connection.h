@@ -6,11 +6,20 @@
 // Lifetime: owned by Server::connections_; Close() starts uv_close and the
 // close callback hands the object back to the server to destroy. A command
 // that suspends keeps the connection paused (no reads) until it completes.
+//
+// In a cluster, where commands wait for other nodes, pipelined commands of
+// one connection may overlap (up to cluster-pipeline-depth): each runs as an
+// InFlight with its own copy of its arguments and its own reply buffer, and
+// replies move to the output in request order. A command whose keys an
+// in-flight command holds, or that is not a plain keyed command (no keys,
+// MULTI/EXEC, AUTH, CLIENT ...), waits until the earlier ones are done, so
+// per-key order and connection state behave as on one node.
 #pragma once
 
 #include <uv.h>
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -62,6 +71,17 @@ class Connection : public CommandSource {
   void Cron(int64_t now_ms);
 
  private:
+  struct InFlight;
+  // True if the command in args_ may run beside in-flight ones.
+  bool MayOverlap(const CommandSpec* spec) const;
+  bool KeysInFlight(const CommandSpec& spec) const;
+  // Runs args_ (consumed bytes already parsed) as an InFlight.
+  void StartInFlight(const CommandSpec& spec, size_t consumed);
+  void InFlightDone(InFlight* f);
+  // Moves the replies of finished commands at the head to the output.
+  void DrainInFlight();
+  void Stall();
+  bool Idle() const { return !busy_ && inflight_.empty(); }
   static void OnAlloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
   static void OnRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
   static void OnWrite(uv_write_t* req, int status);
@@ -90,8 +110,10 @@ class Connection : public CommandSource {
   int writes_in_flight_ = 0;
   int64_t soft_limit_since_ms_ = 0;
   bool closing_ = false;
-  bool handle_closed_ = false;  // libuv's close callback ran
-  bool busy_ = false;           // a command is suspended
+  bool handle_closed_ = false;                      // libuv's close callback ran
+  bool busy_ = false;                               // a command is suspended
+  std::deque<std::unique_ptr<InFlight>> inflight_;  // overlapping commands, in request order
+  bool stalled_ = false;                            // input waits for in-flight commands to finish
   bool reading_ = false;
   bool dirty_ = false;  // listed in the server's dirty list this turn
   friend class Server;

@@ -156,6 +156,7 @@ TEST_CASE("the option table covers every Config field once", "[config]") {
       "cluster-weight",
       "gossip-interval-ms",
       "cluster-node-timeout",
+      "cluster-pipeline-depth",
       "peer-request-timeout-ms",
   };
   std::vector<std::string> names;
@@ -513,6 +514,7 @@ TEST_CASE("every option is mutable exactly when Redis allows it", "[config]") {
   const std::set<std::string_view> mutable_options = {"read-quorum",
                                                       "write-quorum",
                                                       "peer-request-timeout-ms",
+                                                      "cluster-pipeline-depth",
                                                       "timeout",
                                                       "maxclients",
                                                       "requirepass",
