@@ -170,22 +170,27 @@ void Engine::Account(uint16_t slot, const RecordRef& old_rec, const Record* new_
   if (!had_ttl && has_ttl) ++expires_count_;
 }
 
-void Engine::Put(std::string_view key, Record rec) {
+RecordCache::Node* Engine::EntryForWrite(std::string_view key, RecordRef* old) {
   // One cache lookup serves both the old record (for the counters) and the
   // new one.
   bool found = false;
   RecordCache::Node* entry = cache_.Upsert(key, &found);
-  RecordRef old;
   if (found) {
     ++stats_.cache_hits;
-    old = RecordCache::RecordOf(entry);
+    *old = RecordCache::RecordOf(entry);
   } else {
     ++stats_.cache_misses;
     // A failed read of the old record only skews the counters; the write
     // itself must still go ahead (and Commit will report a broken disk).
     auto loaded = LoadFromDisk(key);
-    if (loaded.ok()) old = std::move(*loaded);
+    if (loaded.ok()) *old = std::move(*loaded);
   }
+  return entry;
+}
+
+void Engine::Put(std::string_view key, Record rec) {
+  RecordRef old;
+  RecordCache::Node* entry = EntryForWrite(key, &old);
   Account(KeySlot(key), old, &rec);
   if (rec.expire_at_ms != 0 && !rec.tombstone) batch_->Put(ExpiryKey(rec.expire_at_ms, key), "");
   cache_.Set(entry, std::make_shared<Record>(std::move(rec)));
@@ -193,10 +198,9 @@ void Engine::Put(std::string_view key, Record rec) {
 }
 
 void Engine::Delete(std::string_view key) {
-  auto old = Get(key);
-  Account(KeySlot(key), old.ok() ? *old : RecordRef(), nullptr);
-  bool found = false;
-  RecordCache::Node* entry = cache_.Upsert(key, &found);
+  RecordRef old;
+  RecordCache::Node* entry = EntryForWrite(key, &old);
+  Account(KeySlot(key), old, nullptr);
   cache_.Set(entry, RecordRef());
   MarkDirty(entry);
 }
@@ -217,7 +221,7 @@ Status Engine::Commit() {
   // commit; a key written many times in one turn reaches LevelDB once.
   for (RecordCache::Node* n : dirty_) {
     n->dirty = false;
-    std::string data_key = DataKeyForSlot(KeySlot(n->key()), n->key());
+    std::string data_key = DataKey(n->key());
     if (n->rec) {
       batch_->Put(data_key, EncodeRecord(*n->rec));
     } else {

@@ -129,6 +129,9 @@ class Engine {
   Status OpenDb();
   // Adjusts the key counts for a write of a key in `slot`.
   void Account(uint16_t slot, const RecordRef& old_rec, const Record* new_rec);
+  // The cache entry a write of `key` goes to (made if missing), and the
+  // key's record before the write (from the cache, else from LevelDB).
+  RecordCache::Node* EntryForWrite(std::string_view key, RecordRef* old);
   // Counts a write and remembers its cache entry for the next Commit().
   void MarkDirty(RecordCache::Node* entry);
   // Scan and ScanRaw: visits data records from `from`; stops before a record
