@@ -91,6 +91,11 @@ class CommandTable {
   const std::vector<const CommandSpec*>& All() const { return all_; }
   // Positions of the key arguments of `args` according to `spec`.
   static std::vector<size_t> KeyPositions(const CommandSpec& spec, size_t argc);
+  // True if `argc` arguments (the name included) fit the spec's arity.
+  static bool ArityOk(const CommandSpec& spec, size_t argc) {
+    return spec.arity > 0 ? argc == static_cast<size_t>(spec.arity)
+                          : argc >= static_cast<size_t>(-spec.arity);
+  }
 
  private:
   std::vector<const CommandSpec*> all_;

@@ -43,9 +43,11 @@ struct WriteReq {
 }  // namespace
 
 struct Connection::InFlight final : CommandSource {
-  InFlight(Connection* c, const std::vector<std::string_view>& a, int proto)
+  InFlight(Connection* c, const CommandSpec& spec, const std::vector<std::string_view>& a,
+           int proto)
       : conn(c), owned(a.begin(), a.end()), writer(&out, proto) {
     args.assign(owned.begin(), owned.end());
+    for (size_t i : CommandTable::KeyPositions(spec, args.size())) keys.push_back(args[i]);
   }
   Client& client() override { return conn->client_; }
   resp::ReplyWriter& reply() override { return writer; }
@@ -57,6 +59,7 @@ struct Connection::InFlight final : CommandSource {
   Connection* conn;
   std::vector<std::string> owned;  // the arguments, copied out of the input buffer
   std::vector<std::string_view> args;
+  std::vector<std::string_view> keys;  // views into `owned`, for KeysInFlight
   std::string out;
   resp::ReplyWriter writer;
   bool done = false;
@@ -260,28 +263,24 @@ bool Connection::MayOverlap(const CommandSpec* spec) const {
   if (!spec || spec->first_key <= 0 || (spec->flags & (kCmdNoMulti | kCmdPeer | kCmdAdmin))) {
     return false;
   }
-  size_t argc = args_.size();
-  bool arity_ok = spec->arity > 0 ? argc == static_cast<size_t>(spec->arity)
-                                  : argc >= static_cast<size_t>(-spec->arity);
-  return arity_ok && !client_.is_peer && client_.authenticated && !client_.in_multi &&
-         client_.reply_mode == ReplyMode::kOn;
+  return CommandTable::ArityOk(*spec, args_.size()) && !client_.is_peer && client_.authenticated &&
+         !client_.in_multi && client_.reply_mode == ReplyMode::kOn;
 }
 
 bool Connection::KeysInFlight(const CommandSpec& spec) const {
   for (size_t i : CommandTable::KeyPositions(spec, args_.size())) {
     for (const auto& f : inflight_) {
       if (f->done) continue;
-      const CommandSpec* fs = server_->commands().Find(f->args[0]);
-      for (size_t j : CommandTable::KeyPositions(*fs, f->args.size())) {
-        if (f->args[j] == args_[i]) return true;
+      for (std::string_view k : f->keys) {
+        if (k == args_[i]) return true;
       }
     }
   }
   return false;
 }
 
-void Connection::StartInFlight(const CommandSpec& /*spec*/, size_t consumed) {
-  auto owned = std::make_unique<InFlight>(this, args_, client_.resp);
+void Connection::StartInFlight(const CommandSpec& spec, size_t consumed) {
+  auto owned = std::make_unique<InFlight>(this, spec, args_, client_.resp);
   InFlight* f = owned.get();
   in_pos_ += consumed;  // the arguments are copied: the buffer may move on
   inflight_.push_back(std::move(owned));

@@ -10,11 +10,6 @@
 namespace ringkv::server {
 namespace {
 
-bool ArityOk(const CommandSpec& spec, size_t argc) {
-  return spec.arity > 0 ? argc == static_cast<size_t>(spec.arity)
-                        : argc >= static_cast<size_t>(-spec.arity);
-}
-
 // Redis answers everything but these while a transaction is queued.
 bool RunsInsideMulti(const CommandSpec& spec) { return spec.flags & kCmdNoMulti; }
 
@@ -196,7 +191,7 @@ bool Dispatch(Server& server, CommandSource& conn, std::span<const std::string_v
     return true;
   }
   c.last_command = spec->name;
-  if (!ArityOk(*spec, args.size())) {
+  if (!CommandTable::ArityOk(*spec, args.size())) {
     Refuse(server, c, reply, spec, errors::WrongArity(spec->name));
     return true;
   }
