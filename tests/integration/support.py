@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -23,6 +24,9 @@ import redis
 
 SERVER = os.environ.get("RINGKV_SERVER", "")
 IS_REDIS = os.path.basename(SERVER).startswith("redis-server")
+
+# What a client sees when the server is gone (killed, or the connection closed).
+CONNECT_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 
 
 def free_port():
@@ -156,3 +160,43 @@ def read_reply_bytes(sock, expected_len=None, timeout=5.0):
         if expected_len is None:
             sock.settimeout(0.3)
     return data
+
+
+class AckWriter(threading.Thread):
+    """A background writer for crash tests: one connection, one step at a
+    time, until `limit` steps are done, the deadline passes or `stop` is set.
+    A subclass's step(c, i) sends step i (or a batch from i) and returns the
+    step numbers it did; they are then recorded in `acked` (their replies
+    came back: the acknowledged writes). A connection error ends the run
+    quietly (the server was killed under us); any other exception is kept in
+    `error` for the test to report."""
+
+    def __init__(self, port, prefix, deadline, limit, socket_timeout, connect_timeout):
+        super().__init__(daemon=True)
+        self.port, self.prefix, self.deadline, self.limit = port, prefix, deadline, limit
+        self.socket_timeout, self.connect_timeout = socket_timeout, connect_timeout
+        self.acked = []
+        self.error = None
+        self.stop = threading.Event()
+
+    def step(self, c, i):
+        raise NotImplementedError
+
+    def run(self):
+        c = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=self.socket_timeout,
+                        socket_connect_timeout=self.connect_timeout)
+        try:
+            i = 0
+            while i < self.limit and time.time() < self.deadline and not self.stop.is_set():
+                ids = self.step(c, i)
+                self.acked.extend(ids)
+                i = ids[-1] + 1
+        except CONNECT_ERRORS:
+            pass  # the server died under us: expected
+        except Exception as e:  # noqa: BLE001 - reported by the test
+            self.error = e
+        finally:
+            try:
+                c.close()
+            except Exception:  # noqa: BLE001
+                pass

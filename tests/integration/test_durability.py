@@ -14,11 +14,8 @@ reference run therefore leaves out.
 import os
 import signal
 import socket
-import threading
 import time
 import unittest
-
-import redis
 
 import support
 from test_protocol import read_until_closed, resp
@@ -222,46 +219,27 @@ class RestartTest(DurabilityCase):
         self.assertEqual(c3.get("second"), b"yes")
 
 
-class Writer(threading.Thread):
+class Writer(support.AckWriter):
     """SETs prefix:0..n-1 one at a time (or in pipelined batches), and records
     each key whose reply came back: the acknowledged writes."""
 
     def __init__(self, port, prefix, n, deadline, batch=1):
-        super().__init__(daemon=True)
-        self.port, self.prefix, self.n, self.deadline, self.batch = port, prefix, n, deadline, batch
-        self.acked = []
-        self.error = None
-        self.stop = threading.Event()
+        super().__init__(port, prefix, deadline, n, socket_timeout=5, connect_timeout=2)
+        self.n, self.batch = n, batch
 
-    def run(self):
-        c = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5, socket_connect_timeout=2)
-        try:
-            i = 0
-            while i < self.n and time.time() < self.deadline and not self.stop.is_set():
-                if self.batch == 1:
-                    if c.set(b"%s:%d" % (self.prefix, i), value_for(self.prefix, i)) is not True:
-                        raise AssertionError("SET did not answer OK")
-                    self.acked.append(i)
-                    i += 1
-                else:
-                    ids = list(range(i, min(self.n, i + self.batch)))
-                    p = c.pipeline(transaction=False)
-                    for j in ids:
-                        p.set(b"%s:%d" % (self.prefix, j), value_for(self.prefix, j))
-                    replies = p.execute()
-                    if replies != [True] * len(ids):
-                        raise AssertionError("pipeline replies %r" % replies[:3])
-                    self.acked.extend(ids)
-                    i = ids[-1] + 1
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
-            pass  # the server died under us: expected
-        except Exception as e:  # noqa: BLE001 - reported by the test
-            self.error = e
-        finally:
-            try:
-                c.close()
-            except Exception:  # noqa: BLE001
-                pass
+    def step(self, c, i):
+        if self.batch == 1:
+            if c.set(b"%s:%d" % (self.prefix, i), value_for(self.prefix, i)) is not True:
+                raise AssertionError("SET did not answer OK")
+            return [i]
+        ids = list(range(i, min(self.n, i + self.batch)))
+        p = c.pipeline(transaction=False)
+        for j in ids:
+            p.set(b"%s:%d" % (self.prefix, j), value_for(self.prefix, j))
+        replies = p.execute()
+        if replies != [True] * len(ids):
+            raise AssertionError("pipeline replies %r" % replies[:3])
+        return ids
 
 
 class Kill9Test(DurabilityCase):

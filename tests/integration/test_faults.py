@@ -28,7 +28,7 @@ import redis
 
 import support
 
-CONNECT_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+CONNECT_ERRORS = support.CONNECT_ERRORS
 MISCONF = "MISCONF Errors writing to the data directory"
 
 
@@ -399,51 +399,35 @@ class FullDiskAtRuntimeTest(TmpfsCase):
         self.assertEqual(c2.get(b"after-restart"), b"writable again")
 
 
-class GroupWriter(threading.Thread):
+class GroupWriter(support.AckWriter):
     """One command in flight at a time, so two writes in one commit come from
     different connections. kind "plain": SET prefix:i, and INCR prefix:ctr
     every 5th step; kind "multi": MULTI SET prefix:i:a SET prefix:i:b EXEC."""
 
     def __init__(self, port, prefix, kind, deadline):
-        super().__init__(daemon=True)
-        self.port, self.prefix, self.kind, self.deadline = port, prefix, kind, deadline
-        self.acked = []        # step numbers whose reply arrived
+        super().__init__(port, prefix, deadline, 100000, socket_timeout=10, connect_timeout=5)
+        self.kind = kind       # (acked: the step numbers whose reply arrived)
         self.attempted = 0     # steps sent (the last may be unacknowledged)
         self.incr_acked = 0
         self.incr_sent = 0
-        self.error = None
 
-    def run(self):
-        c = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=10, socket_connect_timeout=5)
-        try:
-            i = 0
-            while time.time() < self.deadline and i < 100000:
-                self.attempted = i + 1
-                if self.kind == "multi":
-                    with c.pipeline(transaction=True) as p:
-                        p.set(b"%s:%d:a" % (self.prefix, i), value_for(self.prefix, i))
-                        p.set(b"%s:%d:b" % (self.prefix, i), value_for(self.prefix, -i))
-                        if p.execute() != [True, True]:
-                            raise AssertionError("EXEC did not answer [OK, OK]")
-                elif i % 5 == 4:
-                    self.incr_sent += 1
-                    if c.incr(b"%s:ctr" % self.prefix) != self.incr_acked + 1:
-                        raise AssertionError("INCR out of step")
-                    self.incr_acked += 1
-                else:
-                    if c.set(b"%s:%d" % (self.prefix, i), value_for(self.prefix, i)) is not True:
-                        raise AssertionError("SET did not answer OK")
-                self.acked.append(i)
-                i += 1
-        except CONNECT_ERRORS:
-            pass  # killed under us
-        except Exception as e:  # noqa: BLE001 - reported by the test
-            self.error = e
-        finally:
-            try:
-                c.close()
-            except Exception:  # noqa: BLE001
-                pass
+    def step(self, c, i):
+        self.attempted = i + 1
+        if self.kind == "multi":
+            with c.pipeline(transaction=True) as p:
+                p.set(b"%s:%d:a" % (self.prefix, i), value_for(self.prefix, i))
+                p.set(b"%s:%d:b" % (self.prefix, i), value_for(self.prefix, -i))
+                if p.execute() != [True, True]:
+                    raise AssertionError("EXEC did not answer [OK, OK]")
+        elif i % 5 == 4:
+            self.incr_sent += 1
+            if c.incr(b"%s:ctr" % self.prefix) != self.incr_acked + 1:
+                raise AssertionError("INCR out of step")
+            self.incr_acked += 1
+        else:
+            if c.set(b"%s:%d" % (self.prefix, i), value_for(self.prefix, i)) is not True:
+                raise AssertionError("SET did not answer OK")
+        return [i]
 
 
 class GroupCommitKill9Test(FaultCase):
