@@ -55,6 +55,7 @@ struct Config {
   int64_t leveldb_max_open_files = 1000;
   int64_t leveldb_bloom_bits = 10;
   bool leveldb_compression = false;            // snappy for table blocks
+  int64_t leveldb_compaction_nice = 10;        // background thread, relative nice
   int64_t active_expire_keys_per_cycle = 200;  // keys examined per expiry step (hz times a second)
   int64_t databases = 1;
   // limits

@@ -329,6 +329,8 @@ std::vector<OptionDef> BuildOptions() {
       IntOption("leveldb-max-open-files", kFixed, &Config::leveldb_max_open_files, 74, 50000));
   o.push_back(IntOption("leveldb-bloom-bits", kFixed, &Config::leveldb_bloom_bits, 0, 64));
   o.push_back(BoolOption("leveldb-compression", kFixed, &Config::leveldb_compression));
+  o.push_back(
+      IntOption("leveldb-compaction-nice", kFixed, &Config::leveldb_compaction_nice, 0, 19));
   o.push_back(IntOption("active-expire-keys-per-cycle", kMutable,
                         &Config::active_expire_keys_per_cycle, 1, 1000000));
   // limits

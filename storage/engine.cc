@@ -83,6 +83,7 @@ Status Engine::OpenDb() {
   o.paranoid_checks = true;
   o.write_buffer_size = options_.write_buffer_bytes;
   o.max_open_files = options_.max_open_files;
+  SetBackgroundNice(options_.compaction_nice);
   o.env = PreadEnv();  // keeps table pages out of our RSS (see pread_env.h)
   o.compression = options_.compression ? leveldb::kSnappyCompression : leveldb::kNoCompression;
   if (options_.bloom_bits_per_key > 0) {

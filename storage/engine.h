@@ -40,10 +40,10 @@ struct EngineOptions {
   int bloom_bits_per_key = 10;          // 0 disables the filter
   int max_open_files = 1000;
   // Snappy for table blocks: smaller files, but every read from a table then
-  // copies and decompresses a block; uncompressed blocks are read in place
-  // from LevelDB's memory-mapped tables.
+  // decompresses a block into a second buffer.
   bool compression = false;
-  bool sync_commits = false;                    // appendfsync always
+  int compaction_nice = 10;   // LevelDB's background thread, relative (pread_env.h)
+  bool sync_commits = false;  // appendfsync always
   std::function<void(const std::string&)> log;  // progress of long work (may be empty)
 };
 

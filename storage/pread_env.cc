@@ -1,10 +1,14 @@
 #include "storage/pread_env.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <string>
 
 namespace ringkv::storage {
@@ -42,9 +46,17 @@ class PreadFile final : public leveldb::RandomAccessFile {
   const int fd_;
 };
 
+std::atomic<int> background_nice{0};
+
 class Env final : public leveldb::EnvWrapper {
  public:
   Env() : leveldb::EnvWrapper(leveldb::Env::Default()) {}
+
+  // LevelDB runs its compactions as jobs on one background thread of the
+  // default Env; each job first brings that thread to the configured nice.
+  void Schedule(void (*fn)(void*), void* arg) override {
+    target()->Schedule(&Env::RunJob, new Job{fn, arg});
+  }
 
   leveldb::Status NewRandomAccessFile(const std::string& name,
                                       leveldb::RandomAccessFile** result) override {
@@ -54,9 +66,33 @@ class Env final : public leveldb::EnvWrapper {
     *result = new PreadFile(name, fd);
     return leveldb::Status::OK();
   }
+
+ private:
+  struct Job {
+    void (*fn)(void*);
+    void* arg;
+  };
+
+  static void RunJob(void* p) {
+    std::unique_ptr<Job> job(static_cast<Job*>(p));
+    thread_local bool adjusted = false;
+    int more = background_nice.load(std::memory_order_relaxed);
+    if (!adjusted && more > 0) {
+      adjusted = true;
+      // On Linux, PRIO_PROCESS with a thread id addresses that thread alone.
+      // Raising the value needs no privilege; a failure only leaves it equal.
+      const auto tid = static_cast<id_t>(gettid());
+      errno = 0;
+      int base = getpriority(PRIO_PROCESS, tid);
+      if (errno == 0) (void)setpriority(PRIO_PROCESS, tid, std::min(19, base + more));
+    }
+    job->fn(job->arg);
+  }
 };
 
 }  // namespace
+
+void SetBackgroundNice(int nice) { background_nice.store(nice, std::memory_order_relaxed); }
 
 leveldb::Env* PreadEnv() {
   static Env* env = new Env;  // never destroyed: LevelDB may use it until exit

@@ -1,4 +1,5 @@
-// A LevelDB Env that reads table files with pread() instead of mapping them.
+// A LevelDB Env that reads table files with pread() instead of mapping them,
+// and runs LevelDB's background work (compactions) at a lower CPU priority.
 //
 // LevelDB's default Env maps up to 1000 table files into memory. Mapped pages
 // a read touched count in the process's resident set, so the RSS of a server
@@ -6,6 +7,13 @@
 // pages are the kernel's page cache. Reading with pread() into LevelDB's block
 // buffers keeps the RSS what the server itself holds: the record cache, the
 // block cache and the memtables, each bounded by its option.
+//
+// Compaction is deferrable work: on a machine whose cores are busy serving
+// requests, a compaction thread at equal priority takes CPU from the loop
+// thread (with random overwrites it used as much CPU as the loop). At a higher
+// nice value it runs on idle CPU first; if it falls far behind, LevelDB itself
+// slows and then stops writes (8 and 12 level-0 files), which idles the loop
+// and lets compaction catch up, so the debt stays bounded.
 #pragma once
 
 #include <leveldb/env.h>
@@ -14,5 +22,10 @@ namespace ringkv::storage {
 
 // The process-wide instance (LevelDB Envs live as long as the process).
 leveldb::Env* PreadEnv();
+
+// The background thread's nice value relative to the process's (0: equal;
+// the sum is capped at 19). Applied once, at that thread's first job, so set
+// it before the first database opens.
+void SetBackgroundNice(int nice);
 
 }  // namespace ringkv::storage

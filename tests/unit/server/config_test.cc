@@ -139,6 +139,7 @@ TEST_CASE("the option table covers every Config field once", "[config]") {
       "leveldb-max-open-files",
       "leveldb-bloom-bits",
       "leveldb-compression",
+      "leveldb-compaction-nice",
       "active-expire-keys-per-cycle",
       "proto-max-bulk-len",
       "client-query-buffer-limit",
