@@ -194,6 +194,14 @@ void Connection::ProcessInput() {
       in_pos_ += consumed;
       continue;
     }
+    if (server.PauseHolds(client_, args_)) {
+      Stall();  // not consumed: parsed again when the pause ends
+      if (!pause_waiting_) {
+        pause_waiting_ = true;
+        server.WaitForUnpause(this);
+      }
+      break;
+    }
     if (server.cluster()) {
       const CommandSpec* spec = server.commands().Find(args_[0]);
       bool overlap = MayOverlap(spec);
@@ -324,6 +332,17 @@ void Connection::Stall() {
     uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
     reading_ = false;
   }
+}
+
+void Connection::ResumeAfterPause() {
+  pause_waiting_ = false;
+  if (closing_ || !inflight_.empty()) return;  // InFlightDone resumes the input
+  stalled_ = false;
+  if (!reading_ && !client_.close_after_reply) {
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead);
+    reading_ = true;
+  }
+  ProcessInput();
 }
 
 bool Connection::CheckOutputLimit() {

@@ -81,6 +81,8 @@ class Connection : public CommandSource {
   // Moves the replies of finished commands at the head to the output.
   void DrainInFlight();
   void Stall();
+  // CLIENT PAUSE ended: run the command that waited, and what follows it.
+  void ResumeAfterPause();
   bool Idle() const { return !busy_ && inflight_.empty(); }
   static void OnAlloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
   static void OnRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
@@ -113,7 +115,8 @@ class Connection : public CommandSource {
   bool handle_closed_ = false;                      // libuv's close callback ran
   bool busy_ = false;                               // a command is suspended
   std::deque<std::unique_ptr<InFlight>> inflight_;  // overlapping commands, in request order
-  bool stalled_ = false;                            // input waits for in-flight commands to finish
+  bool stalled_ = false;  // input waits for in-flight commands to finish, or for a pause to end
+  bool pause_waiting_ = false;  // listed in the server's paused connections
   bool reading_ = false;
   bool dirty_ = false;  // listed in the server's dirty list this turn
   friend class Server;

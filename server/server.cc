@@ -258,6 +258,7 @@ void Server::OnAccepted(std::unique_ptr<Connection> conn) {
 void Server::OnClosed(Connection* conn) {
   UnwatchAll(&conn->client());
   dirty_.erase(std::remove(dirty_.begin(), dirty_.end(), conn), dirty_.end());
+  std::erase(paused_conns_, conn);
   connections_.erase(conn);
 }
 
@@ -268,6 +269,10 @@ void Server::MarkDirty(Connection* conn) {
 }
 
 void Server::EndTurn() {
+  // 0. A pause ended (UNPAUSE, or its time ran out): the held connections run
+  //    what they received meanwhile, and their writes join this turn's commit.
+  //    (Not from Unpause itself, which runs inside another client's command.)
+  if (!paused() && !paused_conns_.empty()) ResumeHeld();
   // 1. Commit every write of this turn as one storage write. Replies leave
   //    only after it returned, so nothing is acknowledged before it is stored.
   Status s = store_->EndTurn();
@@ -298,16 +303,50 @@ void Server::EndTurn() {
 
 void Server::Cron() {
   int64_t now = clock_.NowMs();
-  auto expired = store_->ExpireStep(static_cast<size_t>(config_.active_expire_keys_per_cycle));
-  if (expired.ok()) {
-    stats_.expired_keys += *expired;
-  } else {
-    log_.Warning("Active expiry failed: {}", expired.status().message());
+  if (paused() && now >= pause_until_ms_) Unpause();
+  if (!paused()) {  // expiring keys is writing: a pause holds it too, as in Redis
+    auto expired = store_->ExpireStep(static_cast<size_t>(config_.active_expire_keys_per_cycle));
+    if (expired.ok()) {
+      stats_.expired_keys += *expired;
+    } else {
+      log_.Warning("Active expiry failed: {}", expired.status().message());
+    }
   }
   std::vector<Connection*> conns;
   conns.reserve(connections_.size());
   for (auto& [c, owned] : connections_) conns.push_back(c);
   for (Connection* c : conns) c->Cron(now);
+}
+
+void Server::Pause(int64_t until_ms, bool all) {
+  PauseMode mode = all ? PauseMode::kAll : PauseMode::kWrite;
+  if (!paused() || until_ms > pause_until_ms_) pause_until_ms_ = until_ms;
+  if (mode > pause_) pause_ = mode;
+}
+
+void Server::Unpause() { pause_ = PauseMode::kNone; }
+
+void Server::ResumeHeld() {
+  std::vector<Connection*> held;
+  held.swap(paused_conns_);
+  for (Connection* c : held) {
+    // A connection closed meanwhile left the list through OnClosed; check
+    // anyway that each one is still ours before touching it.
+    if (connections_.contains(c)) c->ResumeAfterPause();
+  }
+}
+
+bool Server::PauseHolds(const Client& c, std::span<const std::string_view> args) const {
+  if (!paused() || c.is_peer) return false;
+  const CommandSpec* spec = commands_.Find(args[0]);
+  if (!spec || !CommandTable::ArityOk(*spec, args.size())) return false;
+  if (pause_ == PauseMode::kAll || (spec->flags & kCmdWrite)) return true;
+  if (c.in_multi && spec->name == "exec") {
+    for (const QueuedCommand& q : c.multi_queue) {
+      if (q.spec && (q.spec->flags & kCmdWrite)) return true;
+    }
+  }
+  return false;
 }
 
 void Server::OnEverySec() {

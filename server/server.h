@@ -128,6 +128,19 @@ class Server : private cluster::KeyObserver {
   // SHUTDOWN: stop accepting, flush, exit the loop with `exit_code`.
   void RequestShutdown(int exit_code = 0);
 
+  // CLIENT PAUSE: until `until_ms`, hold every command of a normal client
+  // (`all`) or only those that write. A second pause keeps the later end and
+  // the stricter mode.
+  void Pause(int64_t until_ms, bool all);
+  // CLIENT UNPAUSE, or the pause's end (checked by the hz timer): the held
+  // connections run what they received meanwhile, at the end of this turn.
+  void Unpause();
+  bool paused() const { return pause_ != PauseMode::kNone; }
+  // True if `args` from `c` must wait for the pause to end. Peer links are
+  // never held; commands that fail their arity check are answered at once.
+  bool PauseHolds(const Client& c, std::span<const std::string_view> args) const;
+  void WaitForUnpause(Connection* conn) { paused_conns_.push_back(conn); }
+
   // SLOWLOG
   void RecordSlow(const Client& c, std::span<const std::string_view> args, int64_t duration_us);
   const std::deque<SlowLogEntry>& slowlog() const { return slowlog_; }
@@ -148,8 +161,9 @@ class Server : private cluster::KeyObserver {
   friend class Listener;
   void KeyChanged(std::string_view key) override;
   void AllKeysChanged() override;
-  void EndTurn();  // uv_check: commit the turn's writes, then flush replies
-  void Cron();     // hz timer: active expiry, idle timeouts, output-limit checks
+  void EndTurn();     // uv_check: commit the turn's writes, then flush replies
+  void ResumeHeld();  // after a pause: run the connections it held
+  void Cron();        // hz timer: active expiry, idle timeouts, output-limit checks
   void OnEverySec();
   void CloseListeners();
   bool Listen();
@@ -192,6 +206,10 @@ class Server : private cluster::KeyObserver {
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
   std::vector<Connection*> dirty_;
+  enum class PauseMode { kNone, kWrite, kAll };
+  PauseMode pause_ = PauseMode::kNone;
+  int64_t pause_until_ms_ = 0;
+  std::vector<Connection*> paused_conns_;  // held by a pause, in arrival order
   std::unordered_map<std::string, std::vector<Client*>> watchers_;
 };
 

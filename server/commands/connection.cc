@@ -448,7 +448,8 @@ cluster::Task<> ClientSetInfo(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
-// Accepted for compatibility; clients are not actually paused.
+// CLIENT PAUSE timeout [WRITE|ALL]: the server holds the commands (see
+// Server::PauseHolds); this one answers at once.
 cluster::Task<> ClientPause(CommandContext& ctx) {
   int64_t ms;
   if (!ParseInt64(ctx.arg(2), &ms)) {
@@ -461,12 +462,16 @@ cluster::Task<> ClientPause(CommandContext& ctx) {
              !EqualsIgnoreCase(ctx.arg(3), "ALL")) {
     ctx.reply.Error(errors::kPauseMode);
   } else {
+    bool all = ctx.argc() == 3 || EqualsIgnoreCase(ctx.arg(3), "ALL");
+    int64_t now = ctx.server.NowMs();
+    ctx.server.Pause(ms > INT64_MAX - now ? INT64_MAX : now + ms, all);
     ctx.reply.Ok();
   }
   co_return;
 }
 
 cluster::Task<> ClientUnpause(CommandContext& ctx) {
+  ctx.server.Unpause();
   ctx.reply.Ok();
   co_return;
 }
