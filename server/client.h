@@ -36,6 +36,9 @@ struct Client {
   int64_t created_ms = 0;
   int64_t last_interaction_ms = 0;
   std::string last_command = "NULL";
+  // Set by a container command (CLIENT, CONFIG...) to the subcommand it ran,
+  // so INFO commandstats/latencystats count "client|id" as Redis 7 does.
+  const CommandSpec* ran_subcommand = nullptr;
   ReplyMode reply_mode = ReplyMode::kOn;
   bool no_evict = false;
   bool close_after_reply = false;

@@ -108,6 +108,7 @@ cluster::Task<> RunSubcommand(CommandContext& ctx, std::span<const CommandSpec> 
     co_return;
   }
   ctx.client.last_command = sub->name;
+  ctx.client.ran_subcommand = sub;
   CommandContext sub_ctx{ctx.server, ctx.client, ctx.store, ctx.args, ctx.reply, *sub};
   co_await sub->handler(sub_ctx);
 }

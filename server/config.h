@@ -67,6 +67,8 @@ struct Config {
   // observability
   int64_t slowlog_log_slower_than = 10000;  // microseconds; <0 disables, 0 logs all
   int64_t slowlog_max_len = 128;
+  bool latency_tracking = true;  // INFO latencystats
+  std::vector<double> latency_tracking_info_percentiles = {50, 99, 99.9};
 
   // cluster (DESIGN.md section 5)
   bool cluster_enabled = false;

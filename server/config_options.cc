@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <charconv>
 #include <climits>
+#include <cmath>
 #include <cstring>
 #include <set>
 
@@ -201,6 +202,41 @@ OptionDef SaveOption() {
           [](const Config& cfg) { return cfg.save; }};
 }
 
+// "50 99 99.9": numbers from 0 to 100, any count (none: INFO latencystats
+// lists the commands without values, as Redis does).
+OptionDef PercentilesOption() {
+  return {"latency-tracking-info-percentiles", true,
+          [](Config& cfg, const Args& args) -> Status {
+            std::vector<double> values;
+            Args words;  // "50 99 99.9" may come as one quoted argument or as three
+            for (const std::string& arg : args) {
+              for (std::string& w : SplitSpaces(arg)) words.push_back(std::move(w));
+            }
+            for (const std::string& a : words) {
+              double v;
+              auto [end, ec] = std::from_chars(a.data(), a.data() + a.size(), v);
+              if (ec != std::errc() || end != a.data() + a.size() || !std::isfinite(v)) {
+                return Invalid("Invalid latency-tracking-info-percentiles parameters");
+              }
+              if (v < 0 || v > 100) {
+                return Invalid(
+                    "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]");
+              }
+              values.push_back(v);
+            }
+            cfg.latency_tracking_info_percentiles = std::move(values);
+            return Status::Ok();
+          },
+          [](const Config& cfg) {
+            std::string out;
+            for (double v : cfg.latency_tracking_info_percentiles) {
+              if (!out.empty()) out.push_back(' ');
+              out += fmt::format("{}", v);
+            }
+            return out;
+          }};
+}
+
 OptionDef DatabasesOption() {
   return {"databases", false,
           [](Config& cfg, const Args& args) -> Status {
@@ -343,6 +379,8 @@ std::vector<OptionDef> BuildOptions() {
   o.push_back(IntOption("slowlog-log-slower-than", kMutable, &Config::slowlog_log_slower_than, -1,
                         kLongMax));
   o.push_back(IntOption("slowlog-max-len", kMutable, &Config::slowlog_max_len, 0, kLongMax));
+  o.push_back(BoolOption("latency-tracking", kMutable, &Config::latency_tracking));
+  o.push_back(PercentilesOption());
   // cluster
   o.push_back(BoolOption("cluster-enabled", kFixed, &Config::cluster_enabled));
   o.push_back(SeedsOption());

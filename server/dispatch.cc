@@ -163,16 +163,24 @@ cluster::Task<> Execute(Server& server, Client& client, const CommandSpec& spec,
   auto start = std::chrono::steady_clock::now();
   uint64_t errors_before = reply.errors();
   CommandContext ctx{server, client, server.StoreFor(client), args, reply, spec};
+  client.ran_subcommand = nullptr;
   co_await spec.handler(ctx);
-  int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(
-                   std::chrono::steady_clock::now() - start)
-                   .count();
+  const CommandSpec& counted = client.ran_subcommand ? *client.ran_subcommand : spec;
+  client.ran_subcommand = nullptr;  // EXEC: the last queued command's is not EXEC's
+  int64_t ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+          .count();
+  int64_t us = ns / 1000;
   ServerStats& st = server.stats();
   ++st.total_commands_processed;
   ++client.commands_processed;
-  ServerStats::CommandStat& cs = st.commands[&spec];
+  ServerStats::CommandStat& cs = st.commands[&counted];
   ++cs.calls;
   cs.usec += static_cast<uint64_t>(us);
+  if (server.config().latency_tracking) {
+    if (!cs.latency) cs.latency = std::make_unique<LatencyHistogram>();
+    cs.latency->Record(static_cast<uint64_t>(ns));
+  }
   // EXEC's own errors are those of the commands inside (counted there).
   if (reply.errors() != errors_before && spec.name != "exec") {
     ++cs.failed_calls;

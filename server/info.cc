@@ -176,6 +176,17 @@ std::set<std::string> WantedSections(std::string_view request) {
   return wanted;
 }
 
+// Command statistics in name order (commandstats, latencystats).
+std::vector<std::pair<std::string_view, const ServerStats::CommandStat*>> SortedByName(
+    const std::unordered_map<const CommandSpec*, ServerStats::CommandStat>& stats) {
+  std::vector<std::pair<std::string_view, const ServerStats::CommandStat*>> sorted;
+  sorted.reserve(stats.size());
+  for (const auto& [spec, cs] : stats) sorted.emplace_back(spec->name, &cs);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  return sorted;
+}
+
 }  // namespace
 
 std::string Server::Info(std::string_view section) {
@@ -352,15 +363,12 @@ std::string Server::Info(std::string_view section) {
   if (want("modules")) t.Section("Modules");
   if (want("commandstats")) {
     t.Section("Commandstats");
-    std::vector<std::pair<std::string_view, ServerStats::CommandStat>> sorted;
-    for (const auto& [spec, cs] : stats_.commands) sorted.emplace_back(spec->name, cs);
-    std::sort(sorted.begin(), sorted.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (const auto& [name, cs] : sorted) {
-      double per_call = cs.calls ? static_cast<double>(cs.usec) / static_cast<double>(cs.calls) : 0;
+    for (const auto& [name, cs] : SortedByName(stats_.commands)) {
+      double per_call =
+          cs->calls ? static_cast<double>(cs->usec) / static_cast<double>(cs->calls) : 0;
       t.Line(fmt::format(
           "cmdstat_{}:calls={},usec={},usec_per_call={:.2f},rejected_calls={},failed_calls={}",
-          name, cs.calls, cs.usec, per_call, cs.rejected_calls, cs.failed_calls));
+          name, cs->calls, cs->usec, per_call, cs->rejected_calls, cs->failed_calls));
     }
   }
   if (want("errorstats")) {
@@ -369,7 +377,22 @@ std::string Server::Info(std::string_view section) {
       t.Line(fmt::format("errorstat_{}:count={}", code, count));
     }
   }
-  if (want("latencystats")) t.Section("Latencystats");
+  if (want("latencystats")) {
+    t.Section("Latencystats");
+    // Redis prints nothing here while tracking is off, kept values or not.
+    if (config_.latency_tracking) {
+      for (const auto& [name, cs] : SortedByName(stats_.commands)) {
+        if (!cs->latency || cs->latency->count() == 0) continue;
+        std::string line = fmt::format("latency_percentiles_usec_{}:", name);
+        bool first = true;
+        for (double p : config_.latency_tracking_info_percentiles) {
+          line += fmt::format("{}p{}={:.3f}", first ? "" : ",", p, cs->latency->PercentileUsec(p));
+          first = false;
+        }
+        t.Line(line);
+      }
+    }
+  }
 
   if (want("storage")) {
     storage::Engine& e = *engine_;

@@ -21,6 +21,7 @@
 #include "server/client.h"
 #include "server/command_table.h"
 #include "server/config.h"
+#include "server/latency_histogram.h"
 #include "server/log.h"
 
 namespace ringkv::storage {
@@ -54,6 +55,7 @@ struct ServerStats {
     uint64_t usec = 0;
     uint64_t rejected_calls = 0;  // refused before running (arity, NOAUTH, MISCONF...)
     uint64_t failed_calls = 0;    // ran and answered an error
+    std::unique_ptr<LatencyHistogram> latency;  // INFO latencystats; made on first use
   };
   // INFO commandstats (by command, sorted by name when printed): a hash of
   // the spec's address, as this is counted for every command.

@@ -1,0 +1,43 @@
+#include "server/latency_histogram.h"
+
+#include <bit>
+#include <cmath>
+
+namespace ringkv::server {
+
+size_t LatencyHistogram::BucketOf(uint64_t ns) {
+  constexpr uint64_t kLinear = uint64_t{2} << kSubBits;  // 256: one bucket per value below
+  if (ns < kLinear) return static_cast<size_t>(ns);
+  int shift = std::bit_width(ns) - 1 - kSubBits;  // >= 1; ns >> shift is in [128, 256)
+  size_t b = (static_cast<size_t>(shift) << kSubBits) + static_cast<size_t>(ns >> shift);
+  return b < kBuckets ? b : kBuckets - 1;
+}
+
+uint64_t LatencyHistogram::HighestIn(size_t bucket) {
+  constexpr size_t kLinear = size_t{2} << kSubBits;
+  if (bucket < kLinear) return bucket;
+  size_t shift = (bucket >> kSubBits) - 1;
+  uint64_t mantissa = (bucket & ((size_t{1} << kSubBits) - 1)) + (uint64_t{1} << kSubBits);
+  return ((mantissa + 1) << shift) - 1;
+}
+
+void LatencyHistogram::Record(uint64_t ns) {
+  ++counts_[BucketOf(ns)];
+  ++count_;
+}
+
+double LatencyHistogram::PercentileUsec(double percentile) const {
+  if (count_ == 0) return 0;
+  double p = std::fmin(100.0, std::fmax(0.0, percentile));
+  // The rank of the sample (1-based) at or below which `p` percent lie.
+  auto rank = static_cast<uint64_t>(std::ceil(p / 100.0 * static_cast<double>(count_)));
+  if (rank == 0) rank = 1;
+  uint64_t seen = 0;
+  for (size_t b = 0; b < kBuckets; ++b) {
+    seen += counts_[b];
+    if (seen >= rank) return static_cast<double>(HighestIn(b)) / 1000.0;
+  }
+  return static_cast<double>(HighestIn(kBuckets - 1)) / 1000.0;
+}
+
+}  // namespace ringkv::server
