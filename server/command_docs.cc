@@ -1,9 +1,11 @@
 // COMMAND's view of the table. Redis keeps per-command JSON with argument
 // trees, tips and hand-written key specs; we derive what clients actually
 // read (arity, flags, key positions, ACL categories, summary, group) from the
-// CommandSpec and leave the rest empty, in Redis 7's reply shapes.
+// CommandSpec, the argument trees from the usage lines in command_syntax.cc,
+// and leave the rest empty, in Redis 7's reply shapes.
 #include "server/command_docs.h"
 
+#include "server/command_syntax.h"
 #include "server/errors.h"
 
 namespace ringkv::server {
@@ -184,17 +186,54 @@ void WriteCommandInfo(resp::ReplyWriter& w, const CommandSpec& spec) {
   }
 }
 
+static void WriteArgument(resp::ReplyWriter& w, const ArgDoc& a) {
+  bool key = a.type == "key";
+  bool flags = a.optional || a.multiple;
+  w.MapHeader(2 + (key ? 1 : 0) + (a.token.empty() ? 0 : 1) + (flags ? 1 : 0) +
+              (a.args.empty() ? 0 : 1));
+  w.Bulk("name");
+  w.Bulk(a.name);
+  w.Bulk("type");
+  w.Bulk(a.type);
+  if (key) {
+    w.Bulk("key_spec_index");
+    w.Integer(0);  // every command here has (at most) one key spec
+  }
+  if (!a.token.empty()) {
+    w.Bulk("token");
+    w.Bulk(a.token);
+  }
+  if (flags) {
+    w.Bulk("flags");
+    w.SetHeader((a.optional ? 1 : 0) + (a.multiple ? 1 : 0));
+    if (a.optional) w.SimpleString("optional");
+    if (a.multiple) w.SimpleString("multiple");
+  }
+  if (!a.args.empty()) {
+    w.Bulk("arguments");
+    w.ArrayHeader(static_cast<int64_t>(a.args.size()));
+    for (const ArgDoc& sub : a.args) WriteArgument(w, sub);
+  }
+}
+
 void WriteCommandDocs(resp::ReplyWriter& w, const CommandSpec& spec) {
   std::span<const CommandSpec> subs = spec.name.find('|') == std::string_view::npos
                                           ? Subcommands(spec.name)
                                           : std::span<const CommandSpec>();
-  w.MapHeader(subs.empty() ? 3 : 4);
+  const std::vector<ArgDoc>* args = ArgumentsOf(spec.name);
+  if (args && args->empty()) args = nullptr;  // Redis leaves "arguments" out then
+  w.MapHeader(3 + (args ? 1 : 0) + (subs.empty() ? 0 : 1));
   w.Bulk("summary");
   w.Bulk(spec.summary);
   w.Bulk("since");
   w.Bulk(spec.since);
   w.Bulk("group");
   w.Bulk(spec.group);
+  if (args) {
+    w.Bulk("arguments");
+    w.ArrayHeader(static_cast<int64_t>(args->size()));
+    for (const ArgDoc& a : *args) WriteArgument(w, a);
+  }
   if (!subs.empty()) {
     w.Bulk("subcommands");
     w.MapHeader(static_cast<int64_t>(subs.size()));

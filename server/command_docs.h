@@ -54,8 +54,8 @@ std::vector<std::string_view> AclCategories(const CommandSpec& spec);
 // One COMMAND INFO entry: name, arity, flags, first key, last key, step, ACL
 // categories, tips, key specs, subcommands.
 void WriteCommandInfo(resp::ReplyWriter& w, const CommandSpec& spec);
-// One COMMAND DOCS value (the map after the name): summary, since, group and,
-// for containers, subcommands.
+// One COMMAND DOCS value (the map after the name): summary, since, group,
+// arguments (when it has any) and, for containers, subcommands.
 void WriteCommandDocs(resp::ReplyWriter& w, const CommandSpec& spec);
 
 // Writes `lines` as an array of simple strings (the shape of every HELP).

@@ -165,6 +165,16 @@ class InteractiveCliTest(ToolCase):
         self.assertTrue(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status)
         self.assertEqual(self.r.get("inter"), b"active")
 
+    def test_help_shows_arguments_from_command_docs(self):
+        # redis-cli builds `help` (and its typing hints) from COMMAND DOCS.
+        out, _ = self.run_interactive(["help set", "help mset", "help getex", "quit"])
+        text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", out.decode(errors="replace"))
+        self.assertIn("SET key value [NX|XX] [GET] [EX seconds|PX milliseconds|EXAT "
+                      "unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]", text)
+        self.assertIn("MSET key value [key value ...]", text)
+        self.assertIn("GETEX key [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT "
+                      "unix-time-milliseconds|PERSIST]", text)
+
 
 class PipeTest(ToolCase):
     N = 100000
