@@ -533,8 +533,8 @@ TEST_CASE("every option is mutable exactly when Redis allows it", "[config]") {
                                                       "client-output-buffer-limit",
                                                       "slowlog-log-slower-than",
                                                       "slowlog-max-len",
-      "latency-tracking",
-      "latency-tracking-info-percentiles",
+                                                      "latency-tracking",
+                                                      "latency-tracking-info-percentiles",
                                                       "active-expire-keys-per-cycle",
                                                       "tcp-keepalive"};
   for (const auto& opt : Options()) {
