@@ -186,8 +186,9 @@ void WriteCommandInfo(resp::ReplyWriter& w, const CommandSpec& spec) {
   }
 }
 
-static void WriteArgument(resp::ReplyWriter& w, const ArgDoc& a) {
-  bool key = a.type == "key";
+// `has_key_spec`: the command has the key spec a key argument points at.
+static void WriteArgument(resp::ReplyWriter& w, const ArgDoc& a, bool has_key_spec) {
+  bool key = a.type == "key" && has_key_spec;
   bool flags = a.optional || a.multiple;
   w.MapHeader(2 + (key ? 1 : 0) + (a.token.empty() ? 0 : 1) + (flags ? 1 : 0) +
               (a.args.empty() ? 0 : 1));
@@ -212,7 +213,7 @@ static void WriteArgument(resp::ReplyWriter& w, const ArgDoc& a) {
   if (!a.args.empty()) {
     w.Bulk("arguments");
     w.ArrayHeader(static_cast<int64_t>(a.args.size()));
-    for (const ArgDoc& sub : a.args) WriteArgument(w, sub);
+    for (const ArgDoc& sub : a.args) WriteArgument(w, sub, has_key_spec);
   }
 }
 
@@ -232,7 +233,7 @@ void WriteCommandDocs(resp::ReplyWriter& w, const CommandSpec& spec) {
   if (args) {
     w.Bulk("arguments");
     w.ArrayHeader(static_cast<int64_t>(args->size()));
-    for (const ArgDoc& a : *args) WriteArgument(w, a);
+    for (const ArgDoc& a : *args) WriteArgument(w, a, spec.first_key > 0);
   }
   if (!subs.empty()) {
     w.Bulk("subcommands");

@@ -195,7 +195,9 @@ void Connection::ProcessInput() {
       continue;
     }
     if (server.PauseHolds(client_, args_)) {
-      Stall();  // not consumed: parsed again when the pause ends
+      // Not consumed: parsed again when the pause ends. Reading goes on (as
+      // in Redis), so a client that disconnects meanwhile is dropped with
+      // its held commands, and the query buffer limit still applies.
       if (!pause_waiting_) {
         pause_waiting_ = true;
         server.WaitForUnpause(this);
@@ -336,12 +338,9 @@ void Connection::Stall() {
 
 void Connection::ResumeAfterPause() {
   pause_waiting_ = false;
-  if (closing_ || !inflight_.empty()) return;  // InFlightDone resumes the input
-  stalled_ = false;
-  if (!reading_ && !client_.close_after_reply) {
-    uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead);
-    reading_ = true;
-  }
+  // A suspended command or a stall for in-flight commands resumes the input
+  // itself when it ends (ResumeAfterCommand, InFlightDone).
+  if (closing_ || busy_ || stalled_) return;
   ProcessInput();
 }
 
@@ -441,7 +440,9 @@ void Connection::OnWrite(uv_write_t* req, int status) {
 void Connection::Cron(int64_t now_ms) {
   if (closing_) return;
   const Config& cfg = server_->config();
-  if (cfg.timeout > 0 && Idle() && now_ms - client_.last_interaction_ms > cfg.timeout * 1000) {
+  // A client held by CLIENT PAUSE is waiting, not idle (Redis exempts it too).
+  if (cfg.timeout > 0 && Idle() && !pause_waiting_ &&
+      now_ms - client_.last_interaction_ms > cfg.timeout * 1000) {
     server_->log().Verbose("Closing idle client id={} addr={}", client_.id, client_.addr);
     Close();
     return;

@@ -115,8 +115,8 @@ class Connection : public CommandSource {
   bool handle_closed_ = false;                      // libuv's close callback ran
   bool busy_ = false;                               // a command is suspended
   std::deque<std::unique_ptr<InFlight>> inflight_;  // overlapping commands, in request order
-  bool stalled_ = false;  // input waits for in-flight commands to finish, or for a pause to end
-  bool pause_waiting_ = false;  // listed in the server's paused connections
+  bool stalled_ = false;                            // input waits for in-flight commands to finish
+  bool pause_waiting_ = false;                      // listed in the server's paused connections
   bool reading_ = false;
   bool dirty_ = false;  // listed in the server's dirty list this turn
   friend class Server;

@@ -30,7 +30,9 @@ double LatencyHistogram::PercentileUsec(double percentile) const {
   if (count_ == 0) return 0;
   double p = std::fmin(100.0, std::fmax(0.0, percentile));
   // The rank of the sample (1-based) at or below which `p` percent lie.
-  auto rank = static_cast<uint64_t>(std::ceil(p / 100.0 * static_cast<double>(count_)));
+  // (Rounded to the nearest rank, like HdrHistogram: a ceiling would let a
+  // floating-point error move 99.9% of 1000 samples to the 1000th.)
+  auto rank = static_cast<uint64_t>(p / 100.0 * static_cast<double>(count_) + 0.5);
   if (rank == 0) rank = 1;
   uint64_t seen = 0;
   for (size_t b = 0; b < kBuckets; ++b) {

@@ -339,7 +339,11 @@ void Server::ResumeHeld() {
 bool Server::PauseHolds(const Client& c, std::span<const std::string_view> args) const {
   if (!paused() || c.is_peer) return false;
   const CommandSpec* spec = commands_.Find(args[0]);
+  // Answered at once, as in Redis: unknown commands, wrong arity, NOAUTH.
+  // Never held: the cluster's own traffic, including a link's handshake.
   if (!spec || !CommandTable::ArityOk(*spec, args.size())) return false;
+  if (!c.authenticated && !(spec->flags & kCmdNoAuth)) return false;
+  if ((spec->flags & kCmdPeer) || spec->name == "peer.hello") return false;
   if (pause_ == PauseMode::kAll || (spec->flags & kCmdWrite)) return true;
   if (c.in_multi && spec->name == "exec") {
     for (const QueuedCommand& q : c.multi_queue) {

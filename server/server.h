@@ -115,7 +115,9 @@ class Server : private cluster::KeyObserver {
   // Closes the client after the current command's reply is sent.
   void KillClient(Client* c);
   size_t connected_clients() const { return connections_.size(); }
-  size_t blocked_clients() const { return 0; }
+  // Clients whose next command waits for CLIENT PAUSE to end (Redis counts
+  // them as blocked too).
+  size_t blocked_clients() const { return paused_conns_.size(); }
 
   // WATCH bookkeeping.
   void Watch(Client* c, std::string_view key);

@@ -128,6 +128,39 @@ class PauseTest(support.ServerTestCase):
         self.assertEqual(got, b"+OK\r\n")
         self.assertEqual(self.r.get("b"), b"2")
 
+    def test_held_clients_count_as_blocked(self):
+        self.r.execute_command("CLIENT", "PAUSE", "1000", "WRITE")
+        s = self.sock()
+        s.sendall(resp("SET", "k", "v"))
+        time.sleep(0.2)
+        self.assertEqual(self.r.info("clients")["blocked_clients"], 1)
+        self.r.execute_command("CLIENT", "UNPAUSE")
+        s.settimeout(5)
+        self.assertEqual(s.recv(100), b"+OK\r\n")
+        self.assertEqual(self.r.info("clients")["blocked_clients"], 0)
+
+    def test_unauthenticated_commands_are_refused_at_once(self):
+        self.r.config_set("requirepass", "secret")
+        try:
+            self.r.execute_command("AUTH", "secret")
+            self.r.execute_command("CLIENT", "PAUSE", "2000", "ALL")
+            s = self.sock()
+            got, took = self.send_and_time(s, resp("GET", "k"), b"-NOAUTH Authentication required.\r\n")
+            self.assertEqual(got, b"-NOAUTH Authentication required.\r\n")
+            self.assertLess(took, 0.5)
+        finally:
+            self.r.execute_command("CLIENT", "UNPAUSE")
+            self.r.config_set("requirepass", "")
+
+    def test_writes_of_a_client_gone_while_held_are_dropped(self):
+        self.r.execute_command("CLIENT", "PAUSE", "700", "WRITE")
+        gone = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+        gone.sendall(resp("SET", "dropped", "1"))
+        time.sleep(0.1)
+        gone.close()
+        time.sleep(1.0)  # the pause ends meanwhile
+        self.assertIsNone(self.r.get("dropped"))
+
     def test_active_expiry_waits_for_the_pause(self):
         self.r.set("gone", "x", px=100)
         self.r.execute_command("CLIENT", "PAUSE", "1200", "WRITE")
