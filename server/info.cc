@@ -462,7 +462,8 @@ std::string Server::Info(std::string_view section) {
     t.Section("Keyspace");
     uint64_t keys = engine_->KeyCount();
     if (keys > 0) {
-      t.Line(fmt::format("db0:keys={},expires={},avg_ttl=0", keys, engine_->ExpiresCount()));
+      t.Line(fmt::format("db0:keys={},expires={},avg_ttl={}", keys, engine_->ExpiresCount(),
+                         engine_->AvgTtlMs(NowMs())));
     }
   }
   return t.Take();

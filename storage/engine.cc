@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -19,6 +20,10 @@ namespace {
 
 constexpr std::string_view kKeyCountMeta = "keycount";
 constexpr std::string_view kExpiresCountMeta = "expirescount";
+// Sum of the expiry times (unix ms) of the live keys that have one, for
+// INFO's avg_ttl. Absent in data dirs written before it existed: the
+// average is then unknown until no key has an expiry.
+constexpr std::string_view kExpireSumMeta = "expiresum";
 constexpr std::string_view kSlotCountMeta = "slotcount";  // + slot (2 bytes) -> decimal count
 
 std::string SlotCountName(uint16_t slot) {
@@ -97,13 +102,28 @@ Status Engine::OpenDb() {
   if (!s.ok()) return FromLevelDb(s);
   db_.reset(db);
 
+  return LoadCounters();
+}
+
+Status Engine::LoadCounters() {
   auto count = GetMeta(kKeyCountMeta);
   if (!count.ok()) return count.status();
   auto expires = GetMeta(kExpiresCountMeta);
   if (!expires.ok()) return expires.status();
+  auto sum = GetMeta(kExpireSumMeta);
+  if (!sum.ok()) return sum.status();
   key_count_ = count->empty() ? 0 : std::stoull(*count);
   expires_count_ = expires->empty() ? 0 : std::stoull(*expires);
+  expire_sum_known_ = !sum->empty() || expires_count_ == 0;
+  expire_sum_ms_ = sum->empty() ? 0 : std::stold(*sum);
+  expire_sum_dirty_ = false;
   return LoadSlotCounts();
+}
+
+int64_t Engine::AvgTtlMs(int64_t now_ms) const {
+  if (!expire_sum_known_ || expires_count_ == 0) return 0;
+  long double avg = expire_sum_ms_ / static_cast<long double>(expires_count_) - now_ms;
+  return avg > 0 ? static_cast<int64_t>(avg + 0.5L) : 0;
 }
 
 Status Engine::LoadSlotCounts() {
@@ -169,6 +189,15 @@ void Engine::Account(uint16_t slot, const RecordRef& old_rec, const Record* new_
   bool has_ttl = is && new_rec->expire_at_ms != 0;
   if (had_ttl && !has_ttl) --expires_count_;
   if (!had_ttl && has_ttl) ++expires_count_;
+  if (had_ttl || has_ttl) {
+    if (had_ttl) expire_sum_ms_ -= static_cast<long double>(old_rec->expire_at_ms);
+    if (has_ttl) expire_sum_ms_ += static_cast<long double>(new_rec->expire_at_ms);
+    if (expires_count_ == 0) {  // exact again, whatever was unknown
+      expire_sum_ms_ = 0;
+      expire_sum_known_ = true;
+    }
+    expire_sum_dirty_ = true;
+  }
 }
 
 RecordCache::Node* Engine::EntryForWrite(std::string_view key, RecordRef* old) {
@@ -232,6 +261,14 @@ Status Engine::Commit() {
   dirty_.clear();
   batch_->Put(MetaKey(kKeyCountMeta), std::to_string(key_count_));
   batch_->Put(MetaKey(kExpiresCountMeta), std::to_string(expires_count_));
+  if (expire_sum_dirty_ && expire_sum_known_) {
+    char sum[64];
+    int n = std::snprintf(sum, sizeof sum, "%.0Lf", expire_sum_ms_);
+    if (n > 0 && static_cast<size_t>(n) < sizeof sum) {
+      batch_->Put(MetaKey(kExpireSumMeta), leveldb::Slice(sum, static_cast<size_t>(n)));
+    }
+  }
+  expire_sum_dirty_ = false;
   for (uint16_t slot : dirty_slots_) {
     batch_->Put(MetaKey(SlotCountName(slot)), std::to_string(slot_counts_[slot]));
   }
@@ -248,11 +285,7 @@ Status Engine::Commit() {
     // The cache holds writes that never reached disk: forget them, and reload
     // the counters from what is really stored.
     cache_.Clear();
-    auto count = GetMeta(kKeyCountMeta);
-    if (count.ok()) key_count_ = count->empty() ? 0 : std::stoull(*count);
-    auto expires = GetMeta(kExpiresCountMeta);
-    if (expires.ok()) expires_count_ = expires->empty() ? 0 : std::stoull(*expires);
-    (void)LoadSlotCounts();
+    (void)LoadCounters();
     return FromLevelDb(s);
   }
   cache_.EvictToCapacity();
@@ -396,6 +429,8 @@ Status Engine::FlushAll() {
   leveldb::Status ds = leveldb::DestroyDB(options_.dir, o);
   if (!ds.ok()) return FromLevelDb(ds);
   key_count_ = expires_count_ = 0;
+  expire_sum_ms_ = 0;
+  expire_sum_known_ = true;
   dirty_slots_.clear();
   s = OpenDb();
   if (!s.ok()) return s;

@@ -89,6 +89,10 @@ class Engine {
 
   uint64_t KeyCount() const { return key_count_; }  // live keys incl. not-yet-purged expired
   uint64_t ExpiresCount() const { return expires_count_; }  // of which carry an expiry
+  // Mean time to live of the keys with an expiry, in ms (INFO avg_ttl;
+  // exact where Redis samples); 0 if none, or if unknown (a data dir from
+  // before this was kept, until no key has an expiry).
+  int64_t AvgTtlMs(int64_t now_ms) const;
   // Live keys in one hash slot (kept exact like KeyCount, persisted per slot).
   uint64_t SlotKeyCount(uint16_t slot) const { return slot < kSlots ? slot_counts_[slot] : 0; }
 
@@ -142,6 +146,8 @@ class Engine {
   Status Walk(std::string_view from, size_t limit, bool with_tombstones,
               const std::function<bool(uint16_t)>* in_range,
               const std::function<bool(std::string_view, const Record&)>& fn, std::string* next);
+  // The key, expiry and slot counts as last committed (open, failed write).
+  Status LoadCounters();
   Status LoadSlotCounts();
   Result<RecordRef> LoadFromDisk(std::string_view key);
 
@@ -157,6 +163,9 @@ class Engine {
   RecordCache cache_;
   uint64_t key_count_ = 0;
   uint64_t expires_count_ = 0;
+  long double expire_sum_ms_ = 0;  // of expire_at_ms over the keys with an expiry
+  bool expire_sum_known_ = true;
+  bool expire_sum_dirty_ = false;  // changed since the last commit
   std::vector<uint64_t> slot_counts_ = std::vector<uint64_t>(kSlots, 0);
   std::vector<uint16_t> dirty_slots_;  // slots whose count changed since the last commit
   EngineStats stats_;

@@ -125,6 +125,20 @@ class InfoTest(AdminCase):
         m = re.search(rb"^db0:keys=(\d+),expires=(\d+)", info_text(self.conn(), "keyspace"), re.M)
         self.assertEqual((int(m.group(1)), int(m.group(2))), (9, 1))
 
+    def test_avg_ttl_is_the_mean_remaining_time(self):
+        if support.IS_REDIS:
+            self.skipTest("redis-server estimates avg_ttl by sampling; ringkv's is exact")
+        for i in range(10):
+            self.r.set("a%d" % i, "x", ex=1000)
+            self.r.set("b%d" % i, "x", ex=3000)
+        self.r.set("plain", "x")
+        avg = self.r.info("keyspace")["db0"]["avg_ttl"]
+        self.assertGreater(avg, 1995000)  # 2000 s, less the few ms this took
+        self.assertLessEqual(avg, 2000000)
+        for i in range(10):
+            self.r.persist("b%d" % i)
+        self.assertAlmostEqual(self.r.info("keyspace")["db0"]["avg_ttl"], 1000000, delta=5000)
+
     def test_keyspace_hits_and_misses(self):
         self.assertEqual(self.r.config_resetstat(), True)
         self.r.set("hit", "1")
