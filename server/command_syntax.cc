@@ -294,6 +294,12 @@ constexpr SyntaxEntry kSyntax[] = {
     {"slowlog|len", ""},
     {"slowlog|reset", ""},
     {"time", ""},
+    {"role", ""},
+    {"wait", "numreplicas:integer timeout:integer"},
+    {"object|encoding", "key:key"},
+    {"object|freq", "key:key"},
+    {"object|help", ""},
+    {"object|refcount", "key:key"},
     // cluster
     {"cluster|countkeysinslot", "slot:integer"},
     {"cluster|forget", "node-id"},

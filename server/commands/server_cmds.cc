@@ -1,6 +1,6 @@
 // Server commands: INFO, CONFIG, COMMAND, TIME, SLOWLOG, SAVE/BGSAVE/LASTSAVE,
-// SHUTDOWN, DEBUG, MEMORY and LOLWUT. Administration of this process; only
-// MEMORY USAGE reads the keyspace.
+// SHUTDOWN, DEBUG, MEMORY, LOLWUT, ROLE, WAIT and OBJECT. Administration of
+// this process; only MEMORY USAGE and OBJECT read the keyspace.
 #include <fmt/format.h>
 #include <malloc.h>
 #include <unistd.h>
@@ -579,6 +579,106 @@ const CommandSpec kSlowlogSubcommands[] = {
      "6.2.0"},
 };
 
+// --- ROLE, WAIT, OBJECT ---------------------------------------------------------
+
+// Every node is a master in Redis's sense: a cluster keeps its copies by
+// quorum among equal nodes, never on read-only replicas.
+cluster::Task<> Role(CommandContext& ctx) {
+  ctx.reply.ArrayHeader(3);
+  ctx.reply.Bulk("master");
+  ctx.reply.Integer(0);
+  ctx.reply.ArrayHeader(0);
+  co_return;
+}
+
+// WAIT numreplicas timeout: there are no Redis-style replicas to wait for (a
+// cluster's copies are written before the reply, by quorum), so the count is
+// 0, answered at once rather than after the timeout. Checks as Redis does.
+cluster::Task<> Wait(CommandContext& ctx) {
+  int64_t timeout, replicas;
+  if (!ParseInt64(ctx.arg(2), &timeout)) {
+    ctx.reply.Error(errors::kTimeoutNotInteger);
+  } else if (timeout < 0) {
+    ctx.reply.Error(errors::kTimeoutNegative);
+  } else if (!ParseInt64(ctx.arg(1), &replicas)) {
+    ctx.reply.Error(errors::kNotInteger);
+  } else {
+    ctx.reply.Integer(0);
+  }
+  co_return;
+}
+
+// What Redis would report for a string it stored from this value: "int" for a
+// canonical 64-bit integer, "embstr" up to 44 bytes, "raw" beyond. (Redis
+// also says "raw" for a short value grown by APPEND or SETRANGE; we do not
+// keep that history.)
+std::string_view EncodingOf(std::string_view value) {
+  int64_t n;
+  if (ParseInt64(value, &n)) return "int";
+  return value.size() <= 44 ? "embstr" : "raw";
+}
+
+cluster::Task<> ObjectEncodingOrRefcount(CommandContext& ctx) {
+  auto rec = co_await ctx.store.Read(ctx.arg(2));
+  if (!rec.ok()) {
+    ctx.ReplyStatusError(rec.status());
+    co_return;
+  }
+  if (*rec == nullptr) {
+    ctx.reply.Null();
+    co_return;
+  }
+  const std::string& v = (*rec)->value;
+  if (ctx.spec.name == "object|encoding") {
+    ctx.reply.Bulk(EncodingOf(v));
+    co_return;
+  }
+  // Redis shares the integers 0..9999 (refcount INT_MAX); others are single.
+  int64_t n;
+  bool shared = ParseInt64(v, &n) && n >= 0 && n < 10000;
+  ctx.reply.Integer(shared ? 2147483647 : 1);
+}
+
+cluster::Task<> ObjectFreq(CommandContext& ctx) {
+  ctx.reply.Error(
+      "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
+      "that when switching between policies at runtime LRU and LFU data will take some time to "
+      "adjust.");
+  co_return;
+}
+
+cluster::Task<> ObjectHelp(CommandContext& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "ENCODING <key>",
+      "    Returns the kind of internal representation Redis would use for the value",
+      "    (int, embstr or raw).",
+      "FREQ <key>",
+      "    Access frequencies are not tracked (no LFU policy): an error.",
+      "REFCOUNT <key>",
+      "    Returns Redis's reference count for the value (shared small integers).",
+      "HELP",
+      "    Prints this help.",
+  };
+  WriteHelp(ctx.reply, kLines);
+  co_return;
+}
+
+const CommandSpec kObjectSubcommands[] = {
+    {"object|encoding", 3, kCmdReadonly, 2, 2, 1, ObjectEncodingOrRefcount, "generic",
+     "Returns the internal encoding Redis would use for the value.", "2.2.3"},
+    {"object|refcount", 3, kCmdReadonly, 2, 2, 1, ObjectEncodingOrRefcount, "generic",
+     "Returns Redis's reference count of the value.", "2.2.3"},
+    {"object|freq", 3, kCmdReadonly, 2, 2, 1, ObjectFreq, "generic",
+     "Returns the logarithmic access frequency counter (not tracked here).", "4.0.0"},
+    {"object|help", 2, kLS, 0, 0, 0, ObjectHelp, "generic", "Lists the OBJECT subcommands.",
+     "6.2.0"},
+};
+
+cluster::Task<> ObjectContainer(CommandContext& ctx) {
+  co_await RunSubcommand(ctx, kObjectSubcommands);
+}
+
 const CommandSpec kMemorySubcommands[] = {
     {"memory|usage", -3, kCmdReadonly, 2, 2, 1, MemoryUsage, "server",
      "Estimates the memory a key takes.", "4.0.0"},
@@ -626,6 +726,11 @@ const CommandSpec kServerCommands[] = {
     {"memory", -2, 0, 0, 0, 0, MemoryContainer, "server", "The MEMORY subcommands.", "4.0.0"},
     {"lolwut", -1, kCmdReadonly | kCmdFast, 0, 0, 0, Lolwut, "server",
      "Draws something, and says the version.", "5.0.0"},
+    {"role", 1, kLS | kCmdFast | kCmdNoScript, 0, 0, 0, Role, "server",
+     "Returns the replication role of the node: always master.", "2.8.12"},
+    {"wait", 3, kCmdNoScript, 0, 0, 0, Wait, "generic",
+     "Returns how many replicas acknowledged the client's writes: 0, there are none.", "3.0.0"},
+    {"object", -2, 0, 0, 0, 0, ObjectContainer, "generic", "The OBJECT subcommands.", "2.2.3"},
 };
 
 }  // namespace
@@ -637,6 +742,7 @@ std::span<const CommandSpec> ServerSubcommands(std::string_view parent) {
   if (parent == "command") return kCommandSubcommands;
   if (parent == "slowlog") return kSlowlogSubcommands;
   if (parent == "memory") return kMemorySubcommands;
+  if (parent == "object") return kObjectSubcommands;
   return {};
 }
 

@@ -1,0 +1,58 @@
+"""ROLE, WAIT and OBJECT, which client libraries and tools call: replies and
+error texts as redis-server 7.0 gives them (RINGKV_SERVER=/usr/bin/redis-server
+runs these tests against it)."""
+
+import unittest
+
+
+import support
+from test_protocol import Conn, parse_reply, resp
+
+
+class CompatCommandsTest(support.ServerTestCase):
+    def raw(self, *args):
+        c = Conn(self.server.port)
+        self.addCleanup(c.close)
+        return c.call_raw(resp(*args))
+
+    def test_role_is_master_without_replicas(self):
+        self.assertEqual(self.raw("ROLE"), b"*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n")
+
+    def test_wait_counts_no_replicas(self):
+        self.r.set("k", "v")
+        self.assertEqual(self.r.execute_command("WAIT", "0", "0"), 0)
+        self.assertEqual(self.raw("WAIT", "0", "-1"), b"-ERR timeout is negative\r\n")
+        self.assertEqual(self.raw("WAIT", "x", "0"), b"-ERR value is not an integer or out of range\r\n")
+        self.assertEqual(self.raw("WAIT", "0", "x"),
+                         b"-ERR timeout is not an integer or out of range\r\n")
+
+    def test_object_encoding_and_refcount(self):
+        values = {"small-int": "123", "big-int": "12345", "neg": "-5", "word": "hello",
+                  "leading-zero": "0123", "long": "x" * 45, "exactly-44": "y" * 44}
+        for k, v in values.items():
+            self.r.set(k, v)
+        expect = {"small-int": (b"int", 2147483647), "big-int": (b"int", 1), "neg": (b"int", 1),
+                  "word": (b"embstr", 1), "leading-zero": (b"embstr", 1), "long": (b"raw", 1),
+                  "exactly-44": (b"embstr", 1)}
+        for k, (enc, refs) in expect.items():
+            with self.subTest(key=k):
+                self.assertEqual(self.r.object("encoding", k), enc)
+                self.assertEqual(self.r.object("refcount", k), refs)
+        self.assertEqual(self.raw("OBJECT", "ENCODING", "missing"), b"$-1\r\n")
+        self.assertEqual(self.raw("OBJECT", "REFCOUNT", "missing"), b"$-1\r\n")
+
+    def test_object_errors(self):
+        self.r.set("k", "1")
+        self.assertTrue(self.raw("OBJECT", "FREQ", "k").startswith(
+            b"-ERR An LFU maxmemory policy is not selected, access frequency not tracked."))
+        self.assertEqual(self.raw("OBJECT", "NOSUCH", "k"),
+                         b"-ERR unknown subcommand 'NOSUCH'. Try OBJECT HELP.\r\n")
+        self.assertEqual(self.raw("OBJECT", "ENCODING"),
+                         b"-ERR wrong number of arguments for 'object|encoding' command\r\n")
+        help_lines = parse_reply(self.raw("OBJECT", "HELP"))[0]
+        self.assertTrue(help_lines[0].startswith(b"OBJECT <subcommand>"))
+        self.assertIn(b"ENCODING <key>", help_lines)
+
+
+if __name__ == "__main__":
+    unittest.main()
