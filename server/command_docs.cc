@@ -86,6 +86,7 @@ void WriteKeySpecs(resp::ReplyWriter& w, const CommandSpec& spec) {
 std::span<const CommandSpec> Subcommands(std::string_view parent) {
   if (auto s = ConnectionSubcommands(parent); !s.empty()) return s;
   if (auto s = ClusterSubcommands(parent); !s.empty()) return s;
+  if (auto s = LatencySubcommands(parent); !s.empty()) return s;
   return ServerSubcommands(parent);
 }
 

@@ -31,6 +31,7 @@ inline constexpr std::string_view kRingkvVersion = "0.1.0";
 std::span<const CommandSpec> ConnectionSubcommands(std::string_view parent);  // connection.cc
 std::span<const CommandSpec> ServerSubcommands(std::string_view parent);      // server_cmds.cc
 std::span<const CommandSpec> ClusterSubcommands(std::string_view parent);     // cluster.cc
+std::span<const CommandSpec> LatencySubcommands(std::string_view parent);     // latency.cc
 std::span<const CommandSpec> Subcommands(std::string_view parent);            // all of the above
 
 // The handler body of a container: finds args[1] (case-insensitive) among

@@ -80,6 +80,7 @@ std::span<const CommandSpec> ServerCommands();
 std::span<const CommandSpec> TransactionCommands();
 std::span<const CommandSpec> PeerCommands();
 std::span<const CommandSpec> ClusterCommands();
+std::span<const CommandSpec> LatencyCommands();
 
 class CommandTable {
  public:

@@ -42,4 +42,23 @@ double LatencyHistogram::PercentileUsec(double percentile) const {
   return static_cast<double>(HighestIn(kBuckets - 1)) / 1000.0;
 }
 
+std::vector<std::pair<uint64_t, uint64_t>> LatencyHistogram::CumulativeByDoubling(
+    uint64_t first) const {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  uint64_t bound = first;
+  uint64_t below = 0;
+  for (size_t b = 0; b < kBuckets && below < count_; ++b) {
+    if (counts_[b] == 0) continue;
+    // A bucket never straddles a power of two: all of it is at or above
+    // every bound its highest value reaches.
+    while (HighestIn(b) >= bound && bound != 0) {
+      out.emplace_back(bound, below);
+      bound <<= 1;
+    }
+    below += counts_[b];
+  }
+  if (bound != 0) out.emplace_back(bound, below);
+  return out;
+}
+
 }  // namespace ringkv::server

@@ -11,6 +11,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace ringkv::server {
 
@@ -22,6 +24,10 @@ class LatencyHistogram {
   // the bucket holding the sample of that rank (HdrHistogram's "highest
   // equivalent value"); 0 when nothing was recorded.
   double PercentileUsec(double percentile) const;
+  // (bound, samples below bound) for bound = first, 2*first, 4*first...
+  // until a bound is above every sample; `first` must be a power of two of at
+  // least 256 (a bucket boundary, so the counts are exact).
+  std::vector<std::pair<uint64_t, uint64_t>> CumulativeByDoubling(uint64_t first) const;
 
   static constexpr int kSubBits = 7;   // 128 buckets per power of two
   static constexpr int kMaxBits = 36;  // 2^36 ns ~ 68.7 s

@@ -54,5 +54,34 @@ class CompatCommandsTest(support.ServerTestCase):
         self.assertIn(b"ENCODING <key>", help_lines)
 
 
+    def test_latency_histogram(self):
+        self.r.config_resetstat()
+        self.r.set("k", "v")
+        for _ in range(20):
+            self.r.get("k")
+        reply = parse_reply(self.raw("LATENCY", "HISTOGRAM", "get", "set", "nosuch"))[0]
+        got = dict(zip(reply[0::2], reply[1::2]))
+        self.assertEqual(sorted(got), [b"get", b"set"])
+        for name, calls in ((b"get", 20), (b"set", 1)):
+            fields = dict(zip(got[name][0::2], got[name][1::2]))
+            self.assertEqual(fields[b"calls"], calls)
+            hist = fields[b"histogram_usec"]
+            bounds, counts = hist[0::2], hist[1::2]
+            powers = [(1024 << k) // 1000 for k in range(40)]
+            self.assertTrue(set(bounds) <= set(powers), bounds)
+            self.assertEqual(bounds, sorted(bounds))
+            self.assertEqual(counts, sorted(counts))  # cumulative
+            self.assertEqual(counts[-1], calls)
+        self.assertEqual(self.raw("LATENCY", "HISTOGRAM", "nosuch"), b"*0\r\n")
+
+    def test_latency_monitor_has_no_events(self):
+        self.assertEqual(self.raw("LATENCY", "LATEST"), b"*0\r\n")
+        self.assertEqual(self.raw("LATENCY", "HISTORY", "command"), b"*0\r\n")
+        self.assertEqual(self.raw("LATENCY", "RESET"), b":0\r\n")
+        self.assertEqual(self.raw("LATENCY", "GRAPH", "command"),
+                         b"-ERR No samples available for event 'command'\r\n")
+        self.assertTrue(parse_reply(self.raw("LATENCY", "HELP"))[0][0].startswith(b"LATENCY <subcommand>"))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -57,3 +57,15 @@ TEST_CASE("percentiles match a sorted sample within the bucket precision", "[lat
     CHECK(h.PercentileUsec(p) <= truth * (1 + 1.0 / 128) + 0.001);
   }
 }
+
+TEST_CASE("cumulative counts at doubling bounds", "[latency]") {
+  LatencyHistogram h;
+  for (uint64_t ns : {500, 1500, 3000, 9000}) h.Record(ns);
+  using Steps = std::vector<std::pair<uint64_t, uint64_t>>;
+  CHECK(h.CumulativeByDoubling(1024) ==
+        Steps{{1024, 1}, {2048, 2}, {4096, 3}, {8192, 3}, {16384, 4}});
+  CHECK(LatencyHistogram().CumulativeByDoubling(1024) == Steps{{1024, 0}});
+  LatencyHistogram one;
+  one.Record(1024);  // the bound itself is not below it
+  CHECK(one.CumulativeByDoubling(1024) == Steps{{1024, 0}, {2048, 1}});
+}
