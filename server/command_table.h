@@ -34,6 +34,9 @@ enum CommandFlag : uint32_t {
   kCmdAllowBusy = 1 << 11,  // reported in COMMAND INFO only
 };
 
+// Commands allowed while loading and on a stale replica (most of them).
+inline constexpr uint32_t kCmdLoadingStale = kCmdLoading | kCmdStale;
+
 struct CommandSpec;
 
 // What a handler gets. Lives until the handler's task completes.

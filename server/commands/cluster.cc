@@ -623,7 +623,6 @@ cluster::Task<> PeerKeysInSlot(CommandContext& ctx) {
 // --- the table ---------------------------------------------------------------
 
 constexpr uint32_t kStale = kCmdStale;
-constexpr uint32_t kLoadingStale = kCmdLoading | kCmdStale;
 constexpr uint32_t kAdmin = kCmdAdmin | kCmdNoScript | kCmdStale;
 
 const CommandSpec kClusterSubcommands[] = {
@@ -636,9 +635,9 @@ const CommandSpec kClusterSubcommands[] = {
      "Returns the number of keys in a hash slot.", "3.0.0"},
     {"cluster|getkeysinslot", 4, kStale, 0, 0, 0, GetKeysInSlot, "cluster",
      "Returns the key names in a hash slot.", "3.0.0"},
-    {"cluster|slots", 2, kLoadingStale, 0, 0, 0, Slots, "cluster",
+    {"cluster|slots", 2, kCmdLoadingStale, 0, 0, 0, Slots, "cluster",
      "Returns the mapping of cluster slots to nodes.", "3.0.0"},
-    {"cluster|shards", 2, kLoadingStale, 0, 0, 0, Shards, "cluster",
+    {"cluster|shards", 2, kCmdLoadingStale, 0, 0, 0, Shards, "cluster",
      "Returns the mapping of cluster slots to shards.", "7.0.0"},
     {"cluster|nodes", 2, kStale, 0, 0, 0, Nodes, "cluster",
      "Returns the cluster configuration for a node.", "3.0.0"},
@@ -652,7 +651,7 @@ const CommandSpec kClusterSubcommands[] = {
      "Returns this node's own replica of a key.", "ringkv"},
     {"cluster|localkeys", 2, kStale, 0, 0, 0, LocalKeys, "cluster",
      "Returns the number of keys stored on this node.", "ringkv"},
-    {"cluster|help", 2, kLoadingStale, 0, 0, 0, Help, "cluster",
+    {"cluster|help", 2, kCmdLoadingStale, 0, 0, 0, Help, "cluster",
      "Returns helpful text about the different subcommands.", "5.0.0"},
 };
 
@@ -665,7 +664,7 @@ constexpr uint32_t kPeer = kCmdPeer | kCmdFast | kCmdNoScript | kCmdLoading | kC
 const CommandSpec kClusterCommands[] = {
     {"cluster", -2, 0, 0, 0, 0, ClusterContainer, "cluster",
      "A container for Redis Cluster commands.", "3.0.0"},
-    {"consistency", -1, kCmdFast | kLoadingStale, 0, 0, 0, Consistency, "cluster",
+    {"consistency", -1, kCmdFast | kCmdLoadingStale, 0, 0, 0, Consistency, "cluster",
      "Sets or shows the read and write quorums of the connection.", "ringkv"},
     {"peer.countslot", 2, kPeer, 0, 0, 0, PeerCountSlot, "cluster",
      "Counts this replica's keys of a slot.", "ringkv"},

@@ -101,23 +101,21 @@ cluster::Task<> LatencyHelp(CommandContext& ctx) {
   co_return;
 }
 
-constexpr uint32_t kLS = kCmdLoading | kCmdStale;
-
 const CommandSpec kLatencySubcommands[] = {
-    {"latency|histogram", -2, kLS | kCmdAdmin, 0, 0, 0, LatencyHistogramCmd, "server",
+    {"latency|histogram", -2, kCmdLoadingStale | kCmdAdmin, 0, 0, 0, LatencyHistogramCmd, "server",
      "Returns the cumulative latency distributions of commands.", "7.0.0"},
-    {"latency|latest", 2, kLS | kCmdAdmin, 0, 0, 0, LatencyNoEvents, "server",
+    {"latency|latest", 2, kCmdLoadingStale | kCmdAdmin, 0, 0, 0, LatencyNoEvents, "server",
      "Returns the latest latency events (none are recorded).", "2.8.13"},
-    {"latency|history", 3, kLS | kCmdAdmin, 0, 0, 0, LatencyNoEvents, "server",
+    {"latency|history", 3, kCmdLoadingStale | kCmdAdmin, 0, 0, 0, LatencyNoEvents, "server",
      "Returns the samples of a latency event (none are recorded).", "2.8.13"},
-    {"latency|reset", -2, kLS | kCmdAdmin, 0, 0, 0, LatencyReset, "server",
+    {"latency|reset", -2, kCmdLoadingStale | kCmdAdmin, 0, 0, 0, LatencyReset, "server",
      "Resets latency events (none are recorded).", "2.8.13"},
-    {"latency|doctor", 2, kLS | kCmdAdmin, 0, 0, 0, LatencyDoctor, "server",
+    {"latency|doctor", 2, kCmdLoadingStale | kCmdAdmin, 0, 0, 0, LatencyDoctor, "server",
      "Says where latency information is.", "2.8.13"},
-    {"latency|graph", 3, kLS | kCmdAdmin, 0, 0, 0, LatencyGraph, "server",
+    {"latency|graph", 3, kCmdLoadingStale | kCmdAdmin, 0, 0, 0, LatencyGraph, "server",
      "Draws a latency event's samples (none are recorded).", "2.8.13"},
-    {"latency|help", 2, kLS, 0, 0, 0, LatencyHelp, "server", "Lists the LATENCY subcommands.",
-     "2.8.13"},
+    {"latency|help", 2, kCmdLoadingStale, 0, 0, 0, LatencyHelp, "server",
+     "Lists the LATENCY subcommands.", "2.8.13"},
 };
 
 cluster::Task<> LatencyContainer(CommandContext& ctx) {

@@ -538,7 +538,6 @@ cluster::Task<> Lolwut(CommandContext& ctx) {
 // --- tables -----------------------------------------------------------------
 
 constexpr uint32_t kAdm = kCmdAdmin | kCmdNoScript | kCmdLoading | kCmdStale;
-constexpr uint32_t kLS = kCmdLoading | kCmdStale;
 
 const CommandSpec kConfigSubcommands[] = {
     {"config|get", -3, kAdm, 0, 0, 0, ConfigGet, "server",
@@ -548,35 +547,36 @@ const CommandSpec kConfigSubcommands[] = {
      "Zeroes the statistics reported by INFO.", "2.0.0"},
     {"config|rewrite", 2, kAdm, 0, 0, 0, ConfigRewrite, "server",
      "Writes the current options to the config file.", "2.8.0"},
-    {"config|help", 2, kLS, 0, 0, 0, ConfigHelp, "server", "Lists the CONFIG subcommands.",
-     "5.0.0"},
+    {"config|help", 2, kCmdLoadingStale, 0, 0, 0, ConfigHelp, "server",
+     "Lists the CONFIG subcommands.", "5.0.0"},
 };
 
 const CommandSpec kCommandSubcommands[] = {
-    {"command|count", 2, kLS, 0, 0, 0, CommandCount, "server", "Returns the number of commands.",
+    {"command|count", 2, kCmdLoadingStale, 0, 0, 0, CommandCount, "server",
+     "Returns the number of commands.", "2.8.13"},
+    {"command|info", -2, kCmdLoadingStale, 0, 0, 0, CommandInfo, "server", "Describes commands.",
      "2.8.13"},
-    {"command|info", -2, kLS, 0, 0, 0, CommandInfo, "server", "Describes commands.", "2.8.13"},
-    {"command|docs", -2, kLS, 0, 0, 0, CommandDocs, "server",
+    {"command|docs", -2, kCmdLoadingStale, 0, 0, 0, CommandDocs, "server",
      "Returns the documentation of commands.", "7.0.0"},
-    {"command|list", -2, kLS, 0, 0, 0, CommandList, "server", "Returns the names of commands.",
-     "7.0.0"},
-    {"command|getkeys", -4, kLS, 0, 0, 0, CommandGetKeys, "server",
+    {"command|list", -2, kCmdLoadingStale, 0, 0, 0, CommandList, "server",
+     "Returns the names of commands.", "7.0.0"},
+    {"command|getkeys", -4, kCmdLoadingStale, 0, 0, 0, CommandGetKeys, "server",
      "Returns the key arguments of a command line.", "2.8.13"},
-    {"command|getkeysandflags", -4, kLS, 0, 0, 0, CommandGetKeysAndFlags, "server",
+    {"command|getkeysandflags", -4, kCmdLoadingStale, 0, 0, 0, CommandGetKeysAndFlags, "server",
      "Returns the key arguments of a command line and how each is used.", "7.0.0"},
-    {"command|help", 2, kLS, 0, 0, 0, CommandHelp, "server", "Lists the COMMAND subcommands.",
-     "5.0.0"},
+    {"command|help", 2, kCmdLoadingStale, 0, 0, 0, CommandHelp, "server",
+     "Lists the COMMAND subcommands.", "5.0.0"},
 };
 
 const CommandSpec kSlowlogSubcommands[] = {
-    {"slowlog|get", -2, kCmdAdmin | kLS, 0, 0, 0, SlowlogGet, "server",
+    {"slowlog|get", -2, kCmdAdmin | kCmdLoadingStale, 0, 0, 0, SlowlogGet, "server",
      "Returns the newest slow log entries.", "2.2.12"},
-    {"slowlog|len", 2, kCmdAdmin | kLS, 0, 0, 0, SlowlogLen, "server",
+    {"slowlog|len", 2, kCmdAdmin | kCmdLoadingStale, 0, 0, 0, SlowlogLen, "server",
      "Returns the number of slow log entries.", "2.2.12"},
-    {"slowlog|reset", 2, kCmdAdmin | kLS, 0, 0, 0, SlowlogReset, "server", "Empties the slow log.",
-     "2.2.12"},
-    {"slowlog|help", 2, kLS, 0, 0, 0, SlowlogHelp, "server", "Lists the SLOWLOG subcommands.",
-     "6.2.0"},
+    {"slowlog|reset", 2, kCmdAdmin | kCmdLoadingStale, 0, 0, 0, SlowlogReset, "server",
+     "Empties the slow log.", "2.2.12"},
+    {"slowlog|help", 2, kCmdLoadingStale, 0, 0, 0, SlowlogHelp, "server",
+     "Lists the SLOWLOG subcommands.", "6.2.0"},
 };
 
 // --- ROLE, WAIT, OBJECT ---------------------------------------------------------
@@ -671,8 +671,8 @@ const CommandSpec kObjectSubcommands[] = {
      "Returns Redis's reference count of the value.", "2.2.3"},
     {"object|freq", 3, kCmdReadonly, 2, 2, 1, ObjectFreq, "generic",
      "Returns the logarithmic access frequency counter (not tracked here).", "4.0.0"},
-    {"object|help", 2, kLS, 0, 0, 0, ObjectHelp, "generic", "Lists the OBJECT subcommands.",
-     "6.2.0"},
+    {"object|help", 2, kCmdLoadingStale, 0, 0, 0, ObjectHelp, "generic",
+     "Lists the OBJECT subcommands.", "6.2.0"},
 };
 
 cluster::Task<> ObjectContainer(CommandContext& ctx) {
@@ -684,8 +684,8 @@ const CommandSpec kMemorySubcommands[] = {
      "Estimates the memory a key takes.", "4.0.0"},
     {"memory|purge", 2, 0, 0, 0, 0, MemoryPurge, "server",
      "Returns free memory to the operating system.", "4.0.0"},
-    {"memory|help", 2, kLS, 0, 0, 0, MemoryHelp, "server", "Lists the MEMORY subcommands.",
-     "4.0.0"},
+    {"memory|help", 2, kCmdLoadingStale, 0, 0, 0, MemoryHelp, "server",
+     "Lists the MEMORY subcommands.", "4.0.0"},
 };
 
 cluster::Task<> ConfigContainer(CommandContext& ctx) {
@@ -707,14 +707,15 @@ cluster::Task<> CommandContainer(CommandContext& ctx) {
 }
 
 const CommandSpec kServerCommands[] = {
-    {"info", -1, kLS, 0, 0, 0, InfoCmd, "server",
+    {"info", -1, kCmdLoadingStale, 0, 0, 0, InfoCmd, "server",
      "Returns information and statistics about the server.", "1.0.0"},
     {"config", -2, 0, 0, 0, 0, ConfigContainer, "server", "The CONFIG subcommands.", "2.0.0"},
-    {"command", -1, kLS, 0, 0, 0, CommandContainer, "server",
+    {"command", -1, kCmdLoadingStale, 0, 0, 0, CommandContainer, "server",
      "Describes the commands of the server.", "2.8.13"},
     {"slowlog", -2, 0, 0, 0, 0, SlowlogContainer, "server", "The SLOWLOG subcommands.", "2.2.12"},
-    {"time", 1, kLS | kCmdFast, 0, 0, 0, Time, "server", "Returns the server's time.", "2.6.0"},
-    {"lastsave", 1, kLS | kCmdFast, 0, 0, 0, LastSave, "server",
+    {"time", 1, kCmdLoadingStale | kCmdFast, 0, 0, 0, Time, "server", "Returns the server's time.",
+     "2.6.0"},
+    {"lastsave", 1, kCmdLoadingStale | kCmdFast, 0, 0, 0, LastSave, "server",
      "Returns the unix time of the last successful save.", "1.0.0"},
     {"save", 1, kCmdAdmin | kCmdNoScript, 0, 0, 0, Save, "server",
      "Makes every acknowledged write durable on disk.", "1.0.0"},
@@ -726,7 +727,7 @@ const CommandSpec kServerCommands[] = {
     {"memory", -2, 0, 0, 0, 0, MemoryContainer, "server", "The MEMORY subcommands.", "4.0.0"},
     {"lolwut", -1, kCmdReadonly | kCmdFast, 0, 0, 0, Lolwut, "server",
      "Draws something, and says the version.", "5.0.0"},
-    {"role", 1, kLS | kCmdFast | kCmdNoScript, 0, 0, 0, Role, "server",
+    {"role", 1, kCmdLoadingStale | kCmdFast | kCmdNoScript, 0, 0, 0, Role, "server",
      "Returns the replication role of the node: always master.", "2.8.12"},
     {"wait", 3, kCmdNoScript, 0, 0, 0, Wait, "generic",
      "Returns how many replicas acknowledged the client's writes: 0, there are none.", "3.0.0"},

@@ -9,14 +9,7 @@ import time
 import unittest
 
 import support
-
-
-def resp(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
+from test_protocol import resp
 
 
 class PauseTest(support.ServerTestCase):
