@@ -176,7 +176,7 @@ cluster::Task<> Execute(Server& server, Client& client, const CommandSpec& spec,
   ++client.commands_processed;
   ServerStats::CommandStat& cs = st.commands[&counted];
   ++cs.calls;
-  cs.usec += static_cast<uint64_t>(us);
+  cs.nsec += static_cast<uint64_t>(ns);
   if (server.config().latency_tracking) {
     if (!cs.latency) cs.latency = std::make_unique<LatencyHistogram>();
     cs.latency->Record(static_cast<uint64_t>(ns));

@@ -365,10 +365,10 @@ std::string Server::Info(std::string_view section) {
     t.Section("Commandstats");
     for (const auto& [name, cs] : SortedByName(stats_.commands)) {
       double per_call =
-          cs->calls ? static_cast<double>(cs->usec) / static_cast<double>(cs->calls) : 0;
+          cs->calls ? static_cast<double>(cs->nsec) / 1000.0 / static_cast<double>(cs->calls) : 0;
       t.Line(fmt::format(
           "cmdstat_{}:calls={},usec={},usec_per_call={:.2f},rejected_calls={},failed_calls={}",
-          name, cs->calls, cs->usec, per_call, cs->rejected_calls, cs->failed_calls));
+          name, cs->calls, cs->nsec / 1000, per_call, cs->rejected_calls, cs->failed_calls));
     }
   }
   if (want("errorstats")) {

@@ -52,7 +52,7 @@ struct ServerStats {
   uint64_t commits = 0;
   struct CommandStat {
     uint64_t calls = 0;
-    uint64_t usec = 0;
+    uint64_t nsec = 0;            // summed in ns: most calls take under a microsecond
     uint64_t rejected_calls = 0;  // refused before running (arity, NOAUTH, MISCONF...)
     uint64_t failed_calls = 0;    // ran and answered an error
     std::unique_ptr<LatencyHistogram> latency;  // INFO latencystats; made on first use
