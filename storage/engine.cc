@@ -114,6 +114,8 @@ Status Engine::LoadCounters() {
   if (!sum.ok()) return sum.status();
   key_count_ = count->empty() ? 0 : std::stoull(*count);
   expires_count_ = expires->empty() ? 0 : std::stoull(*expires);
+  stored_key_count_ = key_count_;
+  stored_expires_count_ = expires_count_;
   expire_sum_known_ = !sum->empty() || expires_count_ == 0;
   expire_sum_ms_ = sum->empty() ? 0 : std::stold(*sum);
   expire_sum_dirty_ = false;
@@ -259,8 +261,14 @@ Status Engine::Commit() {
     }
   }
   dirty_.clear();
-  batch_->Put(MetaKey(kKeyCountMeta), std::to_string(key_count_));
-  batch_->Put(MetaKey(kExpiresCountMeta), std::to_string(expires_count_));
+  if (key_count_ != stored_key_count_) {
+    batch_->Put(MetaKey(kKeyCountMeta), std::to_string(key_count_));
+    stored_key_count_ = key_count_;
+  }
+  if (expires_count_ != stored_expires_count_) {
+    batch_->Put(MetaKey(kExpiresCountMeta), std::to_string(expires_count_));
+    stored_expires_count_ = expires_count_;
+  }
   if (expire_sum_dirty_ && expire_sum_known_) {
     char sum[64];
     int n = std::snprintf(sum, sizeof sum, "%.0Lf", expire_sum_ms_);
@@ -285,6 +293,7 @@ Status Engine::Commit() {
     // The cache holds writes that never reached disk: forget them, and reload
     // the counters from what is really stored.
     cache_.Clear();
+    stored_key_count_ = stored_expires_count_ = UINT64_MAX;  // unknown: written next time
     (void)LoadCounters();
     return FromLevelDb(s);
   }
@@ -429,6 +438,7 @@ Status Engine::FlushAll() {
   leveldb::Status ds = leveldb::DestroyDB(options_.dir, o);
   if (!ds.ok()) return FromLevelDb(ds);
   key_count_ = expires_count_ = 0;
+  stored_key_count_ = stored_expires_count_ = 0;  // written as "0" below
   expire_sum_ms_ = 0;
   expire_sum_known_ = true;
   dirty_slots_.clear();

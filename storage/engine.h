@@ -163,6 +163,10 @@ class Engine {
   RecordCache cache_;
   uint64_t key_count_ = 0;
   uint64_t expires_count_ = 0;
+  // The counts as LevelDB holds them: a commit that changes neither (an
+  // overwrite) does not write them again.
+  uint64_t stored_key_count_ = 0;
+  uint64_t stored_expires_count_ = 0;
   long double expire_sum_ms_ = 0;  // of expire_at_ms over the keys with an expiry
   bool expire_sum_known_ = true;
   bool expire_sum_dirty_ = false;  // changed since the last commit
