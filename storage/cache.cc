@@ -10,6 +10,10 @@ namespace {
 // Approximate bookkeeping cost per entry: node, index slots, the record's
 // control block.
 constexpr size_t kEntryOverhead = 128;
+// At most this many referenced entries are passed over (and given their
+// second chance) before one is evicted anyway, so that one eviction costs a
+// bounded number of cache misses even when every entry was read lately.
+constexpr int kMaxSecondChances = 32;
 }  // namespace
 
 RecordCache::~RecordCache() { Clear(); }
@@ -114,8 +118,7 @@ const RecordRef* RecordCache::Find(std::string_view key, bool* negative) {
   *negative = false;
   Node* n = Lookup(key);
   if (!n) return nullptr;
-  Unlink(n);
-  PushFront(n);
+  n->referenced = true;
   if (!n->rec) {
     *negative = true;
     return nullptr;
@@ -136,8 +139,7 @@ RecordCache::Node* RecordCache::Upsert(std::string_view key, bool* found) {
   if (count_ != 0) {
     if (Node* n = slots_[Probe(key, h)].node) {
       *found = true;
-      Unlink(n);
-      PushFront(n);
+      n->referenced = true;
       return n;
     }
   }
@@ -169,9 +171,19 @@ void RecordCache::Clear() {
 }
 
 void RecordCache::EvictToCapacity() {
+  int chances = 0;
   while (bytes_ > capacity_ && count_ != 0) {
+    Node* oldest = head_.prev;
+    if (oldest->referenced && chances < kMaxSecondChances) {
+      oldest->referenced = false;  // used since it was last here: a second chance
+      Unlink(oldest);
+      PushFront(oldest);
+      ++chances;
+      continue;
+    }
     ++evictions_;
-    Remove(head_.prev);
+    Remove(oldest);
+    chances = 0;
   }
 }
 
