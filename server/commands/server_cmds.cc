@@ -471,6 +471,18 @@ cluster::Task<> Debug(CommandContext& ctx) {
   co_return;
 }
 
+// The record under `key` for a command that answers nil when there is none.
+// Null once it has replied (nil, or the storage error).
+cluster::Task<storage::RecordRef> ReadOrReplyNil(CommandContext& ctx, std::string_view key) {
+  auto rec = co_await ctx.store.Read(key);
+  if (!rec.ok()) {
+    ctx.ReplyStatusError(rec.status());
+    co_return nullptr;
+  }
+  if (*rec == nullptr) ctx.reply.Null();
+  co_return std::move(*rec);
+}
+
 // MEMORY USAGE key [SAMPLES n]: what the record costs in the cache, roughly.
 cluster::Task<> MemoryUsage(CommandContext& ctx) {
   if (ctx.argc() != 3) {
@@ -484,17 +496,10 @@ cluster::Task<> MemoryUsage(CommandContext& ctx) {
       co_return;
     }
   }
-  auto rec = co_await ctx.store.Read(ctx.arg(2));
-  if (!rec.ok()) {
-    ctx.ReplyStatusError(rec.status());
-    co_return;
-  }
-  if (*rec == nullptr) {
-    ctx.reply.Null();
-    co_return;
-  }
+  storage::RecordRef rec = co_await ReadOrReplyNil(ctx, ctx.arg(2));
+  if (!rec) co_return;
   constexpr size_t kOverhead = sizeof(storage::Record) + 64;  // record, cache node, refcount
-  const storage::Record& r = **rec;
+  const storage::Record& r = *rec;
   ctx.reply.Integer(
       static_cast<int64_t>(ctx.arg(2).size() + r.value.size() + r.version.size() + kOverhead));
 }
@@ -618,24 +623,17 @@ std::string_view EncodingOf(std::string_view value) {
   return value.size() <= 44 ? "embstr" : "raw";
 }
 
-cluster::Task<> ObjectEncodingOrRefcount(CommandContext& ctx) {
-  auto rec = co_await ctx.store.Read(ctx.arg(2));
-  if (!rec.ok()) {
-    ctx.ReplyStatusError(rec.status());
-    co_return;
-  }
-  if (*rec == nullptr) {
-    ctx.reply.Null();
-    co_return;
-  }
-  const std::string& v = (*rec)->value;
-  if (ctx.spec.name == "object|encoding") {
-    ctx.reply.Bulk(EncodingOf(v));
-    co_return;
-  }
+cluster::Task<> ObjectEncoding(CommandContext& ctx) {
+  storage::RecordRef rec = co_await ReadOrReplyNil(ctx, ctx.arg(2));
+  if (rec) ctx.reply.Bulk(EncodingOf(rec->value));
+}
+
+cluster::Task<> ObjectRefcount(CommandContext& ctx) {
+  storage::RecordRef rec = co_await ReadOrReplyNil(ctx, ctx.arg(2));
+  if (!rec) co_return;
   // Redis shares the integers 0..9999 (refcount INT_MAX); others are single.
   int64_t n;
-  bool shared = ParseInt64(v, &n) && n >= 0 && n < 10000;
+  bool shared = ParseInt64(rec->value, &n) && n >= 0 && n < 10000;
   ctx.reply.Integer(shared ? 2147483647 : 1);
 }
 
@@ -665,9 +663,9 @@ cluster::Task<> ObjectHelp(CommandContext& ctx) {
 }
 
 const CommandSpec kObjectSubcommands[] = {
-    {"object|encoding", 3, kCmdReadonly, 2, 2, 1, ObjectEncodingOrRefcount, "generic",
+    {"object|encoding", 3, kCmdReadonly, 2, 2, 1, ObjectEncoding, "generic",
      "Returns the internal encoding Redis would use for the value.", "2.2.3"},
-    {"object|refcount", 3, kCmdReadonly, 2, 2, 1, ObjectEncodingOrRefcount, "generic",
+    {"object|refcount", 3, kCmdReadonly, 2, 2, 1, ObjectRefcount, "generic",
      "Returns Redis's reference count of the value.", "2.2.3"},
     {"object|freq", 3, kCmdReadonly, 2, 2, 1, ObjectFreq, "generic",
      "Returns the logarithmic access frequency counter (not tracked here).", "4.0.0"},
