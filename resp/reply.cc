@@ -51,11 +51,13 @@ void ReplyWriter::Error(std::string_view msg) {
   std::string_view code = msg.substr(0, msg.find(' '));
   last_code_len_ = std::min(code.size(), sizeof(last_code_));
   code.copy(last_code_, last_code_len_);
+  // Like Redis: CR and LF at the end are dropped, and a newline inside the
+  // message (which would end the reply early and desynchronise the client)
+  // becomes a space.
+  while (!msg.empty() && (msg.back() == '\r' || msg.back() == '\n')) msg.remove_suffix(1);
   out_->push_back('-');
   const size_t start = out_->size();
   out_->append(msg);
-  // A newline inside the message would end the reply early and desynchronise
-  // the client, so (like Redis) it becomes a space.
   for (size_t i = start; i < out_->size(); ++i) {
     char& c = (*out_)[i];
     if (c == '\r' || c == '\n') c = ' ';

@@ -34,6 +34,8 @@ void Refuse(Server& server, Client& c, resp::ReplyWriter& reply, const CommandSp
     c.in_multi = false;
     c.multi_error = false;
     c.multi_queue.clear();
+    // Redis words a refused EXEC's own error without its "ERR " code.
+    if (msg.starts_with("ERR ")) msg.remove_prefix(4);
     reply.Error(std::string("EXECABORT Transaction discarded because of: ") + std::string(msg));
   } else {
     if (c.in_multi) c.multi_error = true;
@@ -143,16 +145,17 @@ cluster::Detached RunForwarded(Server* server, CommandSource* src, const Command
 }  // namespace
 
 std::string UnknownCommandError(std::span<const std::string_view> args) {
-  // The listed arguments stop once they fill 128 bytes, each cut to what is left.
+  // The listed arguments stop once they fill 128 bytes, each cut to what is
+  // left (and, as Redis prints them as C strings, at a NUL byte).
   std::string listed;
   for (size_t i = 1; i < args.size() && listed.size() < 128; ++i) {
     size_t room = 128 - listed.size();
     listed.push_back('\'');
-    listed.append(args[i].substr(0, room));
+    listed.append(errors::AsCString(args[i], room));
     listed.append("' ");
   }
   std::string msg = "ERR unknown command '";
-  msg.append(args[0].substr(0, 128));
+  msg.append(errors::AsCString(args[0], 128));
   msg.append("', with args beginning with: ");
   msg.append(listed);
   return msg;

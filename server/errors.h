@@ -20,6 +20,9 @@ inline constexpr std::string_view kDecrOverflow =
 inline constexpr std::string_view kIncrNanOrInf = "ERR increment would produce NaN or Infinity";
 inline constexpr std::string_view kNoSuchKey = "ERR no such key";
 inline constexpr std::string_view kDbIndexOutOfRange = "ERR DB index is out of range";
+// A C int argument (a DB index) outside INT_MIN..INT_MAX, Redis's wording.
+inline constexpr std::string_view kIntOutOfRange =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
 inline constexpr std::string_view kNoAuth = "NOAUTH Authentication required.";
 inline constexpr std::string_view kWrongPass =
     "WRONGPASS invalid username-password pair or user is disabled.";
@@ -58,11 +61,17 @@ inline constexpr std::string_view kProtectedMode =
 inline std::string WrongArity(std::string_view cmd) {
   return fmt::format("ERR wrong number of arguments for '{}' command", cmd);
 }
+// An argument as Redis quotes it in an error ("%s" or "%.128s" of a C
+// string): up to its first NUL byte, at most `max` bytes.
+inline std::string_view AsCString(std::string_view s, size_t max = std::string_view::npos) {
+  s = s.substr(0, s.find('\0'));
+  return s.substr(0, max);
+}
 // "ERR unknown subcommand 'foo'. Try CLIENT HELP."
 inline std::string UnknownSubcommand(std::string_view sub, std::string_view cmd) {
   std::string upper(cmd);
   for (auto& c : upper) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
-  return fmt::format("ERR unknown subcommand '{}'. Try {} HELP.", sub, upper);
+  return fmt::format("ERR unknown subcommand '{}'. Try {} HELP.", AsCString(sub, 128), upper);
 }
 // "ERR invalid expire time in 'set' command"
 inline std::string InvalidExpire(std::string_view cmd) {
@@ -113,7 +122,8 @@ inline std::string NoSuchUser(std::string_view user) {
 }
 // "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"
 inline std::string ConfigSetUnknown(std::string_view name) {
-  return fmt::format("ERR Unknown option or number of arguments for CONFIG SET - '{}'", name);
+  return fmt::format("ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+                     AsCString(name));
 }
 // "ERR CONFIG SET failed (possibly related to argument 'timeout') - <why>"
 inline std::string ConfigSetFailed(std::string_view name, std::string_view why) {
@@ -126,7 +136,7 @@ inline std::string BadClientAttr(std::string_view attr) {
 }
 // "ERR Unrecognized option 'foo'"
 inline std::string UnrecognizedOption(std::string_view opt) {
-  return fmt::format("ERR Unrecognized option '{}'", opt);
+  return fmt::format("ERR Unrecognized option '{}'", AsCString(opt));
 }
 
 // "ERR unknown subcommand or wrong number of arguments for 'x'. Try DEBUG HELP."
@@ -134,7 +144,7 @@ inline std::string UnknownSubcommandOrArity(std::string_view sub, std::string_vi
   std::string upper(cmd);
   for (auto& c : upper) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
   return fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
-                     sub, upper);
+                     AsCString(sub, 128), upper);
 }
 // "ERR Rewriting config file: <why>"
 inline std::string RewriteFailed(std::string_view why) {

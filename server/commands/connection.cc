@@ -93,6 +93,8 @@ cluster::Task<> Select(CommandContext& ctx) {
   int64_t db;
   if (!ParseInt64(ctx.arg(1), &db)) {
     ctx.reply.Error(errors::kNotInteger);
+  } else if (db < INT32_MIN || db > INT32_MAX) {
+    ctx.reply.Error(errors::kIntOutOfRange);
   } else if (db != 0) {
     // One keyspace per node (as in Redis Cluster): only database 0 exists.
     ctx.reply.Error(errors::kDbIndexOutOfRange);

@@ -282,6 +282,10 @@ Task<> Copy(CommandContext& ctx) {
         ctx.ReplyError(errors::kNotInteger);
         co_return;
       }
+      if (db < INT32_MIN || db > INT32_MAX) {
+        ctx.ReplyError(errors::kIntOutOfRange);
+        co_return;
+      }
       if (db != 0) {
         ctx.ReplyError(errors::kDbIndexOutOfRange);
         co_return;
@@ -345,7 +349,7 @@ Task<> ExpireGeneric(CommandContext& ctx, bool relative, bool seconds) {
     } else if (EqualsIgnoreCase(opt, "lt")) {
       lt = true;
     } else {
-      ctx.ReplyError(fmt::format("ERR Unsupported option {}", opt));
+      ctx.ReplyError(fmt::format("ERR Unsupported option {}", errors::AsCString(opt)));
       co_return;
     }
   }

@@ -702,6 +702,41 @@ class ErrorTextTest(ProtoCase):
         self.assertEqual(c.call_raw(resp("set", "k")), b"-ERR wrong number of arguments for 'set' command\r\n")
         self.assertEqual(c.call_raw(resp("ECHO")), b"-ERR wrong number of arguments for 'echo' command\r\n")
 
+    def test_arguments_quoted_as_c_strings(self):
+        # Redis prints an argument in an error as a C string: up to a NUL;
+        # CR/LF at the end of the message go, inside it they become spaces.
+        c = self.conn()
+        self.assertEqual(c.call_raw(resp(b"FOO\x00bar", b"a\x00b", b"c")),
+                         b"-ERR unknown command 'FOO', with args beginning with: 'a' 'c' \r\n")
+        self.assertEqual(c.call_raw(resp("SET", "k", "v")), b"+OK\r\n")
+        self.assertEqual(c.call_raw(resp("EXPIRE", "k", "100", b"x\x00y")),
+                         b"-ERR Unsupported option x\r\n")
+        self.assertEqual(c.call_raw(resp("EXPIRE", "k", "100", b"a\r\n")),
+                         b"-ERR Unsupported option a\r\n")
+        self.assertEqual(c.call_raw(resp("EXPIRE", "k", "100", b"a\rb")),
+                         b"-ERR Unsupported option a b\r\n")
+        self.assertEqual(c.call_raw(resp("CLIENT", b"x\x00y")),
+                         b"-ERR unknown subcommand 'x'. Try CLIENT HELP.\r\n")
+
+    def test_refused_exec_drops_the_err_code(self):
+        c = self.conn()
+        want = (b"-EXECABORT Transaction discarded because of: "
+                b"wrong number of arguments for 'exec' command\r\n")
+        self.assertEqual(c.call_raw(resp("EXEC", "x")), want)
+        self.assertEqual(c.call_raw(resp("MULTI")), b"+OK\r\n")
+        self.assertEqual(c.call_raw(resp("EXEC", "x")), want)
+        self.assertEqual(c.call_raw(resp("EXEC")), b"-ERR EXEC without MULTI\r\n")
+
+    def test_db_index_outside_c_int(self):
+        c = self.conn()
+        out_of_int = b"-ERR value is out of range, value must between -2147483648 and 2147483647\r\n"
+        self.assertEqual(c.call_raw(resp("SELECT", "2147483648")), out_of_int)
+        self.assertEqual(c.call_raw(resp("SELECT", "-2147483649")), out_of_int)
+        self.assertEqual(c.call_raw(resp("SELECT", "2147483647")), b"-ERR DB index is out of range\r\n")
+        self.assertEqual(c.call_raw(resp("SET", "k", "v")), b"+OK\r\n")
+        self.assertEqual(c.call_raw(resp("COPY", "k", "j", "DB", "2147483648")), out_of_int)
+        self.assertEqual(c.call_raw(resp("COPY", "k", "j", "DB", "16")), b"-ERR DB index is out of range\r\n")
+
 
 if __name__ == "__main__":
     unittest.main()
