@@ -123,8 +123,9 @@ def enc(a):
 class Gen:
     """Random commands (lists of bytes) from one seeded random.Random."""
 
-    def __init__(self, rng):
+    def __init__(self, rng, keys=KEYS):
         self.rng = rng
+        self.keyspace = keys
         self.index = 0   # the stream position: makes every valid expiry distinct
         self.focus = []  # keys to prefer (the watched ones in a WATCH block)
         self.builders = [
@@ -145,7 +146,7 @@ class Gen:
     def key(self):
         if self.focus and self.rng.random() < 0.7:
             return self.rng.choice(self.focus)
-        return self.rng.choice(KEYS)
+        return self.rng.choice(self.keyspace)
 
     def keys(self, lo=1, hi=4):
         return [self.key() for _ in range(self.rng.randint(lo, hi))]
@@ -413,7 +414,9 @@ class Gen:
 
 # A stream item: (connection, args, kind). kind "hello" compares only the
 # reply's type; everything else is compared exactly (with TOLERANCE/KEYS).
-def command_stream(seed, n):
+def command_stream(seed, n, transactions=True):
+    """n commands as (connection, args, kind). Without `transactions`, no
+    MULTI, EXEC, DISCARD, WATCH or UNWATCH is sent."""
     rng = random.Random(seed)
     g = Gen(rng)
     out = []
@@ -440,6 +443,8 @@ def command_stream(seed, n):
             other_switched = True
             continue
         r = rng.random()
+        if not transactions and r < 0.065:
+            r = 0.1  # one more plain command on the other connection
         if r < 0.035:
             # MULTI block: queued commands (some refused at queue time), other
             # connection's writes in between, then EXEC / DISCARD / left open.
@@ -568,11 +573,19 @@ def wait_ping(port, proc, timeout=20.0):
 
 
 class DifferentialTest(unittest.TestCase):
-    def setUp(self):
-        self.conns = []
+    TRANSACTIONS = True  # the stream holds MULTI/EXEC/WATCH blocks
+
+    def start_ringkv(self):
+        """Starts what is under test; returns the ports that the "main" and
+        "other" connections go to."""
         self.ringkv = support.ServerProcess()
         self.addCleanup(self.ringkv.cleanup)
         self.ringkv.start()
+        return {"main": self.ringkv.port, "other": self.ringkv.port}
+
+    def setUp(self):
+        self.conns = []
+        self.ports = self.start_ringkv()
         self.redis_dir = tempfile.mkdtemp(prefix="ringkv-diff-redis-")
         self.addCleanup(shutil.rmtree, self.redis_dir, True)
         self.redis_port = support.free_port()
@@ -600,8 +613,8 @@ class DifferentialTest(unittest.TestCase):
                 self.run_seed(seed)
 
     def run_seed(self, seed):
-        stream = command_stream(seed, COMMANDS)
-        pair = {name: (self.connect(self.redis_port), self.connect(self.ringkv.port))
+        stream = command_stream(seed, COMMANDS, self.TRANSACTIONS)
+        pair = {name: (self.connect(self.redis_port), self.connect(self.ports[name]))
                 for name in ("main", "other")}
         for ref, sut in pair.values():
             self.assertEqual(ref.call_raw(resp("FLUSHALL")), b"+OK\r\n")
