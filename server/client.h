@@ -39,7 +39,8 @@ struct Client {
   // Set by a container command (CLIENT, CONFIG...) to the subcommand it ran,
   // so INFO commandstats/latencystats count "client|id" as Redis 7 does.
   const CommandSpec* ran_subcommand = nullptr;
-  ReplyMode reply_mode = ReplyMode::kOn;
+  ReplyMode reply_mode = ReplyMode::kOn;  // for the command running now
+  bool reply_skip_next = false;           // CLIENT REPLY SKIP: silence the next command
   bool no_evict = false;
   bool close_after_reply = false;
   bool killed = false;  // CLIENT KILL: close at the end of the current command
@@ -70,6 +71,17 @@ struct Client {
   size_t query_buffer_bytes = 0;
   size_t output_bytes = 0;
   uint64_t commands_processed = 0;
+
+  // After every command, answered or not, and after an empty one (a blank
+  // inline line, *0): a SKIP has silenced its command, and a SKIP asked for
+  // by this command starts (Redis does this in resetClient()).
+  void EndCommandReplyMode() {
+    if (reply_mode == ReplyMode::kSkip) reply_mode = ReplyMode::kOn;
+    if (reply_skip_next) {
+      reply_skip_next = false;
+      if (reply_mode == ReplyMode::kOn) reply_mode = ReplyMode::kSkip;
+    }
+  }
 };
 
 }  // namespace ringkv::server

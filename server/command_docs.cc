@@ -17,10 +17,10 @@ struct FlagName {
   std::string_view name;
 };
 constexpr FlagName kFlagNames[] = {
-    {kCmdWrite, "write"},          {kCmdReadonly, "readonly"}, {kCmdDenyOom, "denyoom"},
-    {kCmdAdmin, "admin"},          {kCmdNoScript, "noscript"}, {kCmdLoading, "loading"},
-    {kCmdStale, "stale"},          {kCmdFast, "fast"},         {kCmdNoAuth, "no_auth"},
-    {kCmdAllowBusy, "allow_busy"},
+    {kCmdWrite, "write"},    {kCmdReadonly, "readonly"},        {kCmdDenyOom, "denyoom"},
+    {kCmdAdmin, "admin"},    {kCmdNoScript, "noscript"},        {kCmdLoading, "loading"},
+    {kCmdStale, "stale"},    {kCmdSkipSlowlog, "skip_slowlog"}, {kCmdFast, "fast"},
+    {kCmdNoAuth, "no_auth"}, {kCmdAllowBusy, "allow_busy"},
 };
 
 // The category a command's group implies ("string" -> "@string").
@@ -90,24 +90,26 @@ std::span<const CommandSpec> Subcommands(std::string_view parent) {
   return ServerSubcommands(parent);
 }
 
-cluster::Task<> RunSubcommand(CommandContext& ctx, std::span<const CommandSpec> subs) {
-  std::string_view wanted = ctx.arg(1);
-  const CommandSpec* sub = nullptr;
+const CommandSpec* ResolveSubcommand(std::string_view container, std::span<const CommandSpec> subs,
+                                     std::span<const std::string_view> args, std::string* error) {
+  std::string_view wanted = args[1];
   for (const CommandSpec& s : subs) {
-    if (EqualsIgnoreCase(ShortName(s.name), wanted)) {
-      sub = &s;
-      break;
-    }
+    if (!EqualsIgnoreCase(ShortName(s.name), wanted)) continue;
+    bool arity_ok = s.arity > 0 ? args.size() == static_cast<size_t>(s.arity)
+                                : args.size() >= static_cast<size_t>(-s.arity);
+    if (arity_ok) return &s;
+    *error = errors::WrongArity(s.name);
+    return nullptr;
   }
+  *error = errors::UnknownSubcommand(wanted, container);
+  return nullptr;
+}
+
+cluster::Task<> RunSubcommand(CommandContext& ctx, std::span<const CommandSpec> subs) {
+  std::string error;
+  const CommandSpec* sub = ResolveSubcommand(ctx.spec.name, subs, ctx.args, &error);
   if (sub == nullptr) {
-    ctx.reply.Error(errors::UnknownSubcommand(wanted, ctx.spec.name));
-    co_return;
-  }
-  size_t argc = ctx.argc();
-  bool arity_ok = sub->arity > 0 ? argc == static_cast<size_t>(sub->arity)
-                                 : argc >= static_cast<size_t>(-sub->arity);
-  if (!arity_ok) {
-    ctx.reply.Error(errors::WrongArity(sub->name));
+    ctx.reply.Error(error);
     co_return;
   }
   ctx.client.last_command = sub->name;

@@ -32,6 +32,7 @@ enum CommandFlag : uint32_t {
   kCmdNoScript = 1 << 9,    // reported in COMMAND INFO only
   kCmdPeer = 1 << 10,       // PEER.*: refused on client connections
   kCmdAllowBusy = 1 << 11,  // reported in COMMAND INFO only
+  kCmdSkipSlowlog = 1 << 12,  // never in SLOWLOG (EXEC: its commands are, one by one)
 };
 
 // Commands allowed while loading and on a stale replica (most of them).

@@ -184,7 +184,10 @@ void Connection::ProcessInput() {
       ++server.stats().protocol_errors;
       server.log().Verbose("Protocol error ({}) from client: id={} addr={}", r.error, client_.id,
                            client_.addr);
-      reply_.Error(std::string("ERR ") + std::string(r.error));
+      // Under CLIENT REPLY OFF|SKIP not even this is answered (as in Redis).
+      if (client_.reply_mode == ReplyMode::kOn) {
+        reply_.Error(std::string("ERR ") + std::string(r.error));
+      }
       client_.close_after_reply = true;
       in_pos_ = in_len_;
       break;
@@ -192,6 +195,7 @@ void Connection::ProcessInput() {
     size_t consumed = r.consumed;
     if (args_.empty()) {
       in_pos_ += consumed;
+      client_.EndCommandReplyMode();  // as in Redis, an empty command uses up a SKIP
       continue;
     }
     if (server.PauseHolds(client_, args_)) {

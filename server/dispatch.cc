@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "server/cluster_node.h"
+#include "server/command_docs.h"
 #include "server/errors.h"
 #include "server/server.h"
 #include "storage/record.h"
@@ -44,27 +45,50 @@ void Refuse(Server& server, Client& c, resp::ReplyWriter& reply, const CommandSp
   CountError(server, reply);
 }
 
+// CLIENT REPLY OFF|SKIP: whatever one command answers (its reply, QUEUED,
+// or the error refusing it) is discarded. Made before the command writes,
+// Finish()ed once it is done (after its last suspension, if it has any).
+// Destroyed unfinished, it only puts the real reply buffer back.
+class SilencedReplies {
+ public:
+  SilencedReplies(Client& c, resp::ReplyWriter& reply)
+      : c_(c), reply_(reply), mode_before_(c.reply_mode) {
+    if (mode_before_ == ReplyMode::kOn) return;
+    real_out_ = reply.buffer();
+    reply.set_buffer(&discarded_);
+  }
+  SilencedReplies(const SilencedReplies&) = delete;
+  SilencedReplies& operator=(const SilencedReplies&) = delete;
+  ~SilencedReplies() {
+    if (!finished_ && real_out_) reply_.set_buffer(real_out_);
+  }
+
+  void Finish() {
+    finished_ = true;
+    if (mode_before_ != ReplyMode::kOn) {
+      reply_.set_buffer(real_out_);
+      // CLIENT REPLY ON is itself answered.
+      if (c_.reply_mode == ReplyMode::kOn) real_out_->append(discarded_);
+    }
+    c_.EndCommandReplyMode();
+  }
+
+ private:
+  Client& c_;
+  resp::ReplyWriter& reply_;
+  const ReplyMode mode_before_;
+  std::string* real_out_ = nullptr;
+  std::string discarded_;
+  bool finished_ = false;
+};
+
 // The root of one command's execution: frees itself when the handler is done.
 cluster::Detached RunRoot(Server* server, CommandSource* conn, const CommandSpec* spec,
                           std::span<const std::string_view> args) {
   Client& c = conn->client();
-  resp::ReplyWriter& reply = conn->reply();
-  std::string discarded;
-  std::string* real_out = reply.buffer();
-  bool suppress = c.reply_mode != ReplyMode::kOn;
-  if (suppress) reply.set_buffer(&discarded);
-  ReplyMode mode_before = c.reply_mode;
-  co_await Execute(*server, c, *spec, args, reply);
-  if (suppress) {
-    reply.set_buffer(real_out);
-    // CLIENT REPLY ON is itself answered.
-    if (mode_before == ReplyMode::kOff && c.reply_mode == ReplyMode::kOn)
-      real_out->append(discarded);
-  }
-  // SKIP silences exactly the next command (the one after CLIENT REPLY SKIP).
-  if (mode_before == ReplyMode::kSkip && c.reply_mode == ReplyMode::kSkip) {
-    c.reply_mode = ReplyMode::kOn;
-  }
+  SilencedReplies silenced(c, conn->reply());
+  co_await Execute(*server, c, *spec, args, conn->reply());
+  silenced.Finish();
   conn->CommandFinished();
 }
 
@@ -118,6 +142,7 @@ std::string_view ForwardTarget(Server& server, const Client& c, const CommandSpe
 cluster::Detached RunForwarded(Server* server, CommandSource* src, const CommandSpec* spec,
                                std::span<const std::string_view> args, std::string target) {
   Client& c = src->client();
+  SilencedReplies silenced(c, src->reply());
   std::vector<std::string> fwd;
   fwd.reserve(args.size() + 4);
   fwd.emplace_back("PEER.EXEC");
@@ -139,6 +164,7 @@ cluster::Detached RunForwarded(Server* server, CommandSource* src, const Command
     ++server->cluster()->stats().forward_failures;
     co_await Execute(*server, c, *spec, args, src->reply());
   }
+  silenced.Finish();
   src->CommandFinished();
 }
 
@@ -189,38 +215,50 @@ cluster::Task<> Execute(Server& server, Client& client, const CommandSpec& spec,
     ++cs.failed_calls;
     CountError(server, reply);
   }
-  server.RecordSlow(client, args, us);
+  if (!(spec.flags & kCmdSkipSlowlog)) server.RecordSlow(client, args, us);
 }
 
-bool Dispatch(Server& server, CommandSource& conn, std::span<const std::string_view> args) {
-  Client& c = conn.client();
-  resp::ReplyWriter& reply = conn.reply();
+namespace {
+
+// Answers a command that does not run now: unknown, refused (arity, NOAUTH,
+// MISCONF, CROSSSLOT) or queued in a transaction. Returns the spec of one
+// that is to run, or null once it has been answered.
+const CommandSpec* AnswerUnlessRunning(Server& server, Client& c, resp::ReplyWriter& reply,
+                                       std::span<const std::string_view> args) {
   const CommandSpec* spec = server.commands().Find(args[0]);
   // Peer commands do not exist for client connections.
   if (!spec || ((spec->flags & kCmdPeer) && !c.is_peer)) {
     Refuse(server, c, reply, nullptr, UnknownCommandError(args));
-    return true;
+    return nullptr;
   }
   c.last_command = spec->name;
   if (!CommandTable::ArityOk(*spec, args.size())) {
     Refuse(server, c, reply, spec, errors::WrongArity(spec->name));
-    return true;
+    return nullptr;
   }
   if (!c.authenticated && !(spec->flags & kCmdNoAuth)) {
     Refuse(server, c, reply, spec, errors::kNoAuth);
-    return true;
+    return nullptr;
   }
   if ((spec->flags & kCmdWrite) && !server.storage_error().empty()) {
     Refuse(server, c, reply, spec,
            "MISCONF Errors writing to the data directory; writes are refused until the "
            "server is restarted: " +
                server.storage_error());
-    return true;
+    return nullptr;
   }
   if (c.in_multi && !RunsInsideMulti(*spec)) {
     if (CrossesSlot(server, c, *spec, args)) {
       Refuse(server, c, reply, spec, errors::kCrossSlot);
-      return true;
+      return nullptr;
+    }
+    // As in Redis 7, a subcommand is checked when it is queued.
+    if (auto subs = Subcommands(spec->name); !subs.empty()) {
+      std::string error;
+      if (!ResolveSubcommand(spec->name, subs, args, &error)) {
+        Refuse(server, c, reply, spec, error);
+        return nullptr;
+      }
     }
     QueuedCommand q;
     q.spec = spec;
@@ -228,8 +266,24 @@ bool Dispatch(Server& server, CommandSource& conn, std::span<const std::string_v
     for (auto a : args) q.args.emplace_back(a);
     c.multi_queue.push_back(std::move(q));
     reply.SimpleString("QUEUED");
-    return true;
+    return nullptr;
   }
+  return spec;
+}
+
+}  // namespace
+
+bool Dispatch(Server& server, CommandSource& conn, std::span<const std::string_view> args) {
+  Client& c = conn.client();
+  const CommandSpec* spec;
+  {
+    // What is answered here is silenced here; a command that runs is
+    // silenced by RunRoot or RunForwarded, for as long as it runs.
+    SilencedReplies silenced(c, conn.reply());
+    spec = AnswerUnlessRunning(server, c, conn.reply(), args);
+    if (!spec) silenced.Finish();
+  }
+  if (!spec) return true;
   conn.BeginDispatch();
   if (std::string_view target = ForwardTarget(server, c, *spec, args); !target.empty()) {
     RunForwarded(&server, &conn, spec, args, std::string(target));

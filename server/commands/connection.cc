@@ -83,6 +83,7 @@ cluster::Task<> Reset(CommandContext& ctx) {
   ctx.reply.set_proto(2);
   c.name.clear();
   c.reply_mode = ReplyMode::kOn;
+  c.reply_skip_next = false;
   c.no_evict = false;
   c.authenticated = ctx.server.config().requirepass.empty();
   ctx.reply.SimpleString("RESET");
@@ -141,39 +142,31 @@ cluster::Task<> Hello(CommandContext& ctx) {
       co_return;
     }
   }
-  std::string_view user, pass, name;
-  bool has_auth = false, has_name = false;
+  // The options take effect in their order, as in Redis 7.0: "SETNAME n
+  // AUTH u bad" leaves the name set and answers WRONGPASS.
   for (size_t i = next; i < ctx.argc(); ++i) {
     size_t more = ctx.argc() - 1 - i;
     if (EqualsIgnoreCase(ctx.arg(i), "AUTH") && more >= 2) {
-      has_auth = true;
-      user = ctx.arg(i + 1);
-      pass = ctx.arg(i + 2);
+      if (!Authenticate(ctx, ctx.arg(i + 1), ctx.arg(i + 2))) {
+        ctx.reply.Error(errors::kWrongPass);
+        co_return;
+      }
       i += 2;
     } else if (EqualsIgnoreCase(ctx.arg(i), "SETNAME") && more >= 1) {
-      has_name = true;
-      name = ctx.arg(i + 1);
+      if (!ValidAttr(ctx.arg(i + 1))) {
+        ctx.reply.Error(errors::kBadClientName);
+        co_return;
+      }
+      ctx.client.name = ctx.arg(i + 1);
       i += 1;
     } else {
       ctx.reply.Error(errors::HelloSyntax(ctx.arg(i)));
       co_return;
     }
   }
-  // Authentication first: a failed AUTH switches nothing.
-  if (has_auth && !Authenticate(ctx, user, pass)) {
-    ctx.reply.Error(errors::kWrongPass);
-    co_return;
-  }
   if (!ctx.client.authenticated) {
     ctx.reply.Error(errors::kHelloNoAuth);
     co_return;
-  }
-  if (has_name) {
-    if (!ValidAttr(name)) {
-      ctx.reply.Error(errors::kBadClientName);
-      co_return;
-    }
-    ctx.client.name = name;
   }
   if (proto != 0) {
     ctx.client.resp = static_cast<int>(proto);
@@ -421,7 +414,7 @@ cluster::Task<> ClientReply(CommandContext& ctx) {
   } else if (EqualsIgnoreCase(mode, "OFF")) {
     ctx.client.reply_mode = ReplyMode::kOff;
   } else if (EqualsIgnoreCase(mode, "SKIP")) {
-    if (ctx.client.reply_mode != ReplyMode::kOff) ctx.client.reply_mode = ReplyMode::kSkip;
+    if (ctx.client.reply_mode != ReplyMode::kOff) ctx.client.reply_skip_next = true;
   } else {
     ctx.reply.Error(errors::kSyntax);
   }

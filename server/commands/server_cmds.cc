@@ -319,14 +319,15 @@ const CommandSpec* SpecForGetKeys(CommandContext& ctx, std::span<const std::stri
     ctx.reply.Error(errors::kInvalidCommand);
     return nullptr;
   }
+  // Redis checks for keys before the argument count.
+  if (spec->first_key <= 0) {
+    ctx.reply.Error(errors::kNoKeyArguments);
+    return nullptr;
+  }
   bool arity_ok = spec->arity > 0 ? target.size() == static_cast<size_t>(spec->arity)
                                   : target.size() >= static_cast<size_t>(-spec->arity);
   if (!arity_ok) {
     ctx.reply.Error(errors::kInvalidCommandArity);
-    return nullptr;
-  }
-  if (spec->first_key <= 0) {
-    ctx.reply.Error(errors::kNoKeyArguments);
     return nullptr;
   }
   return spec;

@@ -105,8 +105,8 @@ constexpr uint32_t kTx = kCmdNoScript | kCmdLoading | kCmdStale | kCmdFast | kCm
 const CommandSpec kTransactionCommands[] = {
     {"multi", 1, kTx | kCmdNoMulti, 0, 0, 0, Multi, "transactions", "Starts a transaction.",
      "1.2.0"},
-    {"exec", 1, kCmdNoScript | kCmdLoading | kCmdStale | kCmdNoMulti, 0, 0, 0, Exec, "transactions",
-     "Executes all commands in a transaction.", "1.2.0"},
+    {"exec", 1, kCmdNoScript | kCmdLoading | kCmdStale | kCmdSkipSlowlog | kCmdNoMulti, 0, 0, 0,
+     Exec, "transactions", "Executes all commands in a transaction.", "1.2.0"},
     {"discard", 1, kTx | kCmdNoMulti, 0, 0, 0, Discard, "transactions", "Discards a transaction.",
      "2.0.0"},
     {"watch", -2, kTx | kCmdNoMulti, 1, -1, 1, Watch, "transactions",

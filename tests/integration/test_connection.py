@@ -379,6 +379,55 @@ class ClientCommandTest(ConnCase):
         with self.assertRaises(socket.timeout):
             c.sock.recv(100)
 
+    def test_reply_silences_refusals_and_protocol_errors(self):
+        c = self.conn()
+        # Unknown command and wrong arity under OFF: nothing until ON's +OK.
+        c.send(resp("CLIENT", "REPLY", "OFF") + resp("NOSUCH") + resp("GET")
+               + resp("CLIENT", "REPLY", "ON") + resp("PING"))
+        self.assertEqual(c.read_raw(), b"+OK\r\n")
+        self.assertEqual(c.read_raw(), b"+PONG\r\n")
+        # SKIP silences the next command even when it is refused.
+        c.send(resp("CLIENT", "REPLY", "SKIP") + resp("NOSUCH") + resp("PING", "x"))
+        self.assertEqual(c.read_raw(), b"$1\r\nx\r\n")
+        # A protocol error under OFF is not answered either. ringkv closes the
+        # connection; Redis leaves it open with its input ignored.
+        c2 = self.conn()
+        c2.send(resp("CLIENT", "REPLY", "OFF") + b"*abc\r\n")
+        if support.IS_REDIS:
+            c2.sock.settimeout(0.5)
+            with self.assertRaises(socket.timeout):
+                c2.sock.recv(100)
+        else:
+            c2.sock.settimeout(5)
+            self.assertEqual(c2.sock.recv(100), b"")
+
+    def test_reply_skip_sequences(self):
+        c = self.conn()
+        # ON right after SKIP is answered; SKIP twice silences one command;
+        # an empty command (blank inline line, *0) uses a SKIP up.
+        c.send(resp("CLIENT", "REPLY", "SKIP") + resp("CLIENT", "REPLY", "ON") + resp("PING", "a"))
+        self.assertEqual(c.read_raw(), b"+OK\r\n")
+        self.assertEqual(c.read_raw(), b"$1\r\na\r\n")
+        c.send(resp("CLIENT", "REPLY", "SKIP") + resp("CLIENT", "REPLY", "SKIP")
+               + resp("PING", "b") + resp("PING", "c"))
+        self.assertEqual(c.read_raw(), b"$1\r\nc\r\n")
+        c.send(resp("CLIENT", "REPLY", "SKIP") + b"\r\n" + resp("PING", "d"))
+        self.assertEqual(c.read_raw(), b"$1\r\nd\r\n")
+        c.send(resp("CLIENT", "REPLY", "SKIP") + b"*0\r\n" + resp("PING", "e"))
+        self.assertEqual(c.read_raw(), b"$1\r\ne\r\n")
+
+    def test_hello_options_take_effect_in_order(self):
+        c = self.conn()
+        self.assertEqual(c.call_raw(resp("CLIENT", "SETNAME", "before")), b"+OK\r\n")
+        self.assertTrue(c.call_raw(resp("HELLO", "2", "SETNAME", "n1", "AUTH", "u", "p"))
+                        .startswith(b"-WRONGPASS"))
+        self.assertEqual(c.call_raw(resp("CLIENT", "GETNAME")), b"$2\r\nn1\r\n")
+        self.assertEqual(c.call_raw(resp("HELLO", "2", "SETNAME", "bad name", "AUTH", "u", "p")),
+                         b"-ERR Client names cannot contain spaces, newlines or special characters.\r\n")
+        self.assertEqual(c.call_raw(resp("HELLO", "2", "SETNAME", "n2", "FOO")),
+                         b"-ERR Syntax error in HELLO option 'FOO'\r\n")
+        self.assertEqual(c.call_raw(resp("CLIENT", "GETNAME")), b"$2\r\nn2\r\n")
+
     def test_reply_bad_mode(self):
         c = self.conn()
         self.assertEqual(c.call_raw(resp("CLIENT", "REPLY", "maybe")), b"-ERR syntax error\r\n")

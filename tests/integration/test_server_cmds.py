@@ -388,6 +388,24 @@ class CommandTableTest(AdminCase):
         err = self.call("COMMAND", "GETKEYS", "nosuchcmd", "a")
         self.assertIsInstance(err, ErrorReply)
         self.assertEqual(err, b"ERR Invalid command specified")
+        # "no key arguments" comes before the argument count, as in Redis.
+        self.assertEqual(self.call("COMMAND", "GETKEYS", "echo", "a", "b"),
+                         b"ERR The command has no key arguments")
+        self.assertEqual(self.call("COMMAND", "GETKEYS", "get", "a", "b"),
+                         b"ERR Invalid number of arguments specified for command")
+
+    def test_exec_is_kept_out_of_the_slowlog(self):
+        info = self.call("COMMAND", "INFO", "exec")[0]
+        self.assertEqual(info[2], [b"noscript", b"loading", b"stale", b"skip_slowlog"])
+        self.call("CONFIG", "SET", "slowlog-log-slower-than", "0")
+        self.call("SLOWLOG", "RESET")
+        self.call("MULTI")
+        self.call("PING", "inside")
+        self.call("EXEC")
+        logged = [e[3][0].upper() for e in self.call("SLOWLOG", "GET", "100")]
+        self.assertIn(b"PING", logged)
+        self.assertNotIn(b"EXEC", logged)
+        self.call("CONFIG", "SET", "slowlog-log-slower-than", "10000")
 
     def test_redis_py_command_helpers(self):
         self.assertEqual(self.r.command_count(), self.call("COMMAND", "COUNT"))

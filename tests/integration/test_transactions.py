@@ -75,6 +75,18 @@ class TestMultiExec(TransactionTestCase):
         self.assertEqual(c.call("EXEC"), [101])
         self.assertEqual(self.r.get("n"), b"101")
 
+    def test_subcommands_are_checked_when_queued(self):
+        c = self.rc
+        self.assertEqual(c.call("MULTI"), Status("OK"))
+        self.assertEqual(c.call("CLIENT", "FOO"), Err("ERR unknown subcommand 'FOO'. Try CLIENT HELP."))
+        self.assertEqual(c.call("CLIENT", "SETNAME"),
+                         Err("ERR wrong number of arguments for 'client|setname' command"))
+        self.assertEqual(c.call("CONFIG", "GET"),
+                         Err("ERR wrong number of arguments for 'config|get' command"))
+        self.assertEqual(c.call("CLIENT", "GETNAME"), Status("QUEUED"))
+        self.assertEqual(c.call("EXEC"),
+                         Err("EXECABORT Transaction discarded because of previous errors."))
+
     def test_empty_transaction(self):
         self.assertEqual(self.run_multi(self.rc), [])
 
