@@ -123,7 +123,7 @@ def enc(a):
 class Gen:
     """Random commands (lists of bytes) from one seeded random.Random."""
 
-    def __init__(self, rng, keys=KEYS):
+    def __init__(self, rng, keys=KEYS, listing=True):
         self.rng = rng
         self.keyspace = keys
         self.index = 0   # the stream position: makes every valid expiry distinct
@@ -139,6 +139,8 @@ class Gen:
             (8, self.c_expire), (2, self.c_persist), (6, self.c_ttl), (2, self.c_dbsize),
             (2, self.c_echo), (2, self.c_ping), (2, self.c_keys), (1, self.c_unknown),
         ]
+        if not listing:  # no command that counts or lists the whole keyspace
+            self.builders = [(w, b) for w, b in self.builders if b not in (self.c_dbsize, self.c_keys)]
         self.total = sum(w for w, _ in self.builders)
 
     # -- argument pickers --------------------------------------------------
@@ -414,11 +416,12 @@ class Gen:
 
 # A stream item: (connection, args, kind). kind "hello" compares only the
 # reply's type; everything else is compared exactly (with TOLERANCE/KEYS).
-def command_stream(seed, n, transactions=True):
+def command_stream(seed, n, transactions=True, listing=True):
     """n commands as (connection, args, kind). Without `transactions`, no
-    MULTI, EXEC, DISCARD, WATCH or UNWATCH is sent."""
+    MULTI, EXEC, DISCARD, WATCH or UNWATCH is sent; without `listing`, no
+    DBSIZE or KEYS."""
     rng = random.Random(seed)
-    g = Gen(rng)
+    g = Gen(rng, listing=listing)
     out = []
 
     def add(conn, args, kind="cmd"):
@@ -574,6 +577,7 @@ def wait_ping(port, proc, timeout=20.0):
 
 class DifferentialTest(unittest.TestCase):
     TRANSACTIONS = True  # the stream holds MULTI/EXEC/WATCH blocks
+    LISTING = True  # and DBSIZE and KEYS
 
     def start_ringkv(self):
         """Starts what is under test; returns the ports that the "main" and
@@ -612,8 +616,11 @@ class DifferentialTest(unittest.TestCase):
             with self.subTest(seed=seed):
                 self.run_seed(seed)
 
+    def before_command(self, i, n):
+        """Called before command i of n (the first of a pipelined burst)."""
+
     def run_seed(self, seed):
-        stream = command_stream(seed, COMMANDS, self.TRANSACTIONS)
+        stream = command_stream(seed, COMMANDS, self.TRANSACTIONS, self.LISTING)
         pair = {name: (self.connect(self.redis_port), self.connect(self.ports[name]))
                 for name in ("main", "other")}
         for ref, sut in pair.values():
@@ -623,6 +630,7 @@ class DifferentialTest(unittest.TestCase):
         history = []
         i = 0
         while i < len(stream):
+            self.before_command(i, len(stream))
             conn = stream[i][0]
             end = i + 1
             if stream[i][2] == "pipe":   # the whole burst goes out in one write

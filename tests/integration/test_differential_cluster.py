@@ -5,6 +5,8 @@ same bytes. The "main" connection goes to node 1 and the "other" one to
 node 2, so each key's writes and reads pass through two coordinators and
 the quorum must make every write visible to the next read from either.
 
+A second test kills the third node during each stream and restarts it.
+
 The streams hold no transactions: in a cluster, MULTI/EXEC and WATCH take
 keys of one slot only (CROSSSLOT otherwise, as in Redis Cluster), and the
 streams use keys from all over the ring. Everything else, multi-key
@@ -30,6 +32,32 @@ class ClusterDifferentialTest(test_differential.DifferentialTest):
         self.cluster.start()
         self.cluster.wait_formed()
         return {"main": self.cluster.nodes[0].port, "other": self.cluster.nodes[1].port}
+
+
+class ClusterNodeDownDifferentialTest(ClusterDifferentialTest):
+    """The same, with the third node (which neither connection uses) killed
+    with SIGKILL a third of the way into each stream and restarted at two
+    thirds: with N=3 and R=W=2 no reply may change, although the node comes
+    back without the writes it missed (read quorums see the newer versions).
+
+    Without DBSIZE and KEYS: those read each slot's keys from its primary
+    alone, and a restarted node is primary again at once, with the keys it
+    missed absent and the ones deleted meanwhile still there, until hinted
+    handoff or anti-entropy (not built yet) bring it up to date. With them
+    this test fails (DBSIZE one too high after the restart, seeds 1 and 9)."""
+
+    LISTING = False
+
+    def before_command(self, i, n):
+        if i == 0:
+            self.node_down = False
+        if not self.node_down and n // 3 <= i < 2 * n // 3:
+            self.cluster.kill9(2)
+            self.node_down = True
+        elif self.node_down and i >= 2 * n // 3:
+            self.cluster.restart(2)
+            self.cluster.wait_formed()
+            self.node_down = False
 
 
 if __name__ == "__main__":
