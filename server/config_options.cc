@@ -48,6 +48,17 @@ OptionDef IntOption(std::string_view name, bool mutable_, T Config::*field, int6
           [field](const Config& cfg) { return std::to_string(cfg.*field); }};
 }
 
+// hz: any int from 0 is accepted and brought into 1..500, as Redis does.
+OptionDef HzOption() {
+  OptionDef def = IntOption("hz", true, &Config::hz, 0, kIntMax);
+  def.set = [parse = def.set](Config& cfg, const Args& args) -> Status {
+    Status s = parse(cfg, args);
+    if (s.ok()) cfg.hz = std::clamp<int64_t>(cfg.hz, 1, 500);
+    return s;
+  };
+  return def;
+}
+
 OptionDef MemoryOption(std::string_view name, bool mutable_, uint64_t Config::*field, uint64_t lo,
                        uint64_t hi) {
   return {name, mutable_,
@@ -264,7 +275,8 @@ OutputBufferLimit* LimitForClass(Config& cfg, std::string_view cls) {
 OptionDef OutputBufferLimitOption() {
   return {"client-output-buffer-limit", true,
           [](Config& cfg, const Args& args) -> Status {
-            if (args.empty() || args.size() % 4 != 0) {
+            if (args.empty()) return Status::Ok();  // as in Redis: nothing to change
+            if (args.size() % 4 != 0) {
               return Invalid("Wrong number of arguments in buffer limit configuration.");
             }
             Config scratch = cfg;
@@ -348,7 +360,7 @@ std::vector<OptionDef> BuildOptions() {
   o.push_back(StringOption("pidfile", kFixed, &Config::pidfile, true));
   o.push_back(EnumOption("loglevel", kMutable, &Config::loglevel, kLogLevelNames));
   o.push_back(StringOption("logfile", kFixed, &Config::logfile, true));
-  o.push_back(IntOption("hz", kMutable, &Config::hz, 1, 500));
+  o.push_back(HzOption());
   o.push_back(DatabasesOption());
   // storage
   o.push_back(StringOption("dir", kFixed, &Config::dir, false));

@@ -21,6 +21,7 @@ struct Server::LoopState {
   uv_loop_t loop;
   uv_check_t end_of_turn;
   uv_timer_t cron;
+  int64_t cron_hz = 0;  // the hz the cron timer runs at (CONFIG SET hz changes it)
   uv_timer_t everysec;
   uv_signal_t sigterm;
   uv_signal_t sigint;
@@ -202,8 +203,8 @@ bool Server::StartLoopHandles() {
                  [](uv_check_t* h) { static_cast<Server*>(h->data)->EndTurn(); });
   uv_timer_init(&loop_->loop, &loop_->cron);
   loop_->cron.data = this;
-  uint64_t period =
-      static_cast<uint64_t>(std::max<int64_t>(1, 1000 / std::max<int64_t>(1, config_.hz)));
+  loop_->cron_hz = config_.hz;
+  uint64_t period = CronPeriodMs(config_.hz);
   uv_timer_start(
       &loop_->cron, [](uv_timer_t* t) { static_cast<Server*>(t->data)->Cron(); }, period, period);
   uv_timer_init(&loop_->loop, &loop_->everysec);
@@ -301,7 +302,15 @@ void Server::EndTurn() {
   }
 }
 
+uint64_t Server::CronPeriodMs(int64_t hz) {
+  return static_cast<uint64_t>(std::max<int64_t>(1, 1000 / std::max<int64_t>(1, hz)));
+}
+
 void Server::Cron() {
+  if (config_.hz != loop_->cron_hz) {  // CONFIG SET hz: from the next tick on
+    loop_->cron_hz = config_.hz;
+    uv_timer_set_repeat(&loop_->cron, CronPeriodMs(config_.hz));
+  }
   int64_t now = clock_.NowMs();
   if (paused() && now >= pause_until_ms_) Unpause();
   if (!paused()) {  // expiring keys is writing: a pause holds it too, as in Redis

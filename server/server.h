@@ -168,6 +168,7 @@ class Server : private cluster::KeyObserver {
   void EndTurn();     // uv_check: commit the turn's writes, then flush replies
   void ResumeHeld();  // after a pause: run the connections it held
   void Cron();        // hz timer: active expiry, idle timeouts, output-limit checks
+  static uint64_t CronPeriodMs(int64_t hz);
   void OnEverySec();
   void CloseListeners();
   bool Listen();

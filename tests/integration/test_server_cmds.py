@@ -204,6 +204,33 @@ class ConfigTest(AdminCase):
         self.assertEqual(self.call("CONFIG", "GET", "timeout"), [b"timeout", b"0"])
         self.assertEqual(self.call("CONFIG", "GET", "port"), [b"port", str(self.server.port).encode()])
 
+    def test_hz_is_brought_into_range(self):
+        try:
+            for value, kept in (("0", b"1"), ("1000", b"500"), ("50", b"50")):
+                self.assertEqual(self.call("CONFIG", "SET", "hz", value), b"OK")
+                self.assertEqual(self.call("CONFIG", "GET", "hz"), [b"hz", kept])
+            self.assertEqual(self.call("CONFIG", "SET", "hz", "-1"),
+                             b"ERR CONFIG SET failed (possibly related to argument 'hz') - "
+                             b"argument must be between 0 and 2147483647 inclusive")
+            # The new rate is used: at hz 1 a CLIENT PAUSE of 10 ms ends only
+            # at the next tick, so a held write waits for it.
+            self.assertEqual(self.call("CONFIG", "SET", "hz", "1"), b"OK")
+            time.sleep(1.2)  # the tick armed at the old rate has passed
+            held = []
+            for _ in range(3):
+                self.assertEqual(self.call("CLIENT", "PAUSE", "10", "WRITE"), b"OK")
+                t0 = time.monotonic()
+                self.r.set("hz-probe", "1")
+                held.append(time.monotonic() - t0)
+            self.assertGreater(max(held), 0.3, held)
+        finally:
+            self.call("CONFIG", "SET", "hz", "10")
+
+    def test_empty_output_buffer_limit_changes_nothing(self):
+        before = self.call("CONFIG", "GET", "client-output-buffer-limit")
+        self.assertEqual(self.call("CONFIG", "SET", "client-output-buffer-limit", ""), b"OK")
+        self.assertEqual(self.call("CONFIG", "GET", "client-output-buffer-limit"), before)
+
     def test_get_missing(self):
         self.assertEqual(self.call("CONFIG", "GET", "no-such-option"), [])
 
