@@ -30,6 +30,7 @@ import redis
 from redis.cluster import RedisCluster
 
 import support
+from test_protocol import Conn, resp
 from cluster_support import Cluster, wait_until
 
 # RedisCluster logs every error reply with a traceback; the checks expect some.
@@ -404,6 +405,29 @@ class TestClusterClients(unittest.TestCase):
         self.assertEqual(len(got), len(cmds))
         diff = [(i, cmds[i], e, g) for i, (e, g) in enumerate(zip(expected, got)) if e != g]
         self.assertEqual(diff[:5], [], "%d of %d replies differ" % (len(diff), len(cmds)))
+
+    def test_client_reply_off_and_skip_silence_forwarded_writes(self):
+        """Writes a node forwards to their keys' coordinators answer nothing
+        under CLIENT REPLY OFF or SKIP, as on one node."""
+        def run(port):
+            c = Conn(port)
+            try:
+                keys = ["rk:%d" % i for i in range(50)]
+                payload = resp("CLIENT", "REPLY", "OFF")
+                for k in keys:
+                    payload += resp("SET", k, "v-" + k)
+                payload += (resp("CLIENT", "REPLY", "ON") + resp("CLIENT", "REPLY", "SKIP")
+                            + resp("SET", "rk:skipped", "1") + resp("MGET", *keys)
+                            + resp("GET", "rk:skipped"))
+                c.send(payload)
+                return [c.read_raw() for _ in range(3)]
+            finally:
+                c.close()
+
+        expected = run(self.single.port)
+        self.assertEqual(expected[0], b"+OK\r\n")
+        self.assertEqual(expected[2], b"$1\r\n1\r\n")
+        self.assertEqual(run(self.cluster.nodes[1].port), expected)
 
     def test_client_gone_while_its_pipeline_is_in_flight(self):
         """Clients that send a deep pipeline and close at once (the node is
