@@ -92,6 +92,10 @@ std::span<const CommandSpec> Subcommands(std::string_view parent) {
 
 const CommandSpec* ResolveSubcommand(std::string_view container, std::span<const CommandSpec> subs,
                                      std::span<const std::string_view> args, std::string* error) {
+  if (args.size() < 2) {
+    *error = errors::WrongArity(container);
+    return nullptr;
+  }
   std::string_view wanted = args[1];
   for (const CommandSpec& s : subs) {
     if (!EqualsIgnoreCase(ShortName(s.name), wanted)) continue;

@@ -35,7 +35,8 @@ std::span<const CommandSpec> LatencySubcommands(std::string_view parent);     //
 std::span<const CommandSpec> Subcommands(std::string_view parent);            // all of the above
 
 // The subcommand of `container` that args[1] names, or null with `*error`
-// set: Redis's unknown-subcommand or wrong-arity error.
+// set: Redis's unknown-subcommand or wrong-arity error (also when there is
+// no args[1]).
 const CommandSpec* ResolveSubcommand(std::string_view container, std::span<const CommandSpec> subs,
                                      std::span<const std::string_view> args, std::string* error);
 // The handler body of a container: finds args[1] (case-insensitive) among

@@ -252,8 +252,9 @@ const CommandSpec* AnswerUnlessRunning(Server& server, Client& c, resp::ReplyWri
       Refuse(server, c, reply, spec, errors::kCrossSlot);
       return nullptr;
     }
-    // As in Redis 7, a subcommand is checked when it is queued.
-    if (auto subs = Subcommands(spec->name); !subs.empty()) {
+    // As in Redis 7, a subcommand is checked when it is queued (a container
+    // alone, like COMMAND, is the container's own command).
+    if (auto subs = Subcommands(spec->name); !subs.empty() && args.size() >= 2) {
       std::string error;
       if (!ResolveSubcommand(spec->name, subs, args, &error)) {
         Refuse(server, c, reply, spec, error);

@@ -263,11 +263,15 @@ TEST_CASE("integer options check syntax and range", "[config]") {
         "line 1: 'port 65536': argument must be between 1 and 65535 inclusive");
   CHECK(ApplyLine(&cfg, "timeout -1") ==
         "line 1: 'timeout -1': argument must be between 0 and 2147483647 inclusive");
-  CHECK(ApplyLine(&cfg, "hz 0") == "line 1: 'hz 0': argument must be between 1 and 500 inclusive");
-  CHECK(ApplyLine(&cfg, "hz 501") ==
-        "line 1: 'hz 501': argument must be between 1 and 500 inclusive");
-  CHECK(ApplyLine(&cfg, "hz 500") == "");
+  // hz: any int from 0, brought into 1..500 (as Redis does).
+  CHECK(ApplyLine(&cfg, "hz -1") ==
+        "line 1: 'hz -1': argument must be between 0 and 2147483647 inclusive");
+  CHECK(ApplyLine(&cfg, "hz 0") == "");
+  CHECK(cfg.hz == 1);
+  CHECK(ApplyLine(&cfg, "hz 501") == "");
   CHECK(cfg.hz == 500);
+  CHECK(ApplyLine(&cfg, "hz 37") == "");
+  CHECK(cfg.hz == 37);
   CHECK(ApplyLine(&cfg, "leveldb-bloom-bits 65") ==
         "line 1: 'leveldb-bloom-bits 65': argument must be between 0 and 64 inclusive");
   CHECK(ApplyLine(&cfg, "slowlog-log-slower-than -2") ==
