@@ -37,11 +37,14 @@ def free_port():
 
 
 class ServerProcess:
-    """One server process with its own port and data directory."""
+    """One server process with its own port and data directory: the binary
+    under test, or `binary` (a reference redis-server beside it)."""
 
-    def __init__(self, args=(), data_dir=None, port=None):
-        if not SERVER:
+    def __init__(self, args=(), data_dir=None, port=None, binary=None):
+        self.binary = binary or SERVER
+        if not self.binary:
             raise RuntimeError("set RINGKV_SERVER to the server binary")
+        self.is_redis = os.path.basename(self.binary).startswith("redis-server")
         self.port = port or free_port()
         self.own_dir = data_dir is None
         self.dir = data_dir or tempfile.mkdtemp(prefix="ringkv-test-")
@@ -50,8 +53,8 @@ class ServerProcess:
         self.log_path = os.path.join(self.dir, "server.log")
 
     def start(self, wait=True):
-        cmd = [SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir]
-        if IS_REDIS:
+        cmd = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir]
+        if self.is_redis:
             cmd += ["--save", "", "--appendonly", "no"]
         cmd += self.extra
         self.log = open(self.log_path, "ab")

@@ -30,12 +30,6 @@ Redis with itself, which checks that the stream is deterministic.
 
 import os
 import random
-import shutil
-import signal
-import socket
-import subprocess
-import tempfile
-import time
 import unittest
 
 import support
@@ -547,32 +541,14 @@ def same_reply(args, a, b, queued=None):
     return False
 
 
-def start_redis(port, dir_):
-    log = open(os.path.join(dir_, "redis.log"), "ab")
-    try:
-        proc = subprocess.Popen(
-            [REFERENCE, "--save", "", "--appendonly", "no", "--port", str(port),
-             "--bind", "127.0.0.1", "--dir", dir_],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    finally:
-        log.close()
-    return proc
-
-
-def wait_ping(port, proc, timeout=20.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("reference redis-server exited with %s" % proc.returncode)
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(64).startswith(b"+PONG"):
-                    return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError("reference redis-server did not answer PING within %.0fs" % timeout)
+def start_reference(test):
+    """Starts the reference redis-server for `test` (persistence off; stopped
+    by pid and its directory removed at the test's cleanup) and returns it."""
+    if not os.path.exists(REFERENCE):
+        test.fail("reference %s is missing (scripts/test installs it)" % REFERENCE)
+    ref = support.ServerProcess(binary=REFERENCE)
+    test.addCleanup(ref.cleanup)
+    return ref.start()
 
 
 class DifferentialTest(unittest.TestCase):
@@ -590,17 +566,7 @@ class DifferentialTest(unittest.TestCase):
     def setUp(self):
         self.conns = []
         self.ports = self.start_ringkv()
-        self.redis_dir = tempfile.mkdtemp(prefix="ringkv-diff-redis-")
-        self.addCleanup(shutil.rmtree, self.redis_dir, True)
-        self.redis_port = support.free_port()
-        self.redis = start_redis(self.redis_port, self.redis_dir)
-        self.addCleanup(self.kill_redis)
-        wait_ping(self.redis_port, self.redis)
-
-    def kill_redis(self):
-        if self.redis.poll() is None:
-            os.kill(self.redis.pid, signal.SIGKILL)
-        self.redis.wait(timeout=30)
+        self.redis_port = start_reference(self).port
 
     def tearDown(self):
         for c in self.conns:

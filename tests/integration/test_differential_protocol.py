@@ -41,15 +41,12 @@ import os
 import random
 import re
 import select
-import shutil
-import signal
 import socket
-import tempfile
 import time
 import unittest
 
 import support
-from test_differential import REFERENCE, start_redis, wait_ping
+from test_differential import start_reference
 from test_protocol import Conn, parse_reply, resp
 
 SEEDS = [int(s) for s in os.environ.get("RINGKV_DIFFP_SEEDS", "1,2,3,4,5").split(",") if s.strip()]
@@ -611,24 +608,13 @@ def same(kind, args, a, b):
 
 class ProtocolDifferentialTest(unittest.TestCase):
     def setUp(self):
-        if not os.path.exists(REFERENCE):
-            self.fail("reference %s is missing (scripts/test installs it)" % REFERENCE)
         self.socks = []
         self.addCleanup(self.close_socks)
         self.ringkv = support.ServerProcess()
         self.addCleanup(self.ringkv.cleanup)
         self.ringkv.start()
-        self.redis_dir = tempfile.mkdtemp(prefix="ringkv-diffp-redis-")
-        self.addCleanup(shutil.rmtree, self.redis_dir, True)
-        self.redis_port = support.free_port()
-        self.redis = start_redis(self.redis_port, self.redis_dir)
-        self.addCleanup(self.kill_redis)
-        wait_ping(self.redis_port, self.redis)
-
-    def kill_redis(self):
-        if self.redis.poll() is None:
-            os.kill(self.redis.pid, signal.SIGKILL)
-        self.redis.wait(timeout=30)
+        self.reference = start_reference(self)
+        self.redis_port = self.reference.port
 
     def close_socks(self):
         for s in self.socks:
@@ -642,7 +628,7 @@ class ProtocolDifferentialTest(unittest.TestCase):
         return s
 
     def servers_alive(self):
-        for who, proc in (("redis", self.redis), ("ringkv", self.ringkv.proc)):
+        for who, proc in (("redis", self.reference.proc), ("ringkv", self.ringkv.proc)):
             if proc.poll() is not None:
                 self.fail("%s exited with %s" % (who, proc.returncode))
 
