@@ -50,12 +50,13 @@ struct Config {
   bool appendonly = false;  // accepted for compatibility; data always lives in LevelDB
   std::string save;         // accepted for compatibility ("" or "<sec> <changes>...")
   uint64_t cache_size = 256ULL << 20;
-  uint64_t leveldb_block_cache_size = 8ULL << 20;
+  uint64_t leveldb_block_cache_size = 0;  // 0: point reads keep no blocks
   uint64_t leveldb_write_buffer_size = 4ULL << 20;
   int64_t leveldb_max_open_files = 1000;
   int64_t leveldb_bloom_bits = 10;
   bool leveldb_compression = false;            // snappy for table blocks
   int64_t leveldb_compaction_nice = 10;        // background thread, relative nice
+  int64_t leveldb_idle_flush_ms = 2000;        // memtable to disk after writes stop; 0: never
   int64_t active_expire_keys_per_cycle = 200;  // keys examined per expiry step (hz times a second)
   int64_t databases = 1;
   // limits

@@ -379,6 +379,8 @@ std::vector<OptionDef> BuildOptions() {
   o.push_back(BoolOption("leveldb-compression", kFixed, &Config::leveldb_compression));
   o.push_back(
       IntOption("leveldb-compaction-nice", kFixed, &Config::leveldb_compaction_nice, 0, 19));
+  o.push_back(
+      IntOption("leveldb-idle-flush-ms", kFixed, &Config::leveldb_idle_flush_ms, 0, 86400000));
   o.push_back(IntOption("active-expire-keys-per-cycle", kMutable,
                         &Config::active_expire_keys_per_cycle, 1, 1000000));
   // limits

@@ -414,6 +414,7 @@ std::string Server::Info(std::string_view section) {
     t.Field("coalesced_writes", es.coalesced_writes);
     t.Field("syncs", es.syncs);
     t.Field("leveldb_memory", leveldb_mem.empty() ? "0" : leveldb_mem);
+    t.Field("leveldb_idle_flushes", e.idle_flushes());
     t.Field("disk_bytes", e.ApproximateDiskBytes());
   }
 

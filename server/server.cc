@@ -134,6 +134,7 @@ bool Server::OpenStorage() {
   eo.max_open_files = static_cast<int>(config_.leveldb_max_open_files);
   eo.compression = config_.leveldb_compression;
   eo.compaction_nice = static_cast<int>(config_.leveldb_compaction_nice);
+  eo.idle_flush_ms = config_.leveldb_idle_flush_ms;
   eo.sync_commits = config_.appendfsync == FsyncPolicy::kAlways;
   eo.log = [this](const std::string& m) { log_.Notice("{}", m); };
   auto engine = storage::Engine::Open(eo);

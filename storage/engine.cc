@@ -95,12 +95,18 @@ Status Engine::OpenDb() {
     filter_.reset(leveldb::NewBloomFilterPolicy(options_.bloom_bits_per_key));
     o.filter_policy = filter_.get();
   }
+  // Capacity 0 turns LevelDB's cache off (without a cache of ours it would
+  // make an 8 MB one).
   block_cache_.reset(leveldb::NewLRUCache(options_.block_cache_bytes));
   o.block_cache = block_cache_.get();
   leveldb::DB* db = nullptr;
   leveldb::Status s = leveldb::DB::Open(o, options_.dir, &db);
   if (!s.ok()) return FromLevelDb(s);
   db_.reset(db);
+  if (options_.idle_flush_ms > 0) {
+    flusher_ = std::make_unique<IdleFlusher>(db_.get(), block_cache_.get(), options_.idle_flush_ms,
+                                             options_.write_buffer_bytes / 4);
+  }
 
   return LoadCounters();
 }
@@ -145,7 +151,14 @@ Status Engine::LoadSlotCounts() {
 Result<RecordRef> Engine::LoadFromDisk(std::string_view key) {
   ++stats_.disk_reads;
   std::string bytes;
+  // Hot records are in the record cache, so by default (block cache size 0)
+  // a point read keeps no LevelDB block: a 4 KB block kept for one record
+  // mostly evicts another block that no read asks for again either. With 5M
+  // keys read at random (`cache-size 32mb`) an 8 MB block cache cost about
+  // 1.5 us per read: the insert, the eviction, and reading each block into
+  // memory the allocator had not touched since the evicted block's time.
   leveldb::ReadOptions ro;
+  ro.fill_cache = options_.block_cache_bytes > 0;
   leveldb::Status s = db_->Get(ro, DataKey(key), &bytes);
   if (s.IsNotFound()) return RecordRef();
   if (!s.ok()) return FromLevelDb(s);
@@ -287,6 +300,7 @@ Status Engine::Commit() {
   ++stats_.commits;
   stats_.committed_writes += pending_writes_;
   if (options_.sync_commits) ++stats_.syncs;
+  if (flusher_) flusher_->NoteCommit();
   batch_->Clear();
   pending_writes_ = 0;
   if (!s.ok()) {
@@ -431,6 +445,8 @@ Status Engine::FlushAll() {
       meta.emplace_back(it->key().ToString(), it->value().ToString());
     }
   }
+  if (flusher_) idle_flushes_before_ += flusher_->flushes();
+  flusher_.reset();
   db_.reset();
   cache_.Clear();
   leveldb::Options o;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "storage/cache.h"
+#include "storage/idle_flush.h"
 #include "storage/record.h"
 #include "storage/status.h"
 
@@ -35,15 +36,18 @@ namespace ringkv::storage {
 struct EngineOptions {
   std::string dir;                      // created if missing
   size_t cache_bytes = 64 << 20;        // record cache (`cache-size`)
-  size_t block_cache_bytes = 8 << 20;   // LevelDB block cache
+  size_t block_cache_bytes = 0;         // LevelDB block cache (0: none)
   size_t write_buffer_bytes = 4 << 20;  // LevelDB memtable
   int bloom_bits_per_key = 10;          // 0 disables the filter
   int max_open_files = 1000;
   // Snappy for table blocks: smaller files, but every read from a table then
   // decompresses a block into a second buffer.
   bool compression = false;
-  int compaction_nice = 10;   // LevelDB's background thread, relative (pread_env.h)
-  bool sync_commits = false;  // appendfsync always
+  int compaction_nice = 10;  // LevelDB's background thread, relative (pread_env.h)
+  // The memtable moves to a table after this long without a commit, if it
+  // holds a quarter of write_buffer_bytes or more (idle_flush.h). 0: never.
+  int64_t idle_flush_ms = 2000;
+  bool sync_commits = false;                    // appendfsync always
   std::function<void(const std::string&)> log;  // progress of long work (may be empty)
 };
 
@@ -123,6 +127,10 @@ class Engine {
 
   RecordCache& cache() { return cache_; }
   const EngineStats& stats() const { return stats_; }
+  // Memtables moved to disk after writes stopped (idle_flush.h).
+  uint64_t idle_flushes() const {
+    return idle_flushes_before_ + (flusher_ ? flusher_->flushes() : 0);
+  }
   const std::string& dir() const { return options_.dir; }
   // LevelDB's own statistics ("leveldb.stats", "leveldb.approximate-memory-usage"...).
   std::string Property(const std::string& name);
@@ -155,6 +163,8 @@ class Engine {
   std::unique_ptr<const leveldb::FilterPolicy> filter_;
   std::unique_ptr<leveldb::Cache> block_cache_;
   std::unique_ptr<leveldb::DB> db_;
+  std::unique_ptr<IdleFlusher> flusher_;  // after db_: stops before db_ closes
+  uint64_t idle_flushes_before_ = 0;      // by flushers of databases FlushAll dropped
   std::unique_ptr<leveldb::WriteBatch> batch_;
   size_t pending_writes_ = 0;
   // Cache entries written since the last commit, each once (their records are

@@ -140,6 +140,7 @@ TEST_CASE("the option table covers every Config field once", "[config]") {
       "leveldb-bloom-bits",
       "leveldb-compression",
       "leveldb-compaction-nice",
+      "leveldb-idle-flush-ms",
       "active-expire-keys-per-cycle",
       "proto-max-bulk-len",
       "client-query-buffer-limit",

@@ -1,0 +1,165 @@
+// How the engine drives LevelDB's memory: the block cache (off by default)
+// and moving the memtable to disk once writes stop (idle_flush.h). Both are
+// checked through LevelDB's own memory figure, which INFO shows as
+// leveldb_memory.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "storage/engine.h"
+#include "tests/support/temp_dir.h"
+
+namespace ringkv::storage {
+namespace {
+
+using ringkv::testing::TempDir;
+using Clock = std::chrono::steady_clock;
+
+std::unique_ptr<Engine> Open(const EngineOptions& o) {
+  auto r = Engine::Open(o);
+  INFO(r.status().message());
+  REQUIRE(r.ok());
+  return std::move(r).value();
+}
+
+std::string Key(int i) { return "key:" + std::to_string(i); }
+
+Record Rec(std::string value) {
+  Record r;
+  r.value = std::move(value);
+  return r;
+}
+
+void Commit(Engine& e) {
+  Status s = e.Commit();
+  INFO(s.message());
+  REQUIRE(s.ok());
+}
+
+void CheckValue(Engine& e, const std::string& key, const std::string& want) {
+  auto r = e.Get(key);
+  REQUIRE(r.ok());
+  REQUIRE(*r);
+  REQUIRE((*r)->value == want);
+}
+
+uint64_t LevelDbMemory(Engine& e) {
+  return std::stoull(e.Property("leveldb.approximate-memory-usage"));
+}
+
+// Polls until pred() or the deadline; returns pred().
+template <typename Pred>
+bool WaitFor(Pred pred, std::chrono::milliseconds limit) {
+  const auto deadline = Clock::now() + limit;
+  while (!pred() && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return pred();
+}
+
+TEST_CASE("Engine: point reads keep LevelDB blocks only when a block cache is configured",
+          "[engine]") {
+  TempDir dir;
+  EngineOptions o;
+  o.dir = dir.path();
+  {
+    auto e = Open(o);
+    for (int i = 0; i < 2000; ++i) e->Put(Key(i), Rec(std::string(100, 'v')));
+    Commit(*e);
+  }  // reopening moves the log into a table: reads below come from table blocks
+  for (size_t block_cache : {size_t{0}, size_t{1} << 20}) {
+    DYNAMIC_SECTION("block cache " << block_cache) {
+      o.cache_bytes = 0;  // every read misses the record cache
+      o.block_cache_bytes = block_cache;
+      auto e = Open(o);
+      const uint64_t before = LevelDbMemory(*e);
+      for (int i = 0; i < 2000; ++i) CheckValue(*e, Key(i), std::string(100, 'v'));
+      const uint64_t after = LevelDbMemory(*e);
+      if (block_cache == 0) {
+        CHECK(after == before);
+      } else {
+        CHECK(after > before + 100 * 1000);  // the table's blocks (about 200 KB)
+      }
+    }
+  }
+}
+
+TEST_CASE("Engine: the memtable moves to disk once writes stop, and the data stays", "[engine]") {
+  TempDir dir;
+  EngineOptions o;
+  o.dir = dir.path();
+  o.write_buffer_bytes = 1 << 20;  // moved when it holds 256 KB or more
+  o.idle_flush_ms = 100;
+  auto e = Open(o);
+  const uint64_t empty = LevelDbMemory(*e);
+
+  // Writes that keep coming hold it back: a commit every 20 ms for 600 ms.
+  const std::string value(200, 'x');
+  int n = 0;
+  for (const auto end = Clock::now() + std::chrono::milliseconds(600); Clock::now() < end;) {
+    for (int i = 0; i < 100; ++i, ++n) e->Put(Key(n), Rec(value));
+    Commit(*e);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  INFO("keys written: " << n);
+  CHECK(e->idle_flushes() == 0);
+  const uint64_t full = LevelDbMemory(*e);
+  REQUIRE(full > empty + (256 << 10));
+
+  // Once they stop, it is moved within about 1.5 x idle_flush_ms.
+  CHECK(WaitFor([&] { return e->idle_flushes() == 1; }, std::chrono::seconds(10)));
+  CHECK(WaitFor([&] { return LevelDbMemory(*e) <= empty + (16 << 10); }, std::chrono::seconds(10)));
+  for (int i = 0; i < n; i += 97) CheckValue(*e, Key(i), value);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  CHECK(e->idle_flushes() == 1);  // nothing new to move
+
+  // A restart finds every key (from the table, and the new log).
+  e->Put("after", Rec("flush"));
+  Commit(*e);
+  e.reset();
+  e = Open(o);
+  for (int i = 0; i < n; i += 97) CheckValue(*e, Key(i), value);
+  CheckValue(*e, "after", "flush");
+  CHECK(e->KeyCount() == static_cast<uint64_t>(n) + 1);
+}
+
+TEST_CASE("Engine: a small memtable is left in memory, and 0 turns moving off", "[engine]") {
+  TempDir dir;
+  EngineOptions o;
+  o.dir = dir.path();
+  o.write_buffer_bytes = 1 << 20;
+  o.idle_flush_ms = GENERATE(int64_t{0}, int64_t{50});
+  auto e = Open(o);
+  // 0: even a big memtable stays; 50 ms: only one below 256 KB does.
+  const int keys = o.idle_flush_ms == 0 ? 3000 : 100;
+  for (int i = 0; i < keys; ++i) e->Put(Key(i), Rec(std::string(200, 'y')));
+  Commit(*e);
+  const uint64_t held = LevelDbMemory(*e);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  CHECK(e->idle_flushes() == 0);
+  CHECK(LevelDbMemory(*e) == held);
+}
+
+TEST_CASE("Engine: FlushAll while a flusher runs, then moving resumes", "[engine]") {
+  TempDir dir;
+  EngineOptions o;
+  o.dir = dir.path();
+  o.write_buffer_bytes = 1 << 20;
+  o.idle_flush_ms = 50;
+  auto e = Open(o);
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 3000; ++i) e->Put(Key(i), Rec(std::string(200, 'z')));
+    Commit(*e);
+    INFO("round " << round);
+    CHECK(WaitFor([&] { return e->idle_flushes() == static_cast<uint64_t>(round) + 1; },
+                  std::chrono::seconds(10)));
+    REQUIRE(e->FlushAll().ok());
+    CHECK(e->KeyCount() == 0);
+  }
+  CHECK(e->idle_flushes() == 2);  // counted across the reopened database
+}
+
+}  // namespace
+}  // namespace ringkv::storage
