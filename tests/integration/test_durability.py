@@ -335,6 +335,39 @@ class Kill9Test(DurabilityCase):
 
 
 
+class IdleFlushTest(DurabilityCase):
+    """Once writes stop for leveldb-idle-flush-ms, LevelDB's write buffer
+    moves into a file (INFO storage: leveldb_idle_flushes counts it,
+    leveldb_memory drops), and every key stays readable, also after kill -9."""
+
+    def test_idle_write_buffer_moves_to_disk_and_survives_kill9(self):
+        if support.IS_REDIS:
+            self.skipTest("leveldb-idle-flush-ms is ringkv's own option")
+        args = ["--leveldb-idle-flush-ms", "200", "--leveldb-write-buffer-size", "1mb"]
+        s = support.ServerProcess(list(persistence_args()) + args)
+        self.addCleanup(s.cleanup)
+        s.start()
+        c = self.client(s)
+        # About 700 KB: over a quarter of the 1 MB buffer, which stays unfilled.
+        expected = {b"idle:%d" % i: value_for(b"idle", i) + b"y" * 160 for i in range(3000)}
+        with c.pipeline(transaction=False) as p:
+            for k, v in expected.items():
+                p.set(k, v)
+            p.execute()
+        deadline = time.time() + 10
+        while time.time() < deadline and int(c.info("storage")["leveldb_idle_flushes"]) < 1:
+            time.sleep(0.05)
+        st = c.info("storage")
+        self.assertEqual(int(st["leveldb_idle_flushes"]), 1, st)
+        self.assertLess(int(st["leveldb_memory"]), 64 * 1024, st)
+        self.check_values(c, expected)
+        s.kill(signal.SIGKILL)
+        s.proc.wait(timeout=30)
+        c2 = self.client(self.restart(s))
+        self.check_values(c2, expected)
+        self.assertEqual(c2.dbsize(), len(expected))
+
+
 def thread_nices(pid):
     """{thread id: nice value} of every thread of process pid (Linux /proc)."""
     out = {}
