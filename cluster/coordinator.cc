@@ -352,6 +352,7 @@ Task<Status> Coordinator::WriteQuorum(const std::string& key, RecordRef rec, int
                                   " are up (nothing was written)");
   }
   std::string encoded = EncodeRecord(*rec);
+  StoreHints(key, encoded);
   for (const Placement& p : targets) {
     if (p.node == view_->self_id()) {
       auto applied = ApplyRemote(key, *rec);

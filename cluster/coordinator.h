@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "cluster/clock.h"
@@ -50,6 +51,8 @@ struct CoordinatorStats {
   uint64_t quorum_failures = 0;     // reads or writes that could not reach R / W
   uint64_t remote_applies = 0;      // PEER.WRITEs applied here
   uint64_t stale_applies = 0;       // PEER.WRITEs that were older than what we had
+  uint64_t hints_stored = 0;        // writes kept here for a replica that was down
+  uint64_t hints_delivered = 0;     // of those, handed to the replica once it was up
 };
 
 class Coordinator {
@@ -92,6 +95,14 @@ class Coordinator {
   // slot as this node sees it); empty if no replica is up.
   std::string_view PrimaryOf(uint16_t slot) const;
 
+  // Hinted handoff (handoff.cc). A write whose intended replica is down is
+  // kept here as a hint for it; each call hands a batch of hints to every
+  // replica that is up again (PEER.WRITE: it keeps whichever version is
+  // newer) and deletes those it acknowledged. Called every gossip round.
+  void HandoffTick();
+  // Hints not yet delivered, for every node.
+  Result<uint64_t> PendingHints() { return engine_->CountHints(); }
+
  private:
   struct ReadState;
   struct WriteState;
@@ -104,6 +115,9 @@ class Coordinator {
   Version SuccessorOf(const std::string& seen_version_bytes);
   std::vector<Placement> Placements(uint16_t slot) const;
   int EffectiveQuorum(int q) const;
+  // Keeps `encoded` as a hint for each intended replica of `key` that is down.
+  void StoreHints(const std::string& key, const std::string& encoded);
+  void HandOff(const std::string& node, std::vector<std::pair<std::string, std::string>> hints);
 
   // Per-key serialization of read-modify-writes.
   Future<bool> LockKey(const std::string& key);
@@ -117,6 +131,7 @@ class Coordinator {
   HybridClock hlc_;
   CoordinatorStats stats_;
   std::unordered_map<std::string, std::deque<Promise<bool>>> key_locks_;
+  std::unordered_set<std::string> handing_off_;  // nodes with a batch of hints in flight
 };
 
 // The KeyStore a client session uses: the coordinator with that session's

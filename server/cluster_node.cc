@@ -155,6 +155,17 @@ void ClusterNode::NoteHealthChanges() {
   up_peers_ = std::move(up);
 }
 
+void ClusterNode::LogHandoffProgress() {
+  const uint64_t delivered = coordinator_->stats().hints_delivered;
+  const int64_t now = clock_->NowMs();
+  if (delivered == logged_hints_ || now - last_hint_log_ms_ < 1000) return;
+  auto pending = coordinator_->PendingHints();
+  log_->Notice("Hinted handoff: {} writes handed to replicas that were down, {} still kept",
+               delivered - logged_hints_, pending.ok() ? std::to_string(*pending) : "?");
+  logged_hints_ = delivered;
+  last_hint_log_ms_ = now;
+}
+
 void ClusterNode::OnGossipTimer(uv_timer_t* t) {
   static_cast<ClusterNode*>(t->data)->GossipRound();
 }
@@ -162,6 +173,8 @@ void ClusterNode::OnGossipTimer(uv_timer_t* t) {
 void ClusterNode::GossipRound() {
   membership_->Tick();
   Refresh();
+  coordinator_->HandoffTick();
+  LogHandoffProgress();
   int64_t now = clock_->NowMs();
   // Seeds we have not identified yet: (re)try now and then.
   if (now - last_seed_try_ms_ >= kSeedRetryMs) {

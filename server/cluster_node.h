@@ -85,6 +85,8 @@ class ClusterNode : public cluster::ClusterView, public PeerManager::Listener {
 
  private:
   void GossipRound();
+  // At most once a second: how many hinted writes went out since last time.
+  void LogHandoffProgress();
   // Logs peers that went down or came back since the last call, and lets the
   // links of those that came back reconnect at once.
   void NoteHealthChanges();
@@ -114,6 +116,8 @@ class ClusterNode : public cluster::ClusterView, public PeerManager::Listener {
   uv_timer_t gossip_timer_;
   bool started_ = false;
   int64_t last_seed_try_ms_ = 0;
+  uint64_t logged_hints_ = 0;  // hints_delivered as last logged
+  int64_t last_hint_log_ms_ = 0;
   ClusterStats stats_;
 };
 

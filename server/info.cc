@@ -456,6 +456,14 @@ std::string Server::Info(std::string_view section) {
     t.Field("forward_failures", ns.forward_failures);
     t.Field("remote_applies", cs.remote_applies);
     t.Field("stale_applies", cs.stale_applies);
+    t.Field("hints_stored", cs.hints_stored);
+    t.Field("hints_delivered", cs.hints_delivered);
+    uint64_t hints_pending = 0;
+    if (node) {
+      auto p = node->coordinator().PendingHints();
+      if (p.ok()) hints_pending = *p;
+    }
+    t.Field("hints_pending", hints_pending);
     t.Field("peer_requests", node ? node->peers().requests() : 0);
     t.Field("peer_errors", node ? node->peers().errors() : 0);
     t.Field("gossip_sent", ns.gossip_sent);

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "storage/leveldb_status.h"
 #include "storage/pread_env.h"
 
 namespace ringkv::storage {
@@ -39,16 +40,16 @@ std::string MetaKey(std::string_view name) {
   return k;
 }
 
+bool Live(const Record* r) { return r != nullptr && !r->tombstone; }
+
+}  // namespace
+
 Status FromLevelDb(const leveldb::Status& s) {
   if (s.ok()) return Status::Ok();
   if (s.IsCorruption()) return Status::Corruption(s.ToString());
   if (s.IsInvalidArgument()) return Status::InvalidArgument(s.ToString());
   return Status::IoError(s.ToString());
 }
-
-bool Live(const Record* r) { return r != nullptr && !r->tombstone; }
-
-}  // namespace
 
 Engine::Engine(const EngineOptions& options)
     : options_(options),

@@ -122,6 +122,18 @@ class Engine {
   // Removes every record (commits pending writes first).
   Status FlushAll();
 
+  // Hinted handoff (the cluster's): a replica's copy of a write, kept here
+  // while that replica is down, as EncodeRecord bytes, one per (node, key);
+  // a later hint for the same pair replaces it. Put and Delete join the
+  // pending batch. FlushAll drops every hint.
+  void PutHint(std::string_view node, std::string_view key, std::string_view record);
+  void DeleteHint(std::string_view node, std::string_view key);
+  // Up to `limit` hints for `node` in key order, from key `from` on
+  // (commits pending writes first). Each is (key, record bytes).
+  Status Hints(std::string_view node, std::string_view from, size_t limit,
+               std::vector<std::pair<std::string, std::string>>* out);
+  Result<uint64_t> CountHints();  // for every node; walks them all
+
   Result<std::string> GetMeta(std::string_view name);  // "" if unset
   Status PutMeta(std::string_view name, std::string_view value);
 

@@ -19,6 +19,7 @@ inline constexpr int kSlots = 16384;
 inline constexpr char kDataPrefix = 'd';
 inline constexpr char kExpiryPrefix = 'e';
 inline constexpr char kMetaPrefix = 'm';
+inline constexpr char kHintPrefix = 'h';  // the cluster's hinted handoff (engine_hints.cc)
 
 struct Record {
   std::string value;

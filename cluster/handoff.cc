@@ -1,0 +1,69 @@
+// Coordinator: hinted handoff (Dynamo section 4.6). A write that one of its
+// intended replicas missed because that replica was down is kept by the
+// coordinator as a hint; once the replica is up again the coordinator hands
+// it the hinted records, so that it does not go on serving what it had
+// before it went down (it is the slot's primary again, whose keys DBSIZE,
+// KEYS and SCAN list). The replica applies each one as any PEER.WRITE: it
+// keeps whichever version is newer, so handing off twice or late is
+// harmless. Hints live in the engine (persisted with the turn's commit), so
+// a coordinator that restarts still delivers them.
+//
+// Not covered: hints die with a coordinator's disk, and a replica that
+// missed a write whose coordinator never saw it down (a network split that
+// gossip has not noticed yet) is repaired only by reads; Merkle-tree
+// anti-entropy would cover both.
+#include <memory>
+
+#include "cluster/coordinator.h"
+
+namespace ringkv::cluster {
+namespace {
+
+constexpr size_t kHandoffBatch = 256;  // hints in flight per replica
+
+}  // namespace
+
+void Coordinator::StoreHints(const std::string& key, const std::string& encoded) {
+  for (std::string_view owner : view_->ring().PreferenceList(storage::KeySlot(key), replicas_)) {
+    if (owner == view_->self_id() || view_->IsUp(owner)) continue;
+    engine_->PutHint(owner, key, encoded);
+    ++stats_.hints_stored;
+  }
+}
+
+void Coordinator::HandoffTick() {
+  // Reading the hints commits pending writes; between turns there are none,
+  // and a tick that finds some waits for the next one.
+  if (engine_->HasPending()) return;
+  for (const NodeInfo& n : view_->ring().nodes()) {
+    if (n.id == view_->self_id() || !view_->IsUp(n.id) || handing_off_.contains(n.id)) continue;
+    std::vector<std::pair<std::string, std::string>> hints;
+    Status s = engine_->Hints(n.id, "", kHandoffBatch, &hints);
+    if (s.ok() && !hints.empty()) HandOff(n.id, std::move(hints));
+  }
+}
+
+void Coordinator::HandOff(const std::string& node,
+                          std::vector<std::pair<std::string, std::string>> hints) {
+  handing_off_.insert(node);
+  auto left = std::make_shared<size_t>(hints.size());
+  for (auto& [key, record] : hints) {
+    ++stats_.remote_requests;
+    transport_->Send(node, {"PEER.WRITE", key, std::move(record)},
+                     [this, node, key, left](Result<resp::RespValue> r) {
+                       if (r.ok() && r->type != resp::RespValue::kError) {
+                         // Kept if the node went down again meanwhile: a
+                         // newer write may have replaced the hint.
+                         if (view_->IsUp(node)) {
+                           engine_->DeleteHint(node, key);
+                           ++stats_.hints_delivered;
+                         }
+                       } else {
+                         ++stats_.peer_errors;
+                       }
+                       if (--*left == 0) handing_off_.erase(node);
+                     });
+  }
+}
+
+}  // namespace ringkv::cluster
