@@ -38,8 +38,11 @@ void IdleFlusher::Run() {
   // Looks twice per idle period: a memtable is moved between idle_ms and
   // 1.5 idle_ms after the last commit.
   const auto tick = std::chrono::milliseconds(std::max<int64_t>(1, idle_ms_ / 2));
-  uint64_t seen = commits_.load(std::memory_order_relaxed);
-  uint64_t flushed_at = seen;  // the commit count when the memtable last moved
+  // Counted from this object's construction: a commit made before this
+  // thread got to run is seen as one (the database opened with an empty
+  // memtable, which a recovered log was moved out of).
+  uint64_t seen = 0;
+  uint64_t flushed_at = 0;  // the commit count when the memtable last moved
   auto quiet_since = std::chrono::steady_clock::now();
   std::unique_lock<std::mutex> lock(mu_);
   while (!cv_.wait_for(lock, tick, [this] { return stop_; })) {
