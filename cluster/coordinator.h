@@ -102,6 +102,8 @@ class Coordinator {
   void HandoffTick();
   // Hints not yet delivered, for every node.
   Result<uint64_t> PendingHints() { return engine_->CountHints(); }
+  // `node` left the cluster: its hints can never be delivered.
+  Result<uint64_t> DropHints(const std::string& node) { return engine_->DropHints(node); }
 
  private:
   struct ReadState;

@@ -47,10 +47,10 @@ void Coordinator::HandOff(const std::string& node,
                           std::vector<std::pair<std::string, std::string>> hints) {
   handing_off_.insert(node);
   auto left = std::make_shared<size_t>(hints.size());
-  for (auto& [key, record] : hints) {
+  for (auto& hint : hints) {
     ++stats_.remote_requests;
-    transport_->Send(node, {"PEER.WRITE", key, std::move(record)},
-                     [this, node, key, left](Result<resp::RespValue> r) {
+    transport_->Send(node, {"PEER.WRITE", hint.first, std::move(hint.second)},
+                     [this, node, key = hint.first, left](Result<resp::RespValue> r) {
                        if (r.ok() && r->type != resp::RespValue::kError) {
                          // Kept if the node went down again meanwhile: a
                          // newer write may have replaced the hint.

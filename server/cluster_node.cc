@@ -122,6 +122,7 @@ void ClusterNode::Refresh() {
     return;
   }
   NoteHealthChanges();
+  if (ring_ && coordinator_) DropHintsOfLeftNodes(*ring_, ring.value());
   bool first = !ring_;
   size_t before = first ? 0 : ring_->size();
   ring_.emplace(std::move(ring).value());
@@ -129,6 +130,18 @@ void ClusterNode::Refresh() {
   ++stats_.ring_rebuilds;
   if (!first && before != ring_->size()) {
     log_->Notice("Ring rebuilt: {} nodes", ring_->size());
+  }
+}
+
+void ClusterNode::DropHintsOfLeftNodes(const cluster::Ring& before, const cluster::Ring& after) {
+  for (const cluster::NodeInfo& n : before.nodes()) {
+    bool kept = std::any_of(after.nodes().begin(), after.nodes().end(),
+                            [&](const cluster::NodeInfo& m) { return m.id == n.id; });
+    if (kept) continue;
+    auto dropped = coordinator_->DropHints(n.id);
+    if (dropped.ok() && *dropped > 0) {
+      log_->Notice("Dropped {} hinted writes for node {}, which left the cluster", *dropped, n.id);
+    }
   }
 }
 

@@ -85,6 +85,8 @@ class ClusterNode : public cluster::ClusterView, public PeerManager::Listener {
 
  private:
   void GossipRound();
+  // Hints for nodes in `before` but not `after` (forgotten or left) go.
+  void DropHintsOfLeftNodes(const cluster::Ring& before, const cluster::Ring& after);
   // At most once a second: how many hinted writes went out since last time.
   void LogHandoffProgress();
   // Logs peers that went down or came back since the last call, and lets the

@@ -133,6 +133,8 @@ class Engine {
   Status Hints(std::string_view node, std::string_view from, size_t limit,
                std::vector<std::pair<std::string, std::string>>* out);
   Result<uint64_t> CountHints();  // for every node; walks them all
+  // Deletes every committed hint for `node` (it left the cluster); how many.
+  Result<uint64_t> DropHints(std::string_view node);
 
   Result<std::string> GetMeta(std::string_view name);  // "" if unset
   Status PutMeta(std::string_view name, std::string_view value);

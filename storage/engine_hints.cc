@@ -54,6 +54,21 @@ Status Engine::Hints(std::string_view node, std::string_view from, size_t limit,
   return FromLevelDb(it->status());
 }
 
+Result<uint64_t> Engine::DropHints(std::string_view node) {
+  const std::string prefix = HintPrefix(node);
+  leveldb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro));
+  uint64_t n = 0;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    batch_->Delete(it->key());
+    ++pending_writes_;
+    ++n;
+  }
+  if (!it->status().ok()) return FromLevelDb(it->status());
+  return n;
+}
+
 Result<uint64_t> Engine::CountHints() {
   Status s = Commit();
   if (!s.ok()) return s;

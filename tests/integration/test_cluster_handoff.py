@@ -116,6 +116,19 @@ class HandoffTest(unittest.TestCase):
         keys = ["h:%d" % i for i in range(100)]
         self.assertEqual(c.localget_many(2, keys), [("x%d" % i).encode() for i in range(100)])
 
+    def test_hints_for_a_forgotten_node_are_dropped(self):
+        c = self.c
+        gone = c.info_cluster(2)["cluster_node_id"]
+        c.kill9(2)
+        c.wait_down(2, [0, 1])
+        self.run_pipeline(self.client(0), [("SET", "f:%d" % i, "x") for i in range(50)])
+        self.assertEqual(sum(self.hints("hints_pending")), 50)
+        self.assertEqual(self.client(0).execute_command("CLUSTER", "FORGET", gone), b"OK")
+        wait_until(lambda: sum(self.hints("hints_pending")) == 0, 10, 0.05,
+                   "the forgotten node's hints to be dropped everywhere")
+        logs = "\n".join(c.nodes[i].read_log() for i in (0, 1))
+        self.assertIn("which left the cluster", logs)
+
 
 if __name__ == "__main__":
     unittest.main()
