@@ -13,7 +13,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "storage/leveldb_status.h"
+#include "storage/leveldb_util.h"
 #include "storage/pread_env.h"
 
 namespace ringkv::storage {
@@ -49,6 +49,12 @@ Status FromLevelDb(const leveldb::Status& s) {
   if (s.IsCorruption()) return Status::Corruption(s.ToString());
   if (s.IsInvalidArgument()) return Status::InvalidArgument(s.ToString());
   return Status::IoError(s.ToString());
+}
+
+std::unique_ptr<leveldb::Iterator> NewWalkIterator(leveldb::DB* db) {
+  leveldb::ReadOptions ro;
+  ro.fill_cache = false;
+  return std::unique_ptr<leveldb::Iterator>(db->NewIterator(ro));
 }
 
 Engine::Engine(const EngineOptions& options)
@@ -351,9 +357,7 @@ Status Engine::Walk(std::string_view from, size_t limit, bool with_tombstones,
   Status s = Commit();
   if (!s.ok()) return s;
   next->clear();
-  leveldb::ReadOptions ro;
-  ro.fill_cache = false;
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro));
+  std::unique_ptr<leveldb::Iterator> it = NewWalkIterator(db_.get());
   std::string start = from.empty() ? std::string(1, kDataPrefix) : std::string(from);
   size_t visited = 0;
   Record rec;
@@ -404,9 +408,7 @@ Status Engine::ScanRaw(std::string_view from, size_t limit,
 Status Engine::ExpireStep(int64_t now_ms, size_t max_keys, std::vector<std::string>* deleted) {
   Status s = Commit();
   if (!s.ok()) return s;
-  leveldb::ReadOptions ro;
-  ro.fill_cache = false;
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro));
+  std::unique_ptr<leveldb::Iterator> it = NewWalkIterator(db_.get());
   size_t examined = 0;
   for (it->Seek(std::string(1, kExpiryPrefix)); it->Valid() && examined < max_keys; it->Next()) {
     leveldb::Slice k = it->key();

@@ -4,10 +4,11 @@
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
 
+#include <functional>
 #include <memory>
 
 #include "storage/engine.h"
-#include "storage/leveldb_status.h"
+#include "storage/leveldb_util.h"
 
 namespace ringkv::storage {
 namespace {
@@ -23,6 +24,20 @@ std::string HintKey(std::string_view node, std::string_view key) {
   std::string k = HintPrefix(node);
   k.append(key);
   return k;
+}
+
+// Calls fn(key past the prefix, value) for each record whose key starts with
+// `prefix`, from prefix + `from` on, until fn returns false.
+Status WalkPrefix(leveldb::DB* db, const std::string& prefix, std::string_view from,
+                  const std::function<bool(leveldb::Slice, leveldb::Slice)>& fn) {
+  std::unique_ptr<leveldb::Iterator> it = NewWalkIterator(db);
+  for (it->Seek(prefix + std::string(from)); it->Valid(); it->Next()) {
+    leveldb::Slice k = it->key();
+    if (!k.starts_with(prefix)) break;
+    k.remove_prefix(prefix.size());
+    if (!fn(k, it->value())) break;
+  }
+  return FromLevelDb(it->status());
 }
 
 }  // namespace
@@ -41,46 +56,35 @@ Status Engine::Hints(std::string_view node, std::string_view from, size_t limit,
                      std::vector<std::pair<std::string, std::string>>* out) {
   Status s = Commit();
   if (!s.ok()) return s;
-  const std::string prefix = HintPrefix(node);
-  leveldb::ReadOptions ro;
-  ro.fill_cache = false;
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro));
-  for (it->Seek(prefix + std::string(from)); it->Valid() && out->size() < limit; it->Next()) {
-    leveldb::Slice k = it->key();
-    if (!k.starts_with(prefix)) break;
-    k.remove_prefix(prefix.size());
-    out->emplace_back(k.ToString(), it->value().ToString());
-  }
-  return FromLevelDb(it->status());
+  if (limit == 0) return Status::Ok();
+  return WalkPrefix(db_.get(), HintPrefix(node), from, [&](leveldb::Slice k, leveldb::Slice v) {
+    out->emplace_back(k.ToString(), v.ToString());
+    return out->size() < limit;
+  });
 }
 
 Result<uint64_t> Engine::DropHints(std::string_view node) {
   const std::string prefix = HintPrefix(node);
-  leveldb::ReadOptions ro;
-  ro.fill_cache = false;
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro));
   uint64_t n = 0;
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    batch_->Delete(it->key());
+  Status s = WalkPrefix(db_.get(), prefix, "", [&](leveldb::Slice k, leveldb::Slice) {
+    batch_->Delete(prefix + k.ToString());
     ++pending_writes_;
     ++n;
-  }
-  if (!it->status().ok()) return FromLevelDb(it->status());
+    return true;
+  });
+  if (!s.ok()) return s;
   return n;
 }
 
 Result<uint64_t> Engine::CountHints() {
   Status s = Commit();
   if (!s.ok()) return s;
-  leveldb::ReadOptions ro;
-  ro.fill_cache = false;
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro));
   uint64_t n = 0;
-  for (it->Seek(std::string(1, kHintPrefix)); it->Valid() && it->key()[0] == kHintPrefix;
-       it->Next()) {
+  s = WalkPrefix(db_.get(), std::string(1, kHintPrefix), "", [&](leveldb::Slice, leveldb::Slice) {
     ++n;
-  }
-  if (!it->status().ok()) return FromLevelDb(it->status());
+    return true;
+  });
+  if (!s.ok()) return s;
   return n;
 }
 
