@@ -76,6 +76,10 @@ class KeyStore {
   virtual Future<Result<std::string>> RandomKey() = 0;
   virtual Future<Status> FlushAll() = 0;
 
+  // A hint that commands on `keys` follow (a pipeline): a store may start
+  // loading what they will touch. Changes nothing; the default ignores it.
+  virtual void Prefetch(const std::string_view* /*keys*/, size_t /*n*/) {}
+
   // Ends the loop turn: commits every write of the turn (one storage write).
   // Replies of the turn must not leave before this returned OK.
   virtual Status EndTurn() = 0;

@@ -25,6 +25,7 @@ class LocalStore : public KeyStore {
   Future<Result<ScanPage>> Scan(std::string_view from, size_t count) override;
   Future<Result<std::string>> RandomKey() override;
   Future<Status> FlushAll() override;
+  void Prefetch(const std::string_view* keys, size_t n) override { engine_->Prefetch(keys, n); }
   Status EndTurn() override { return engine_->Commit(); }
   Status Sync() override;
   Result<size_t> ExpireStep(size_t max_keys) override;

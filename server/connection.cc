@@ -132,12 +132,13 @@ void Connection::CompactInput() {
   if (rest) memmove(in_.get(), in_.get() + in_pos_, rest);
   in_len_ = rest;
   in_pos_ = 0;
+  prefetch_end_ = 0;
 }
 
 void Connection::OnAlloc(uv_handle_t* h, size_t /*suggested*/, uv_buf_t* buf) {
   auto* self = static_cast<Connection*>(h->data);
   // Only compact or grow while no command holds views into the buffer.
-  if (self->in_pos_ == self->in_len_) self->in_pos_ = self->in_len_ = 0;
+  if (self->in_pos_ == self->in_len_) self->in_pos_ = self->in_len_ = self->prefetch_end_ = 0;
   // Room for a big bulk grows with what actually arrived (at most doubling),
   // so a header announcing 500 MB costs nothing until the bytes come.
   size_t unparsed = self->in_len_ - self->in_pos_;
@@ -198,6 +199,10 @@ void Connection::ProcessInput() {
       client_.EndCommandReplyMode();  // as in Redis, an empty command uses up a SKIP
       continue;
     }
+    // More commands of a pipeline wait behind this one: look ahead.
+    if (in_pos_ + consumed < in_len_ && in_pos_ + consumed >= prefetch_end_ && !server.cluster()) {
+      PrefetchAhead(in_pos_ + consumed);
+    }
     if (server.PauseHolds(client_, args_)) {
       // Not consumed: parsed again when the pause ends. Reading goes on (as
       // in Redis), so a client that disconnects meanwhile is dropped with
@@ -252,6 +257,37 @@ void Connection::ProcessInput() {
     return;
   }
   if (!out_.empty() || client_.close_after_reply) server.MarkDirty(this);
+}
+
+// A pipeline's commands each look a key up in the record cache, and with
+// millions of keys each lookup waits for main memory three or four times
+// (slot, entry, record, value). Parsing the next few commands ahead and
+// handing their keys, with the key of the command just parsed (args_), to
+// the store lets those waits overlap: SET over 1M random keys with -P 16
+// spent a third of the loop thread in them. The lookahead parses at most
+// kPrefetchBytes from `from`, so a big command arriving in pieces is not
+// parsed again and again.
+void Connection::PrefetchAhead(size_t from) {
+  constexpr size_t kPrefetchBytes = 4096;
+  constexpr size_t kPrefetchCommands = 16;
+  std::string_view keys[kPrefetchCommands];
+  size_t n = 0, pos = from;
+  if (args_.size() >= 2) keys[n++] = args_[1];
+  const size_t end = std::min(in_len_, from + kPrefetchBytes);
+  while (n < kPrefetchCommands && pos < end) {
+    // A multibulk's args point into the input; an inline command's may
+    // point into the parser, and the next Parse overwrites them.
+    bool multibulk = in_[pos] == '*';
+    resp::ParseResult r = lookahead_.Parse({in_.get() + pos, end - pos}, &lookahead_args_);
+    if (r.status != resp::ParseStatus::kOk) break;
+    pos += r.consumed;
+    if (multibulk && lookahead_args_.size() >= 2) keys[n++] = lookahead_args_[1];
+  }
+  lookahead_.Reset();
+  // Not again before the real parser passed what was seen (past `from` when
+  // nothing complete was found).
+  prefetch_end_ = std::max(pos, from + 1);
+  if (n > 1) server_->store().Prefetch(keys, n);
 }
 
 void Connection::ResumeAfterCommand() {

@@ -91,6 +91,7 @@ class Connection : public CommandSource {
   void ProcessInput();
   void ResumeAfterCommand();
   void CompactInput();
+  void PrefetchAhead(size_t from);
   bool CheckOutputLimit();
 
   Server* server_;
@@ -106,6 +107,11 @@ class Connection : public CommandSource {
   size_t in_len_ = 0;
   size_t in_pos_ = 0;
   size_t pending_consumed_ = 0;  // bytes of the suspended command
+  // Lookahead over the pipelined input (PrefetchAhead): its own parser, so
+  // the real one's state is untouched; input before prefetch_end_ was seen.
+  resp::Parser lookahead_;
+  std::vector<std::string_view> lookahead_args_;
+  size_t prefetch_end_ = 0;
   std::string out_;
   resp::ReplyWriter reply_;
   size_t queued_bytes_ = 0;  // handed to uv_write, not yet completed

@@ -1,5 +1,6 @@
 #include "storage/cache.h"
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <new>
@@ -45,6 +46,41 @@ size_t RecordCache::Probe(std::string_view key, uint64_t hash) const {
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
     const Slot& s = slots_[i];
     if (!s.node || (s.hash == hash && s.node->key() == key)) return i;
+  }
+}
+
+void RecordCache::Prefetch(const std::string_view* keys, size_t n) const {
+  if (count_ == 0 || n == 0) return;
+  n = std::min(n, kPrefetchMax);
+  const size_t mask = slots_.size() - 1;
+  uint64_t hash[kPrefetchMax];
+  const Slot* slot[kPrefetchMax];
+  for (size_t i = 0; i < n; ++i) {
+    hash[i] = HashOf(keys[i]);
+    slot[i] = &slots_[hash[i] & mask];
+    __builtin_prefetch(slot[i]);
+  }
+  // Each stage reads what the one before loaded: one wait per stage for all
+  // the keys, not one per key. Only the home slot is followed (it is the
+  // key's slot in most lookups at a load factor of at most 1/2).
+  for (size_t i = 0; i < n; ++i) {
+    const Node* node = slot[i]->hash == hash[i] ? slot[i]->node : nullptr;
+    if (!node) {
+      slot[i] = nullptr;
+      continue;
+    }
+    // The node and the line after it, where a short key ends (reading
+    // key_size here would wait for the node). A prefetch never faults.
+    __builtin_prefetch(node);
+    __builtin_prefetch(reinterpret_cast<const char*>(node) + 64);
+  }
+  const Record* rec[kPrefetchMax];
+  for (size_t i = 0; i < n; ++i) {
+    rec[i] = slot[i] ? slot[i]->node->rec.get() : nullptr;
+    if (rec[i]) __builtin_prefetch(rec[i]);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (rec[i] && !rec[i]->value.empty()) __builtin_prefetch(rec[i]->value.data());
   }
 }
 

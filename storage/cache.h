@@ -81,6 +81,13 @@ class RecordCache {
   // then cost no insertion and do not evict hotter records. Writes are always
   // cached (pending writes live here).
   bool AdmitOnMiss(std::string_view key);
+
+  // Starts loading the memory that lookups of `keys` will touch (the slot,
+  // the entry with its key, the record and its value), in stages, so the
+  // cache misses of a pipeline's lookups overlap instead of queueing one
+  // behind the other. Changes nothing; at most kPrefetchMax keys are used.
+  static constexpr size_t kPrefetchMax = 32;
+  void Prefetch(const std::string_view* keys, size_t n) const;
   uint64_t admissions_refused() const { return refused_; }
 
  private:

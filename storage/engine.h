@@ -76,6 +76,9 @@ class Engine {
   void Put(std::string_view key, Record rec);
   // Removes the key entirely. Joins the pending batch.
   void Delete(std::string_view key);
+  // A hint that `keys` are about to be read or written: starts loading their
+  // cached records into the CPU cache (RecordCache::Prefetch).
+  void Prefetch(const std::string_view* keys, size_t n) const { cache_.Prefetch(keys, n); }
 
   bool HasPending() const { return pending_writes_ > 0; }
   // Writes the pending batch as one LevelDB write (synced if sync_commits).

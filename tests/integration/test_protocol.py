@@ -284,6 +284,22 @@ class InlineCommandsTest(ProtoCase):
 
 
 class PipelineTest(ProtoCase):
+    def test_quoted_inline_and_resp_commands_interleaved_in_one_send(self):
+        # The server parses a pipeline ahead of the command it runs (to
+        # prefetch keys); quoted inline arguments live in the parser, not in
+        # the input, and must still reach each command intact.
+        payload, expected = [], []
+        for i in range(40):
+            key = "k %d" % i
+            payload.append(b'SET "%s" "v %d"\r\n' % (key.encode(), i))
+            payload.append(resp("APPEND", key, "!"))
+            payload.append(b"GET '%s'\r\n" % key.encode())
+            expected += [b"+OK\r\n", b":%d\r\n" % len("v %d!" % i), bulk(b"v %d!" % i)]
+        c = self.conn()
+        c.send(b"".join(payload))
+        want = b"".join(expected)
+        self.assertEqual(recv_exact(c.sock, len(want), timeout=20), want)
+
     def test_ten_thousand_commands_in_one_send(self):
         n = 10000
         payload = []

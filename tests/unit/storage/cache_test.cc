@@ -310,6 +310,34 @@ TEST_CASE("Cache: a key read from disk is admitted on its second miss", "[cache]
   CHECK(second > 160);
 }
 
+TEST_CASE("Cache: Prefetch changes nothing", "[cache]") {
+  RecordCache c(1 << 20);
+  std::string_view none[] = {"a"};
+  c.Prefetch(none, 1);  // empty cache
+  c.Prefetch(none, 0);
+  c.Insert("a", Rec(""));
+  c.Insert("b", Rec(std::string(5000, 'x')));
+  c.Insert("", Rec("empty key"));
+  c.Insert("gone", RecordRef());  // a negative entry
+  std::vector<std::string> many;
+  for (int i = 0; i < 100; ++i) many.push_back("key" + std::to_string(i));
+  std::vector<std::string_view> keys = {"a", "b", "", "gone", "absent"};
+  keys.insert(keys.end(), many.begin(), many.end());  // past kPrefetchMax
+  const size_t entries = c.entries(), bytes = c.bytes();
+  c.Prefetch(keys.data(), keys.size());
+  CHECK(c.entries() == entries);
+  CHECK(c.bytes() == bytes);
+  CHECK(c.evictions() == 0);
+  bool negative = false;
+  CHECK((*c.Find("a", &negative))->value.empty());
+  CHECK((*c.Find("b", &negative))->value == std::string(5000, 'x'));
+  CHECK((*c.Find("", &negative))->value == "empty key");
+  CHECK(c.Find("gone", &negative) == nullptr);
+  CHECK(negative);
+  CHECK(c.Find("absent", &negative) == nullptr);
+  CHECK_FALSE(negative);
+}
+
 TEST_CASE("Cache: random inserts, erases and evictions agree with a plain map", "[cache]") {
   RecordCache c(size_t{1} << 40);
   std::map<std::string, std::string> model;  // "" stands for a negative entry
@@ -330,6 +358,12 @@ TEST_CASE("Cache: random inserts, erases and evictions agree with a plain map", 
         model.erase(key);
         break;
       default: {
+        if (step % 16 == 0) {  // a pipeline's hint, over keys of every kind
+          std::vector<std::string> ks;
+          for (int i = 0; i < 40; ++i) ks.push_back("k" + std::to_string(rng() % 3500));
+          std::vector<std::string_view> views(ks.begin(), ks.end());
+          c.Prefetch(views.data(), views.size());
+        }
         bool negative = false;
         const RecordRef* r = c.Find(key, &negative);
         auto it = model.find(key);
