@@ -51,6 +51,7 @@ class RecordCache {
     Node* prev = nullptr;
     Node* next = nullptr;
     uint32_t key_size = 0;
+    uint16_t slot = 0;        // the key's slot, set by the engine when it marks it dirty
     bool dirty = false;       // written since the last commit (the engine's flag)
     bool referenced = false;  // used since it was inserted or last passed over (CLOCK)
     // The key's bytes follow the node in the same allocation.

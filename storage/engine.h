@@ -162,7 +162,8 @@ class Engine {
   // key's record before the write (from the cache, else from LevelDB).
   RecordCache::Node* EntryForWrite(std::string_view key, RecordRef* old);
   // Counts a write and remembers its cache entry for the next Commit().
-  void MarkDirty(RecordCache::Node* entry);
+  // `slot` is KeySlot of the entry's key (kept for Commit's DataKey).
+  void MarkDirty(RecordCache::Node* entry, uint16_t slot);
   // Scan and ScanRaw: visits data records from `from`; stops before a record
   // once `limit` were visited or `in_range` (if given) rejects its slot
   // (`*next` = that record), or after one for which `fn` returns false
@@ -187,6 +188,7 @@ class Engine {
   // Cache entries written since the last commit, each once (their records are
   // what Commit() writes; the cache does not evict while writes are pending).
   std::vector<RecordCache::Node*> dirty_;
+  std::string commit_key_, commit_value_;  // Commit's encoding buffers
   RecordCache cache_;
   uint64_t key_count_ = 0;
   uint64_t expires_count_ = 0;

@@ -78,13 +78,18 @@ uint64_t GetFixed64BE(const char* p) {
   return v;
 }
 
+void DataKeyForSlot(uint16_t slot, std::string_view user_key, std::string* out) {
+  out->clear();
+  out->reserve(3 + user_key.size());
+  out->push_back(kDataPrefix);
+  out->push_back(static_cast<char>(slot >> 8));
+  out->push_back(static_cast<char>(slot & 0xff));
+  out->append(user_key);
+}
+
 std::string DataKeyForSlot(uint16_t slot, std::string_view user_key) {
   std::string k;
-  k.reserve(3 + user_key.size());
-  k.push_back(kDataPrefix);
-  k.push_back(static_cast<char>(slot >> 8));
-  k.push_back(static_cast<char>(slot & 0xff));
-  k.append(user_key);
+  DataKeyForSlot(slot, user_key, &k);
   return k;
 }
 
@@ -118,6 +123,13 @@ bool ParseExpiryKey(std::string_view db_key, int64_t* expire_at_ms, std::string_
 
 std::string EncodeRecord(const Record& r) {
   std::string out;
+  EncodeRecord(r, &out);
+  return out;
+}
+
+void EncodeRecord(const Record& r, std::string* out_ptr) {
+  std::string& out = *out_ptr;
+  out.clear();
   out.reserve(1 + 10 + r.version.size() + r.value.size() + 4);
   uint8_t flags = kFormat << 4;
   if (r.expire_at_ms != 0) flags |= kFlagExpire;
@@ -130,7 +142,6 @@ std::string EncodeRecord(const Record& r) {
     out.append(r.version);
   }
   out.append(r.value);
-  return out;
 }
 
 Status DecodeRecord(std::string_view in, Record* out) {

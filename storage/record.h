@@ -39,12 +39,14 @@ uint16_t KeySlot(std::string_view key);
 
 std::string DataKey(std::string_view user_key);  // 'd' + slot + key
 std::string DataKeyForSlot(uint16_t slot, std::string_view user_key);
+void DataKeyForSlot(uint16_t slot, std::string_view user_key, std::string* out);  // reuses *out
 std::string ExpiryKey(int64_t expire_at_ms, std::string_view user_key);
 // Inverse of DataKey: false if `db_key` is not a well-formed data key.
 bool ParseDataKey(std::string_view db_key, uint16_t* slot, std::string_view* user_key);
 bool ParseExpiryKey(std::string_view db_key, int64_t* expire_at_ms, std::string_view* user_key);
 
 std::string EncodeRecord(const Record& r);
+void EncodeRecord(const Record& r, std::string* out);  // reuses *out's buffer
 Status DecodeRecord(std::string_view bytes, Record* out);
 
 void PutFixed64BE(std::string* out, uint64_t v);
