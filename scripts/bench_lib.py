@@ -310,3 +310,16 @@ def med(rs, key):
     """The median of key over the runs without an error, or None."""
     vals = [r[key] for r in rs if "error" not in r]
     return statistics.median(vals) if vals else None
+
+
+def round_ratios(a, b):
+    """ "median [low..high]" of a[i].rps / b[i].rps over the rounds where both
+    ran without an error; "-" if none did. One round's two runs were back to
+    back, so their ratio sees the same machine load."""
+    ratios = sorted(x["rps"] / y["rps"] for x, y in zip(a, b)
+                    if "error" not in x and "error" not in y and y["rps"])
+    if not ratios:
+        return "-"
+    if len(ratios) == 1:
+        return "%.2f" % ratios[0]
+    return "%.2f [%.2f..%.2f]" % (statistics.median(ratios), ratios[0], ratios[-1])
