@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "resp/peek.h"
 #include "server/dispatch.h"
 #include "server/server.h"
 
@@ -261,32 +262,27 @@ void Connection::ProcessInput() {
 
 // A pipeline's commands each look a key up in the record cache, and with
 // millions of keys each lookup waits for main memory three or four times
-// (slot, entry, record, value). Parsing the next few commands ahead and
-// handing their keys, with the key of the command just parsed (args_), to
-// the store lets those waits overlap: SET over 1M random keys with -P 16
-// spent a third of the loop thread in them. The lookahead parses at most
+// (slot, entry, record, value). Finding the keys of the next few commands
+// and handing them, with the key of the command just parsed (args_), to the
+// store lets those waits overlap: SET over 1M random keys with -P 16 spent a
+// third of the loop thread in them. resp::PeekCommands only looks at
 // kPrefetchBytes from `from`, so a big command arriving in pieces is not
-// parsed again and again.
+// walked again and again.
 void Connection::PrefetchAhead(size_t from) {
   constexpr size_t kPrefetchBytes = 4096;
   constexpr size_t kPrefetchCommands = 16;
   std::string_view keys[kPrefetchCommands];
-  size_t n = 0, pos = from;
+  resp::PeekedCommand ahead[kPrefetchCommands];
+  size_t n = 0;
   if (args_.size() >= 2) keys[n++] = args_[1];
-  const size_t end = std::min(in_len_, from + kPrefetchBytes);
-  while (n < kPrefetchCommands && pos < end) {
-    // A multibulk's args point into the input; an inline command's may
-    // point into the parser, and the next Parse overwrites them.
-    bool multibulk = in_[pos] == '*';
-    resp::ParseResult r = lookahead_.Parse({in_.get() + pos, end - pos}, &lookahead_args_);
-    if (r.status != resp::ParseStatus::kOk) break;
-    pos += r.consumed;
-    if (multibulk && lookahead_args_.size() >= 2) keys[n++] = lookahead_args_[1];
+  const std::string_view window(in_.get() + from, std::min(in_len_ - from, kPrefetchBytes));
+  const size_t seen = resp::PeekCommands(window, ahead, kPrefetchCommands - n);
+  for (size_t i = 0; i < seen; ++i) {
+    if (!ahead[i].key.empty()) keys[n++] = ahead[i].key;
   }
-  lookahead_.Reset();
   // Not again before the real parser passed what was seen (past `from` when
   // nothing complete was found).
-  prefetch_end_ = std::max(pos, from + 1);
+  prefetch_end_ = from + (seen ? ahead[seen - 1].end : 1);
   if (n > 1) server_->store().Prefetch(keys, n);
 }
 

@@ -107,11 +107,7 @@ class Connection : public CommandSource {
   size_t in_len_ = 0;
   size_t in_pos_ = 0;
   size_t pending_consumed_ = 0;  // bytes of the suspended command
-  // Lookahead over the pipelined input (PrefetchAhead): its own parser, so
-  // the real one's state is untouched; input before prefetch_end_ was seen.
-  resp::Parser lookahead_;
-  std::vector<std::string_view> lookahead_args_;
-  size_t prefetch_end_ = 0;
+  size_t prefetch_end_ = 0;      // input before this was looked at by PrefetchAhead
   std::string out_;
   resp::ReplyWriter reply_;
   size_t queued_bytes_ = 0;  // handed to uv_write, not yet completed

@@ -13,7 +13,9 @@
 //     much had arrived (as in Redis): the chunked run then saw a prefix of the
 //     commands of the whole run.
 // Each read gets a fresh heap buffer, so a parser that kept a pointer into the
-// previous one is a heap-use-after-free that ASan reports.
+// previous one is a heap-use-after-free that ASan reports. resp::PeekCommands,
+// the server's look ahead for prefetching, is checked against the parser on
+// the same stream (ComparePeek).
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -25,6 +27,7 @@
 #include <vector>
 
 #include "resp/parser.h"
+#include "resp/peek.h"
 
 namespace {
 
@@ -151,6 +154,31 @@ void Compare(const Outcome& whole, const Outcome& chunked) {
 
 }  // namespace
 
+// resp::PeekCommands against the parser (default limits) over one buffer:
+// each command the peek reports is one the parser parses, ending at the same
+// offset, with the peeked key being the parser's second argument (the same
+// bytes in the same place).
+void ComparePeek(std::string_view stream) {
+  constexpr size_t kMax = 64;
+  ringkv::resp::PeekedCommand peeked[kMax];
+  const size_t n = ringkv::resp::PeekCommands(stream, peeked, kMax);
+  Parser parser;
+  std::vector<std::string_view> args;
+  size_t pos = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const ParseResult r = parser.Parse(stream.substr(pos), &args);
+    Check(r.status == ParseStatus::kOk, "a peeked command does not parse");
+    pos += r.consumed;
+    Check(pos == peeked[i].end, "a peeked command ends elsewhere than the parsed one");
+    if (args.size() >= 2) {
+      Check(args[1].data() == peeked[i].key.data() && args[1].size() == peeked[i].key.size(),
+            "the peeked key is not the parsed second argument");
+    } else {
+      Check(peeked[i].key.empty(), "a key peeked from a command of fewer than two arguments");
+    }
+  }
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
   const uint8_t split_byte = data[0];
@@ -165,6 +193,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     limits.max_inline_len = 4 + ((limit_byte & 0x0f) * 4);  // 4..64
   }
 
+  ComparePeek(stream);
   const Outcome whole = Feed(stream, {}, limits);
   const size_t split = stream.size() * split_byte / 256;
   Compare(whole, Feed(stream, {split}, limits));
