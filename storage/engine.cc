@@ -57,6 +57,18 @@ std::unique_ptr<leveldb::Iterator> NewWalkIterator(leveldb::DB* db) {
   return std::unique_ptr<leveldb::Iterator>(db->NewIterator(ro));
 }
 
+Status WalkPrefix(leveldb::DB* db, const std::string& prefix, std::string_view from,
+                  const std::function<bool(leveldb::Slice, leveldb::Slice)>& fn) {
+  std::unique_ptr<leveldb::Iterator> it = NewWalkIterator(db);
+  for (it->Seek(prefix + std::string(from)); it->Valid(); it->Next()) {
+    leveldb::Slice k = it->key();
+    if (!k.starts_with(prefix)) break;
+    k.remove_prefix(prefix.size());
+    if (!fn(k, it->value())) break;
+  }
+  return FromLevelDb(it->status());
+}
+
 Engine::Engine(const EngineOptions& options)
     : options_(options),
       batch_(std::make_unique<leveldb::WriteBatch>()),
@@ -143,16 +155,14 @@ int64_t Engine::AvgTtlMs(int64_t now_ms) const {
 
 Status Engine::LoadSlotCounts() {
   std::fill(slot_counts_.begin(), slot_counts_.end(), 0);
-  std::string prefix = MetaKey(kSlotCountMeta);
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    leveldb::Slice k = it->key();
-    if (k.size() != prefix.size() + 2) continue;
-    uint16_t slot = static_cast<uint16_t>((static_cast<uint8_t>(k[prefix.size()]) << 8) |
-                                          static_cast<uint8_t>(k[prefix.size() + 1]));
-    if (slot < kSlots) slot_counts_[slot] = std::stoull(it->value().ToString());
-  }
-  return FromLevelDb(it->status());
+  return WalkPrefix(
+      db_.get(), MetaKey(kSlotCountMeta), "", [this](leveldb::Slice k, leveldb::Slice v) {
+        if (k.size() != 2) return true;
+        uint16_t slot =
+            static_cast<uint16_t>((static_cast<uint8_t>(k[0]) << 8) | static_cast<uint8_t>(k[1]));
+        if (slot < kSlots) slot_counts_[slot] = std::stoull(v.ToString());
+        return true;
+      });
 }
 
 Result<RecordRef> Engine::LoadFromDisk(std::string_view key) {
@@ -449,14 +459,15 @@ Status Engine::FlushAll() {
   // Dropping the whole database is O(1) where deleting 5M keys is not; the
   // metadata keyspace (node id...) is carried over.
   std::vector<std::pair<std::string, std::string>> meta;
-  {
-    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
-    for (it->Seek(std::string(1, kMetaPrefix)); it->Valid() && it->key()[0] == kMetaPrefix;
-         it->Next()) {
-      if (it->key().starts_with(MetaKey(kSlotCountMeta))) continue;  // all zero now
-      meta.emplace_back(it->key().ToString(), it->value().ToString());
+  // The slot counts are not carried over: they are all zero now.
+  const leveldb::Slice slot_counts(kSlotCountMeta.data(), kSlotCountMeta.size());
+  s = WalkPrefix(db_.get(), MetaKey(""), "", [&](leveldb::Slice name, leveldb::Slice v) {
+    if (!name.starts_with(slot_counts)) {
+      meta.emplace_back(MetaKey(std::string_view(name.data(), name.size())), v.ToString());
     }
-  }
+    return true;
+  });
+  if (!s.ok()) return s;
   if (flusher_) idle_flushes_before_ += flusher_->flushes();
   flusher_.reset();
   db_.reset();

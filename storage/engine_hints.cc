@@ -26,20 +26,6 @@ std::string HintKey(std::string_view node, std::string_view key) {
   return k;
 }
 
-// Calls fn(key past the prefix, value) for each record whose key starts with
-// `prefix`, from prefix + `from` on, until fn returns false.
-Status WalkPrefix(leveldb::DB* db, const std::string& prefix, std::string_view from,
-                  const std::function<bool(leveldb::Slice, leveldb::Slice)>& fn) {
-  std::unique_ptr<leveldb::Iterator> it = NewWalkIterator(db);
-  for (it->Seek(prefix + std::string(from)); it->Valid(); it->Next()) {
-    leveldb::Slice k = it->key();
-    if (!k.starts_with(prefix)) break;
-    k.remove_prefix(prefix.size());
-    if (!fn(k, it->value())) break;
-  }
-  return FromLevelDb(it->status());
-}
-
 }  // namespace
 
 void Engine::PutHint(std::string_view node, std::string_view key, std::string_view record) {

@@ -1,10 +1,13 @@
-// LevelDB glue shared by engine.cc and engine_hints.cc.
+// LevelDB glue shared by engine.cc and engine_hints.cc (defined in engine.cc).
 #pragma once
 
 #include <leveldb/db.h>
 #include <leveldb/status.h>
 
+#include <functional>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "storage/status.h"
 
@@ -15,5 +18,10 @@ Status FromLevelDb(const leveldb::Status& s);
 // An iterator for a walk that reads each block once (scans, expiry, hints):
 // what it reads does not go into the block cache.
 std::unique_ptr<leveldb::Iterator> NewWalkIterator(leveldb::DB* db);
+
+// Calls fn(key past the prefix, value) for each record whose key starts with
+// `prefix`, from prefix + `from` on, until fn returns false (a walk, as above).
+Status WalkPrefix(leveldb::DB* db, const std::string& prefix, std::string_view from,
+                  const std::function<bool(leveldb::Slice, leveldb::Slice)>& fn);
 
 }  // namespace ringkv::storage
