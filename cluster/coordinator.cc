@@ -328,7 +328,8 @@ Task<Status> Coordinator::WriteQuorum(const std::string& key, RecordRef rec, int
   w = EffectiveQuorum(w);
   auto st = std::make_shared<WriteState>();
   st->required = w;
-  std::vector<Placement> targets = Placements(KeySlot(key));
+  const uint16_t slot = KeySlot(key);
+  std::vector<Placement> targets = Placements(slot);
   st->targets = static_cast<int>(targets.size());
   Future<Status> f = st->promise.GetFuture();
   auto decide = [this, st]() {
@@ -352,7 +353,7 @@ Task<Status> Coordinator::WriteQuorum(const std::string& key, RecordRef rec, int
                                   " are up (nothing was written)");
   }
   std::string encoded = EncodeRecord(*rec);
-  StoreHints(key, encoded);
+  StoreHints(slot, key, encoded);
   for (const Placement& p : targets) {
     if (p.node == view_->self_id()) {
       auto applied = ApplyRemote(key, *rec);

@@ -117,8 +117,9 @@ class Coordinator {
   Version SuccessorOf(const std::string& seen_version_bytes);
   std::vector<Placement> Placements(uint16_t slot) const;
   int EffectiveQuorum(int q) const;
-  // Keeps `encoded` as a hint for each intended replica of `key` that is down.
-  void StoreHints(const std::string& key, const std::string& encoded);
+  // Keeps `encoded` as a hint for each intended replica of `key` (in `slot`)
+  // that is down.
+  void StoreHints(uint16_t slot, const std::string& key, const std::string& encoded);
   void HandOff(const std::string& node, std::vector<std::pair<std::string, std::string>> hints);
 
   // Per-key serialization of read-modify-writes.

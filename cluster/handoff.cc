@@ -23,8 +23,8 @@ constexpr size_t kHandoffBatch = 256;  // hints in flight per replica
 
 }  // namespace
 
-void Coordinator::StoreHints(const std::string& key, const std::string& encoded) {
-  for (std::string_view owner : view_->ring().PreferenceList(storage::KeySlot(key), replicas_)) {
+void Coordinator::StoreHints(uint16_t slot, const std::string& key, const std::string& encoded) {
+  for (std::string_view owner : view_->ring().PreferenceList(slot, replicas_)) {
     if (owner == view_->self_id() || view_->IsUp(owner)) continue;
     engine_->PutHint(owner, key, encoded);
     ++stats_.hints_stored;
