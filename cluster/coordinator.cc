@@ -1,6 +1,7 @@
 #include "cluster/coordinator.h"
 
 #include <algorithm>
+#include <optional>
 #include <random>
 
 #include "cluster/quorum.h"
@@ -68,34 +69,44 @@ std::string_view Coordinator::PrimaryOf(uint16_t slot) const {
 
 Result<RecordRef> Coordinator::LocalRead(std::string_view key) { return engine_->Get(key); }
 
+std::optional<Record> Coordinator::Newer(const Record& cur, const Record& incoming,
+                                         bool* conflict) {
+  *conflict = false;
+  const Version cur_v = VersionOf(cur);
+  const Version in_v = VersionOf(incoming);
+  switch (Compare(in_v, cur_v)) {
+    case Order::kBefore:
+    case Order::kEqual:
+      return std::nullopt;
+    case Order::kAfter:
+      return incoming;
+    case Order::kConcurrent:
+      break;
+  }
+  Version both[2] = {cur_v, in_v};
+  auto res = Resolve(both);
+  *conflict = true;
+  Record merged = res->winner == 0 ? cur : incoming;
+  merged.version = EncodeVersion(res->version);
+  return merged;
+}
+
 Result<bool> Coordinator::ApplyRemote(std::string_view key, const Record& incoming) {
   auto cur = engine_->Get(key);
   if (!cur.ok()) return cur.status();
-  Version in_v = VersionOf(incoming);
-  hlc_.Update(in_v.timestamp, clock_->NowMs());
+  hlc_.Update(VersionOf(incoming).timestamp, clock_->NowMs());
   if (*cur) {
-    Version cur_v = VersionOf(**cur);
-    switch (Compare(in_v, cur_v)) {
-      case Order::kBefore:
-      case Order::kEqual:
-        ++stats_.stale_applies;
-        return false;
-      case Order::kAfter:
-        break;
-      case Order::kConcurrent: {
-        Version both[2] = {cur_v, in_v};
-        auto res = Resolve(both);
-        ++stats_.conflicts_resolved;
-        Record merged = res->winner == 0 ? **cur : incoming;
-        merged.version = EncodeVersion(res->version);
-        engine_->Put(key, std::move(merged));
-        ++stats_.remote_applies;
-        if (observer) observer->KeyChanged(key);
-        return true;
-      }
+    bool conflict = false;
+    std::optional<Record> next = Newer(**cur, incoming, &conflict);
+    if (!next) {
+      ++stats_.stale_applies;
+      return false;
     }
+    if (conflict) ++stats_.conflicts_resolved;
+    engine_->Put(key, std::move(*next));
+  } else {
+    engine_->Put(key, incoming);
   }
-  engine_->Put(key, incoming);
   ++stats_.remote_applies;
   if (observer) observer->KeyChanged(key);
   return true;
@@ -367,13 +378,17 @@ Task<Status> Coordinator::WriteQuorum(const std::string& key, RecordRef rec, int
     }
     ++stats_.remote_requests;
     transport_->Send(p.node, {"PEER.WRITE", key, encoded},
-                     [this, st, decide](Result<resp::RespValue> r) {
+                     [this, st, decide, node = std::string(p.node), owner = p.hint_for.empty(), key,
+                      rec](Result<resp::RespValue> r) {
                        if (r.ok() && r->type != resp::RespValue::kError) {
                          ++st->ok;
                        } else {
                          ++stats_.peer_errors;
                          ++st->failed;
                          st->last_error = r.ok() ? r->str : r.status().message();
+                         // An intended replica that missed the write (it may
+                         // have been seen up just before it went down).
+                         if (owner) HintFailedWrite(node, key, *rec);
                        }
                        decide();
                      });

@@ -16,6 +16,7 @@
 
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -120,6 +121,12 @@ class Coordinator {
   // Keeps `encoded` as a hint for each intended replica of `key` (in `slot`)
   // that is down.
   void StoreHints(uint16_t slot, const std::string& key, const std::string& encoded);
+  // `node`, an intended replica, did not take `rec`: keeps it as a hint
+  // unless the hint already kept for (node, key) is as new (a later write's).
+  void HintFailedWrite(const std::string& node, const std::string& key, const Record& rec);
+  // What a replica holding `cur` keeps when `incoming` arrives: nullopt if
+  // `incoming` is not newer; the merge if the two are concurrent (*conflict).
+  static std::optional<Record> Newer(const Record& cur, const Record& incoming, bool* conflict);
   void HandOff(const std::string& node, std::vector<std::pair<std::string, std::string>> hints);
 
   // Per-key serialization of read-modify-writes.

@@ -8,11 +8,15 @@
 // harmless. Hints live in the engine (persisted with the turn's commit), so
 // a coordinator that restarts still delivers them.
 //
-// Not covered: hints die with a coordinator's disk, and a replica that
-// missed a write whose coordinator never saw it down (a network split that
-// gossip has not noticed yet) is repaired only by reads; Merkle-tree
-// anti-entropy would cover both.
+// A write sent to a replica believed up that fails (it went down before
+// gossip said so, or gossip briefly said it was up again) is kept as a hint
+// too, unless a later write's hint for that key is already kept.
+//
+// Not covered: hints die with a coordinator's disk (and FLUSHALL drops
+// them); the replicas they were for are then repaired only by reads.
+// Merkle-tree anti-entropy would cover that.
 #include <memory>
+#include <optional>
 
 #include "cluster/coordinator.h"
 
@@ -29,6 +33,24 @@ void Coordinator::StoreHints(uint16_t slot, const std::string& key, const std::s
     engine_->PutHint(owner, key, encoded);
     ++stats_.hints_stored;
   }
+}
+
+void Coordinator::HintFailedWrite(const std::string& node, const std::string& key,
+                                  const Record& rec) {
+  auto held = engine_->GetHint(node, key);
+  if (!held.ok()) return;
+  std::optional<Record> keep;
+  if (held->empty()) {
+    keep = rec;
+  } else {
+    Record prev;
+    if (!storage::DecodeRecord(*held, &prev).ok()) return;
+    bool conflict = false;
+    keep = Newer(prev, rec, &conflict);
+  }
+  if (!keep) return;
+  engine_->PutHint(node, key, storage::EncodeRecord(*keep));
+  ++stats_.hints_stored;
 }
 
 void Coordinator::HandoffTick() {

@@ -135,6 +135,8 @@ class Engine {
   // (commits pending writes first). Each is (key, record bytes).
   Status Hints(std::string_view node, std::string_view from, size_t limit,
                std::vector<std::pair<std::string, std::string>>* out);
+  // The hint kept for (node, key), pending ones included; "" if none.
+  Result<std::string> GetHint(std::string_view node, std::string_view key);
   Result<uint64_t> CountHints();  // for every node; walks them all
   // Deletes every committed hint for `node` (it left the cluster); how many.
   Result<uint64_t> DropHints(std::string_view node);

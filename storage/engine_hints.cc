@@ -49,6 +49,36 @@ Status Engine::Hints(std::string_view node, std::string_view from, size_t limit,
   });
 }
 
+Result<std::string> Engine::GetHint(std::string_view node, std::string_view key) {
+  // The pending batch first (its last write of the hint wins): this is
+  // called mid-turn, where a commit would let a failed write's replies out.
+  struct Finder : leveldb::WriteBatch::Handler {
+    std::string key, value;
+    bool found = false;
+    void Put(const leveldb::Slice& k, const leveldb::Slice& v) override {
+      if (k == leveldb::Slice(key)) {
+        found = true;
+        value.assign(v.data(), v.size());
+      }
+    }
+    void Delete(const leveldb::Slice& k) override {
+      if (k == leveldb::Slice(key)) {
+        found = true;
+        value.clear();
+      }
+    }
+  } finder;
+  finder.key = HintKey(node, key);
+  if (batch_->Iterate(&finder).ok() && finder.found) return finder.value;
+  leveldb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::string value;
+  leveldb::Status st = db_->Get(ro, finder.key, &value);
+  if (st.IsNotFound()) return std::string();
+  if (!st.ok()) return FromLevelDb(st);
+  return value;
+}
+
 Result<uint64_t> Engine::DropHints(std::string_view node) {
   const std::string prefix = HintPrefix(node);
   uint64_t n = 0;

@@ -94,6 +94,26 @@ class HandoffTest(unittest.TestCase):
         logs = "\n".join(c.nodes[i].read_log() for i in (0, 1))
         self.assertIn("Hinted handoff:", logs)
 
+    def test_writes_a_replica_seen_up_did_not_take_are_hinted_too(self):
+        # Node 2 is stopped (SIGSTOP: its sockets stay open), and for the
+        # next second (node-timeout) nodes 0 and 1 still take it for up: they
+        # send it the writes, which time out (peer-timeout). Each is kept as a
+        # hint as well; before, only writes made once node 2 was seen down
+        # were, and a gossip message that briefly showed it up again (a newer
+        # heartbeat from the other node) lost some.
+        c = self.c
+        c.pause(2)
+        w = self.client(0)
+        self.run_pipeline(w, [("SET", "s:%d" % i, "y%d" % i) for i in range(300)])
+        wait_until(lambda: sum(self.hints("hints_pending")) == 300, 10, 0.05,
+                   "a hint for each of the 300 writes node 2 did not take")
+        self.assertEqual(sum(self.hints("hints_stored")), 300)
+        c.resume(2)
+        wait_until(lambda: sum(self.hints("hints_pending")) == 0, 30, 0.1,
+                   "the hints to reach node 2")
+        keys = ["s:%d" % i for i in range(300)]
+        self.assertEqual(c.localget_many(2, keys), [("y%d" % i).encode() for i in range(300)])
+
     def test_hints_survive_a_restart_of_the_node_that_keeps_them(self):
         c = self.c
         c.kill9(2)

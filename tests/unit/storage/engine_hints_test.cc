@@ -33,6 +33,33 @@ Hints HintsOf(Engine& e, std::string_view node, std::string_view from = "", size
   return out;
 }
 
+std::string HintOf(Engine& e, std::string_view node, std::string_view key) {
+  auto r = e.GetHint(node, key);
+  INFO(r.status().message());
+  REQUIRE(r.ok());
+  return *r;
+}
+
+TEST_CASE("Engine: GetHint sees pending and committed hints, and deletes", "[engine][hints]") {
+  TempDir dir;
+  auto e = Open(dir.path());
+  CHECK(HintOf(*e, "n1", "k") == "");
+  e->PutHint("n1", "k", "v1");
+  CHECK(e->HasPending());
+  CHECK(HintOf(*e, "n1", "k") == "v1");  // from the pending batch, not committed by reading it
+  CHECK(e->HasPending());
+  e->PutHint("n1", "k", "v2");
+  CHECK(HintOf(*e, "n1", "k") == "v2");  // the batch's last write wins
+  REQUIRE(e->Commit().ok());
+  CHECK(HintOf(*e, "n1", "k") == "v2");
+  CHECK(HintOf(*e, "n2", "k") == "");   // per node
+  CHECK(HintOf(*e, "n1", "kk") == "");  // the whole key, not a prefix
+  e->DeleteHint("n1", "k");
+  CHECK(HintOf(*e, "n1", "k") == "");  // a pending delete hides the committed hint
+  REQUIRE(e->Commit().ok());
+  CHECK(HintOf(*e, "n1", "k") == "");
+}
+
 TEST_CASE("Engine: hints are kept per node and key, apart from the data", "[engine][hints]") {
   TempDir dir;
   const std::string a(40, 'a'), b(40, 'b');
