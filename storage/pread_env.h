@@ -1,5 +1,6 @@
 // A LevelDB Env that reads table files with pread() instead of mapping them,
-// and runs LevelDB's background work (compactions) at a lower CPU priority.
+// writes them in 64 KB pieces instead of one write() per 4 KB block, and runs
+// LevelDB's background work (compactions) at a lower CPU priority.
 //
 // LevelDB's default Env maps up to 1000 table files into memory. Mapped pages
 // a read touched count in the process's resident set, so the RSS of a server
