@@ -328,7 +328,7 @@ Task<Result<RecordRef>> Coordinator::Read(std::string key, int r) {
 
 // --- quorum write --------------------------------------------------------------
 
-Version Coordinator::SuccessorOf(const std::string& seen_version_bytes) {
+Version Coordinator::SuccessorOf(std::string_view seen_version_bytes) {
   Version seen;
   if (!seen_version_bytes.empty()) (void)DecodeVersion(seen_version_bytes, &seen);
   return MakeSuccessor(seen.clock, view_->self_id(), hlc_.Now(clock_->NowMs()));
@@ -402,7 +402,7 @@ Task<Status> Coordinator::Write(std::string key, Record rec, int w) {
   // A blind write descends from what the local replica holds (if any); a
   // concurrent version elsewhere loses or wins by timestamp at read time.
   auto local = LocalRead(key);
-  std::string seen = local.ok() && *local ? (*local)->version : std::string();
+  std::string_view seen = local.ok() && *local ? (*local)->version.view() : std::string_view();
   rec.version = EncodeVersion(SuccessorOf(seen));
   rec.tombstone = false;
   Status s = co_await WriteQuorum(key, std::make_shared<Record>(std::move(rec)), w);
@@ -443,7 +443,7 @@ Task<Status> Coordinator::Update(std::string key, FunctionRef<Mutation(const Rec
   const RecordRef& old = *cur;
   bool live = LiveAt(old, clock_->NowMs());
   Mutation m = fn(live ? old.get() : nullptr);
-  std::string seen = old ? old->version : std::string();
+  std::string_view seen = old ? old->version.view() : std::string_view();
   Status s = Status::Ok();
   if (m.kind == Mutation::Kind::kPut) {
     m.record.version = EncodeVersion(SuccessorOf(seen));

@@ -115,7 +115,7 @@ class Coordinator {
   Task<Status> WriteQuorum(const std::string& key, RecordRef rec, int w);
   void FinishRead(const std::shared_ptr<ReadState>& st);
   void RepairIfComplete(const std::shared_ptr<ReadState>& st);
-  Version SuccessorOf(const std::string& seen_version_bytes);
+  Version SuccessorOf(std::string_view seen_version_bytes);
   std::vector<Placement> Placements(uint16_t slot) const;
   int EffectiveQuorum(int q) const;
   // Keeps `encoded` as a hint for each intended replica of `key` (in `slot`)

@@ -8,9 +8,17 @@
 namespace ringkv::storage {
 
 namespace {
-// Approximate bookkeeping cost per entry: node, index slots, the record's
-// control block.
+// Approximate bookkeeping cost per entry beyond its key and its Record: the
+// node (40 bytes), its index slots (32 to 64 bytes at a half to a quarter
+// full), the record's shared_ptr control block (16) and the allocator's
+// headers and rounding for the two allocations.
 constexpr size_t kEntryOverhead = 128;
+
+// What a string holds on the heap: nothing while it fits inline.
+size_t HeapBytes(const std::string& s) {
+  static const size_t kInline = std::string().capacity();
+  return s.capacity() > kInline ? s.capacity() + 1 : 0;
+}
 // At most this many referenced entries are passed over (and given their
 // second chance) before one is evicted anyway, so that one eviction costs a
 // bounded number of cache misses even when every entry was read lately.
@@ -21,16 +29,15 @@ RecordCache::~RecordCache() { Clear(); }
 
 size_t RecordCache::Charge(std::string_view key, const RecordRef& rec) {
   size_t c = kEntryOverhead + key.size();
-  if (rec) c += rec->value.capacity() + rec->version.capacity() + sizeof(Record);
+  if (rec) c += sizeof(Record) + HeapBytes(rec->value) + rec->version.heap_bytes();
   return c;
 }
 
 uint64_t RecordCache::HashOf(std::string_view key) { return std::hash<std::string_view>{}(key); }
 
-RecordCache::Node* RecordCache::NewNode(std::string_view key, uint64_t hash) {
+RecordCache::Node* RecordCache::NewNode(std::string_view key) {
   void* mem = ::operator new(sizeof(Node) + key.size());
   Node* n = new (mem) Node();
-  n->hash = hash;
   n->key_size = static_cast<uint32_t>(key.size());
   if (!key.empty()) std::memcpy(reinterpret_cast<char*>(n + 1), key.data(), key.size());
   return n;
@@ -104,18 +111,17 @@ void RecordCache::Grow() {
 RecordCache::Node* RecordCache::Add(std::string_view key, uint64_t hash) {
   if ((count_ + 1) * 2 > slots_.size()) Grow();
   size_t i = Probe(key, hash);
-  Node* n = NewNode(key, hash);
+  Node* n = NewNode(key);
   slots_[i] = Slot{hash, n};
   ++count_;
-  n->charge = Charge(key, n->rec);
-  bytes_ += n->charge;
+  bytes_ += Charge(key, n->rec);
   PushFront(n);
   return n;
 }
 
 void RecordCache::Remove(Node* n) {
   const size_t mask = slots_.size() - 1;
-  size_t i = n->hash & mask;
+  size_t i = HashOf(n->key()) & mask;
   while (slots_[i].node != n) i = (i + 1) & mask;
   // Backward-shift deletion: pull later entries of the probe run into the
   // hole unless that would move one before its home slot.
@@ -130,7 +136,7 @@ void RecordCache::Remove(Node* n) {
   slots_[i] = Slot{};
   --count_;
   Unlink(n);
-  bytes_ -= n->charge;
+  bytes_ -= Charge(n->key(), n->rec);
   DeleteNode(n);
 }
 
@@ -186,10 +192,9 @@ RecordCache::Node* RecordCache::Upsert(std::string_view key, bool* found) {
 const RecordRef& RecordCache::RecordOf(const Node* n) { return n->rec; }
 
 void RecordCache::Set(Node* n, RecordRef rec) {
-  bytes_ -= n->charge;
+  bytes_ -= Charge(n->key(), n->rec);
   n->rec = std::move(rec);
-  n->charge = Charge(n->key(), n->rec);
-  bytes_ += n->charge;
+  bytes_ += Charge(n->key(), n->rec);
 }
 
 void RecordCache::Erase(std::string_view key) {

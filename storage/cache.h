@@ -44,10 +44,11 @@ class RecordCache {
   // the cache (the engine does so after each commit).
   void Insert(std::string_view key, RecordRef rec);
 
-  struct Node {  // an entry; fields are the cache's own
+  // An entry; fields are the cache's own. Kept small (40 bytes before the
+  // key): its hash lives in the index slot, its charge is recomputed from the
+  // record when it changes or leaves.
+  struct Node {
     RecordRef rec;
-    size_t charge = 0;
-    uint64_t hash = 0;
     Node* prev = nullptr;
     Node* next = nullptr;
     uint32_t key_size = 0;
@@ -98,7 +99,7 @@ class RecordCache {
   };
 
   static uint64_t HashOf(std::string_view key);
-  static Node* NewNode(std::string_view key, uint64_t hash);
+  static Node* NewNode(std::string_view key);
   static void DeleteNode(Node* n);
   // The slot holding `key`, or the empty slot where it would go.
   size_t Probe(std::string_view key, uint64_t hash) const;

@@ -121,6 +121,26 @@ bool ParseExpiryKey(std::string_view db_key, int64_t* expire_at_ms, std::string_
   return true;
 }
 
+void VersionBytes::assign(const char* bytes, size_t n) {
+  if (n == 0) {
+    block_.reset();
+    return;
+  }
+  // Versions are a few dozen bytes; anything near 4 GB is a bug upstream.
+  const auto len = static_cast<uint32_t>(n);
+  auto block = std::make_unique_for_overwrite<char[]>(sizeof(len) + n);
+  std::memcpy(block.get(), &len, sizeof(len));
+  std::memcpy(block.get() + sizeof(len), bytes, n);
+  block_ = std::move(block);
+}
+
+size_t VersionBytes::size() const {
+  if (!block_) return 0;
+  uint32_t len;
+  std::memcpy(&len, block_.get(), sizeof(len));
+  return len;
+}
+
 std::string EncodeRecord(const Record& r) {
   std::string out;
   EncodeRecord(r, &out);
@@ -139,7 +159,7 @@ void EncodeRecord(const Record& r, std::string* out_ptr) {
   if (r.expire_at_ms != 0) PutVarint(&out, static_cast<uint64_t>(r.expire_at_ms));
   if (!r.version.empty()) {
     PutVarint(&out, r.version.size());
-    out.append(r.version);
+    out.append(r.version.view());
   }
   out.append(r.value);
 }

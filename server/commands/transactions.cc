@@ -41,7 +41,7 @@ cluster::Task<> Exec(CommandContext& ctx) {
   if (!changed && ctx.server.cluster()) {
     for (const auto& [key, version] : c.watched_versions) {
       auto rec = co_await ctx.store.Read(key);
-      std::string now = rec.ok() && *rec ? (*rec)->version : std::string();
+      std::string now = rec.ok() && *rec ? std::string((*rec)->version.view()) : std::string();
       if (!rec.ok() || now != version) {
         changed = true;
         break;
@@ -88,7 +88,8 @@ cluster::Task<> Watch(CommandContext& ctx) {
         ctx.ReplyStatusError(rec.status());
         co_return;
       }
-      ctx.client.watched_versions[std::string(ctx.arg(i))] = *rec ? (*rec)->version : "";
+      ctx.client.watched_versions[std::string(ctx.arg(i))] =
+          *rec ? std::string((*rec)->version.view()) : std::string();
     }
   }
   ctx.reply.Ok();

@@ -239,5 +239,46 @@ TEST_CASE("Fixed64 big-endian round trips", "[record]") {
   CHECK(s == "\x01\x02\x03\x04\x05\x06\x07\x08");
 }
 
+TEST_CASE("VersionBytes holds any bytes in one pointer, nothing when empty", "[record]") {
+  static_assert(sizeof(VersionBytes) == sizeof(void*));
+  VersionBytes empty;
+  CHECK(empty.empty());
+  CHECK(empty.size() == 0);
+  CHECK(empty.view().empty());
+  CHECK(empty.heap_bytes() == 0);
+  CHECK(empty == ""s);
+
+  const std::string bytes = "vc:\0\x01\xff"s;  // binary, with a NUL inside
+  VersionBytes v = bytes;
+  CHECK_FALSE(v.empty());
+  CHECK(v.size() == bytes.size());
+  CHECK(v.view() == bytes);
+  CHECK(v == bytes);
+  CHECK(v.heap_bytes() >= bytes.size());
+
+  VersionBytes copy = v;  // deep: the copy outlives the original's change
+  v = "other";
+  CHECK(copy == bytes);
+  CHECK(v == "other"s);
+  CHECK_FALSE(copy == v);
+
+  VersionBytes moved = std::move(copy);
+  CHECK(moved == bytes);
+  moved = copy = VersionBytes();  // assigning empty releases the bytes
+  CHECK(moved.empty());
+  v.assign("", 0);
+  CHECK(v.empty());
+  v.assign(bytes.data(), 2);
+  CHECK(v == "vc"s);
+  v.clear();
+  CHECK(v.empty());
+}
+
+TEST_CASE("A Record without a version is small (the cache holds millions)", "[record]") {
+  // value, expiry, version pointer, tombstone flag: what the record cache's
+  // charge assumes. A std::string version here cost 24 more bytes per record.
+  CHECK(sizeof(Record) <= sizeof(std::string) + 8 + sizeof(void*) + 8);
+}
+
 }  // namespace
 }  // namespace ringkv::storage
