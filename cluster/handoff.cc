@@ -37,6 +37,9 @@ void Coordinator::StoreHints(uint16_t slot, const std::string& key, const std::s
 
 void Coordinator::HintFailedWrite(const std::string& node, const std::string& key,
                                   const Record& rec) {
+  // A node that left the ring (its request failed because it was forgotten)
+  // gets none: its hints were dropped, and none would ever be handed off.
+  if (!view_->ring().Contains(node)) return;
   auto held = engine_->GetHint(node, key);
   if (!held.ok()) return;
   std::optional<Record> keep;
@@ -71,20 +74,26 @@ void Coordinator::HandOff(const std::string& node,
   auto left = std::make_shared<size_t>(hints.size());
   for (auto& hint : hints) {
     ++stats_.remote_requests;
-    transport_->Send(node, {"PEER.WRITE", hint.first, std::move(hint.second)},
-                     [this, node, key = hint.first, left](Result<resp::RespValue> r) {
-                       if (r.ok() && r->type != resp::RespValue::kError) {
-                         // Kept if the node went down again meanwhile: a
-                         // newer write may have replaced the hint.
-                         if (view_->IsUp(node)) {
-                           engine_->DeleteHint(node, key);
-                           ++stats_.hints_delivered;
-                         }
-                       } else {
-                         ++stats_.peer_errors;
-                       }
-                       if (--*left == 0) handing_off_.erase(node);
-                     });
+    // The callback keeps its own copy (the order in which Send's arguments
+    // are built is unspecified, so nothing may move from `hint` here).
+    std::string sent = hint.second;
+    transport_->Send(
+        node, {"PEER.WRITE", hint.first, hint.second},
+        [this, node, key = hint.first, sent = std::move(sent), left](Result<resp::RespValue> r) {
+          if (r.ok() && r->type != resp::RespValue::kError) {
+            // Kept if a newer write replaced the hint meanwhile
+            // (the node was seen down again, or that write
+            // failed): only what was delivered is deleted.
+            auto held = engine_->GetHint(node, key);
+            if (held.ok() && *held == sent) {
+              engine_->DeleteHint(node, key);
+              ++stats_.hints_delivered;
+            }
+          } else {
+            ++stats_.peer_errors;
+          }
+          if (--*left == 0) handing_off_.erase(node);
+        });
   }
 }
 

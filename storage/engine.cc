@@ -328,6 +328,7 @@ Status Engine::Commit() {
   if (options_.sync_commits) ++stats_.syncs;
   if (flusher_) flusher_->NoteCommit();
   batch_->Clear();
+  pending_hints_.clear();
   pending_writes_ = 0;
   if (!s.ok()) {
     // The cache holds writes that never reached disk: forget them, and reload
@@ -487,6 +488,7 @@ Status Engine::FlushAll() {
   for (const auto& [k, v] : meta) b.Put(k, v);
   b.Put(MetaKey(kKeyCountMeta), "0");
   b.Put(MetaKey(kExpiresCountMeta), "0");
+  b.Put(MetaKey(kExpireSumMeta), "0");  // else a restart reads the old sum (INFO avg_ttl)
   leveldb::WriteOptions wo;
   wo.sync = true;
   return FromLevelDb(db_->Write(wo, &b));

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -138,7 +139,8 @@ class Engine {
   // The hint kept for (node, key), pending ones included; "" if none.
   Result<std::string> GetHint(std::string_view node, std::string_view key);
   Result<uint64_t> CountHints();  // for every node; walks them all
-  // Deletes every committed hint for `node` (it left the cluster); how many.
+  // Deletes every hint for `node`, pending ones included (it left the
+  // cluster); how many committed ones there were.
   Result<uint64_t> DropHints(std::string_view node);
 
   Result<std::string> GetMeta(std::string_view name);  // "" if unset
@@ -186,6 +188,10 @@ class Engine {
   std::unique_ptr<IdleFlusher> flusher_;  // after db_: stops before db_ closes
   uint64_t idle_flushes_before_ = 0;      // by flushers of databases FlushAll dropped
   std::unique_ptr<leveldb::WriteBatch> batch_;
+  // The hints written to batch_ since the last commit, by LevelDB key: the
+  // record bytes, or "" for a delete. GetHint looks here instead of walking
+  // the batch (a timed-out pipeline fails thousands of writes in one turn).
+  std::map<std::string, std::string, std::less<>> pending_hints_;
   size_t pending_writes_ = 0;
   // Cache entries written since the last commit, each once (their records are
   // what Commit() writes; the cache does not evict while writes are pending).

@@ -29,12 +29,16 @@ std::string HintKey(std::string_view node, std::string_view key) {
 }  // namespace
 
 void Engine::PutHint(std::string_view node, std::string_view key, std::string_view record) {
-  batch_->Put(HintKey(node, key), leveldb::Slice(record.data(), record.size()));
+  std::string hint_key = HintKey(node, key);
+  batch_->Put(hint_key, leveldb::Slice(record.data(), record.size()));
+  pending_hints_.insert_or_assign(std::move(hint_key), std::string(record));
   ++pending_writes_;
 }
 
 void Engine::DeleteHint(std::string_view node, std::string_view key) {
-  batch_->Delete(HintKey(node, key));
+  std::string hint_key = HintKey(node, key);
+  batch_->Delete(hint_key);
+  pending_hints_.insert_or_assign(std::move(hint_key), std::string());
   ++pending_writes_;
 }
 
@@ -50,30 +54,14 @@ Status Engine::Hints(std::string_view node, std::string_view from, size_t limit,
 }
 
 Result<std::string> Engine::GetHint(std::string_view node, std::string_view key) {
-  // The pending batch first (its last write of the hint wins): this is
-  // called mid-turn, where a commit would let a failed write's replies out.
-  struct Finder : leveldb::WriteBatch::Handler {
-    std::string key, value;
-    bool found = false;
-    void Put(const leveldb::Slice& k, const leveldb::Slice& v) override {
-      if (k == leveldb::Slice(key)) {
-        found = true;
-        value.assign(v.data(), v.size());
-      }
-    }
-    void Delete(const leveldb::Slice& k) override {
-      if (k == leveldb::Slice(key)) {
-        found = true;
-        value.clear();
-      }
-    }
-  } finder;
-  finder.key = HintKey(node, key);
-  if (batch_->Iterate(&finder).ok() && finder.found) return finder.value;
+  // The pending hints first: this is called mid-turn, where a commit would
+  // let a failed write's replies out.
+  const std::string hint_key = HintKey(node, key);
+  if (auto it = pending_hints_.find(hint_key); it != pending_hints_.end()) return it->second;
   leveldb::ReadOptions ro;
   ro.fill_cache = false;
   std::string value;
-  leveldb::Status st = db_->Get(ro, finder.key, &value);
+  leveldb::Status st = db_->Get(ro, hint_key, &value);
   if (st.IsNotFound()) return std::string();
   if (!st.ok()) return FromLevelDb(st);
   return value;
@@ -83,12 +71,22 @@ Result<uint64_t> Engine::DropHints(std::string_view node) {
   const std::string prefix = HintPrefix(node);
   uint64_t n = 0;
   Status s = WalkPrefix(db_.get(), prefix, "", [&](leveldb::Slice k, leveldb::Slice) {
-    batch_->Delete(prefix + k.ToString());
+    std::string hint_key = prefix + k.ToString();
+    batch_->Delete(hint_key);
+    pending_hints_.insert_or_assign(std::move(hint_key), std::string());
     ++pending_writes_;
     ++n;
     return true;
   });
   if (!s.ok()) return s;
+  // Those written this turn are in the batch, not yet in the database.
+  for (auto it = pending_hints_.lower_bound(prefix);
+       it != pending_hints_.end() && it->first.starts_with(prefix); ++it) {
+    if (it->second.empty()) continue;
+    batch_->Delete(it->first);
+    it->second.clear();
+    ++pending_writes_;
+  }
   return n;
 }
 

@@ -90,5 +90,39 @@ TEST_CASE("Engine: hints are kept per node and key, apart from the data", "[engi
   CHECK(*e->CountHints() == 0);
 }
 
+TEST_CASE("Engine: DropHints drops a node's committed and pending hints, no one else's",
+          "[engine][hints]") {
+  TempDir dir;
+  auto e = Open(dir.path());
+  e->PutHint("n1", "old", "r-old");
+  e->PutHint("n2", "old", "r-other");
+  REQUIRE(e->Commit().ok());
+  e->PutHint("n1", "new", "r-new");  // this turn's, still in the batch
+  e->PutHint("n10", "x", "r-x");     // a node id the first is a prefix of
+  auto dropped = e->DropHints("n1");
+  REQUIRE(dropped.ok());
+  CHECK(*dropped == 1);  // the committed ones
+  CHECK(HintOf(*e, "n1", "new") == "");
+  CHECK(HintOf(*e, "n1", "old") == "");
+  REQUIRE(e->Commit().ok());
+  CHECK(HintsOf(*e, "n1").empty());
+  CHECK(HintsOf(*e, "n2") == Hints{{"old", "r-other"}});
+  CHECK(HintsOf(*e, "n10") == Hints{{"x", "r-x"}});
+}
+
+TEST_CASE("Engine: a failed commit forgets the pending hints with the batch", "[engine][hints]") {
+  // GetHint's view of pending hints must end with the batch they were in.
+  TempDir dir;
+  auto e = Open(dir.path());
+  e->PutHint("n1", "k", "v1");
+  REQUIRE(e->Commit().ok());
+  e->DeleteHint("n1", "k");
+  CHECK(HintOf(*e, "n1", "k") == "");
+  REQUIRE(e->Commit().ok());
+  e->PutHint("n1", "k", "v2");
+  REQUIRE(e->Commit().ok());
+  CHECK(HintOf(*e, "n1", "k") == "v2");  // from the database, not a stale pending delete
+}
+
 }  // namespace
 }  // namespace ringkv::storage
