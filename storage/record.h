@@ -49,8 +49,16 @@ class VersionBytes {
   // Heap bytes held (what the record cache charges for it).
   size_t heap_bytes() const { return block_ ? sizeof(uint32_t) + size() : 0; }
 
-  // Also compares with another VersionBytes or a std::string (both convert).
+  // One overload per type compared with (converting either side would make
+  // the call ambiguous in C++20, where a == b also tries b == a).
+  friend bool operator==(const VersionBytes& a, const VersionBytes& b) {
+    return a.view() == b.view();
+  }
   friend bool operator==(const VersionBytes& a, std::string_view b) { return a.view() == b; }
+  friend bool operator==(const VersionBytes& a, const std::string& b) { return a.view() == b; }
+  friend bool operator==(const VersionBytes& a, const char* b) {
+    return a.view() == std::string_view(b);
+  }
 
  private:
   std::unique_ptr<char[]> block_;  // uint32_t length, then the bytes; null when empty
