@@ -48,6 +48,11 @@ struct Coordinator::WriteState {
   bool decided = false;
   std::string last_error;
   Promise<Status> promise;
+  // This node's own copy counted in `ok`, and the engine's failed commits
+  // then: the copy is only in the turn's pending batch, and if that commit
+  // fails (seen in a later turn, when a peer's answer comes) it never landed.
+  bool local_ok = false;
+  uint64_t failures_at_apply = 0;
 };
 
 Coordinator::Coordinator(storage::Engine* engine, const Clock* clock, Transport* transport,
@@ -345,6 +350,12 @@ Task<Status> Coordinator::WriteQuorum(const std::string& key, RecordRef rec, int
   Future<Status> f = st->promise.GetFuture();
   auto decide = [this, st]() {
     if (st->decided) return;
+    if (st->local_ok && engine_->commit_failures() != st->failures_at_apply) {
+      st->local_ok = false;
+      --st->ok;
+      ++st->failed;
+      st->last_error = "this node's copy was not stored (a storage write failed)";
+    }
     if (st->ok >= st->required) {
       st->decided = true;
       st->promise.Set(Status::Ok());
@@ -370,6 +381,8 @@ Task<Status> Coordinator::WriteQuorum(const std::string& key, RecordRef rec, int
       auto applied = ApplyRemote(key, *rec);
       if (applied.ok()) {
         ++st->ok;
+        st->local_ok = true;
+        st->failures_at_apply = engine_->commit_failures();
       } else {
         ++st->failed;
         st->last_error = applied.status().message();

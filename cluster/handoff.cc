@@ -59,7 +59,7 @@ void Coordinator::HintFailedWrite(const std::string& node, const std::string& ke
 void Coordinator::HandoffTick() {
   // Reading the hints commits pending writes; between turns there are none,
   // and a tick that finds some waits for the next one.
-  if (engine_->HasPending()) return;
+  if (engine_->HasPending() || engine_->failed()) return;  // read-only after a failed commit
   for (const NodeInfo& n : view_->ring().nodes()) {
     if (n.id == view_->self_id() || !view_->IsUp(n.id) || handing_off_.contains(n.id)) continue;
     std::vector<std::pair<std::string, std::string>> hints;

@@ -8,8 +8,12 @@ Result<RecordRef> LocalStore::ReadLive(std::string_view key) {
   const RecordRef& r = *rec;
   if (!r || r->tombstone) return RecordRef();
   if (r->ExpiredAt(clock_->NowMs())) {
-    engine_->Delete(key);
-    NotifyChanged(key);
+    // Purged on the way unless the engine is read-only after a failed commit
+    // (reads go on working then; the key stays until a restart expires it).
+    if (!engine_->failed()) {
+      engine_->Delete(key);
+      NotifyChanged(key);
+    }
     return RecordRef();
   }
   return rec;

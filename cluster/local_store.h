@@ -26,7 +26,7 @@ class LocalStore : public KeyStore {
   Future<Result<std::string>> RandomKey() override;
   Future<Status> FlushAll() override;
   void Prefetch(const std::string_view* keys, size_t n) override { engine_->Prefetch(keys, n); }
-  Status EndTurn() override { return engine_->Commit(); }
+  Status EndTurn() override { return engine_->EndTurn(); }
   Status Sync() override;
   Result<size_t> ExpireStep(size_t max_keys) override;
 

@@ -314,7 +314,9 @@ void Server::Cron() {
   }
   int64_t now = clock_.NowMs();
   if (paused() && now >= pause_until_ms_) Unpause();
-  if (!paused()) {  // expiring keys is writing: a pause holds it too, as in Redis
+  // Expiring keys is writing: a pause holds it too, as in Redis, and so does
+  // a failed storage write (MISCONF: the engine is read-only until restart).
+  if (!paused() && storage_error_.empty() && !engine_->failed()) {
     auto expired = store_->ExpireStep(static_cast<size_t>(config_.active_expire_keys_per_cycle));
     if (expired.ok()) {
       stats_.expired_keys += *expired;

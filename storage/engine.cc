@@ -280,6 +280,15 @@ void Engine::MarkDirty(RecordCache::Node* entry, uint16_t slot) {
   dirty_.push_back(entry);
 }
 
+Status Engine::EndTurn() {
+  Status s = Commit();
+  if (!turn_failure_.ok()) {
+    s = std::move(turn_failure_);
+    turn_failure_ = Status::Ok();
+  }
+  return s;
+}
+
 Status Engine::Commit() {
   if (pending_writes_ == 0) return Status::Ok();
   // The cache holds the last state of every key written since the last
@@ -322,7 +331,9 @@ Status Engine::Commit() {
   dirty_slots_.clear();
   leveldb::WriteOptions wo;
   wo.sync = options_.sync_commits;
-  leveldb::Status s = db_->Write(wo, batch_.get());
+  leveldb::Status s = failure_.ok() ? db_->Write(wo, batch_.get())
+                                    : leveldb::Status::IOError("refused after an earlier failure",
+                                                               failure_.message());
   ++stats_.commits;
   stats_.committed_writes += pending_writes_;
   if (options_.sync_commits) ++stats_.syncs;
@@ -336,7 +347,11 @@ Status Engine::Commit() {
     cache_.Clear();
     stored_key_count_ = stored_expires_count_ = UINT64_MAX;  // unknown: written next time
     (void)LoadCounters();
-    return FromLevelDb(s);
+    Status failed = FromLevelDb(s);
+    ++commit_failures_;
+    if (failure_.ok()) failure_ = failed;
+    if (turn_failure_.ok()) turn_failure_ = failed;
+    return failed;
   }
   cache_.EvictToCapacity();
   return Status::Ok();

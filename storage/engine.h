@@ -84,8 +84,21 @@ class Engine {
   bool HasPending() const { return pending_writes_ > 0; }
   // Writes the pending batch as one LevelDB write (synced if sync_commits).
   // On failure nothing of the batch is acknowledged; the caller must not reply
-  // success to the commands that produced it.
+  // success to the commands that produced it. After one failure every later
+  // commit fails too, without writing (a log with a torn record must not get
+  // more records after it: LevelDB would refuse to open it): the engine is
+  // read-only until restarted.
   Status Commit();
+  // Ends a loop turn: commits, and returns the first commit failure since the
+  // last EndTurn even if it happened mid-turn (a SCAN, KEYS, SAVE or FLUSHALL
+  // commits what the turn wrote so far, and the replies of those writes are
+  // still waiting to be sent).
+  Status EndTurn();
+  // A commit failed: the engine writes nothing more (see Commit).
+  bool failed() const { return !failure_.ok(); }
+  // Commits that failed so far (a cluster write acknowledged by this replica
+  // compares it across turns: its copy was in a batch that never landed).
+  uint64_t commit_failures() const { return commit_failures_; }
   // Makes everything committed so far durable (fsync of LevelDB's log).
   Status Sync();
   // The same without LevelDB's writer lock: fdatasync()s the log files in
@@ -193,6 +206,9 @@ class Engine {
   // the batch (a timed-out pipeline fails thousands of writes in one turn).
   std::map<std::string, std::string, std::less<>> pending_hints_;
   size_t pending_writes_ = 0;
+  Status failure_;       // the first failed commit's error (sticky)
+  Status turn_failure_;  // a failure EndTurn has not reported yet
+  uint64_t commit_failures_ = 0;
   // Cache entries written since the last commit, each once (their records are
   // what Commit() writes; the cache does not evict while writes are pending).
   std::vector<RecordCache::Node*> dirty_;

@@ -18,6 +18,7 @@ the reference redis-server run skips this file.
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -397,6 +398,50 @@ class FullDiskAtRuntimeTest(TmpfsCase):
         self.check_values(c2, acked, "after kill -9 and restart with room")
         self.assertTrue(c2.set(b"after-restart", b"writable again"))
         self.assertEqual(c2.get(b"after-restart"), b"writable again")
+
+
+class FailedCommitMidTurnTest(TmpfsCase):
+    """A SCAN (like KEYS, SAVE or FLUSHALL) commits what its turn wrote so far
+    before it reads. When that commit fails, the writes of the turn were not
+    stored: their replies must not say OK, and the server goes read-only
+    (MISCONF) with reads still answered, expired keys included."""
+
+    def test_a_write_whose_commit_failed_under_a_scan_is_not_acknowledged(self):
+        mnt = self.mount_tmpfs("4m")
+        data_dir = os.path.join(mnt, "data")
+        s = self.server(data_dir).start()
+        c = self.client(s)
+        self.assertTrue(c.set(b"kept", b"before the disk filled"))
+        self.assertTrue(c.set(b"short-lived", b"x", px=300))
+        filler = self.fill(mnt)
+        self.addCleanup(lambda: os.path.exists(filler) and os.remove(filler))
+
+        # One pipeline, one turn: the SET waits in the cache, the SCAN's
+        # commit fails on the full disk.
+        big = b"v" * 65536
+        sock = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        self.addCleanup(sock.close)
+        sock.sendall(b"*3\r\n$3\r\nSET\r\n$4\r\nlost\r\n$%d\r\n%s\r\n"
+                     b"*2\r\n$4\r\nSCAN\r\n$1\r\n0\r\n" % (len(big), big))
+        got = support.read_reply_bytes(sock, timeout=5.0)
+        self.assertFalse(got.startswith(b"+OK"),
+                         "the SET was acknowledged though its commit failed: %r" % got[:200])
+
+        self.assertIsNone(s.proc.poll(), "server died:\n" + s.read_log())
+        self.assertIn("Storage write failed", s.read_log())
+        c2 = self.client(s)
+        with self.assertRaises(redis.exceptions.ResponseError) as cm:
+            c2.set(b"after", b"v")
+        self.assertTrue(str(cm.exception).startswith(MISCONF), str(cm.exception))
+        self.assertIsNone(c2.get(b"lost"))
+        self.assertEqual(c2.get(b"kept"), b"before the disk filled")
+        # An expired key reads as absent and the connection stays usable: the
+        # read-only server does not try to delete it (that commit would fail
+        # and close this connection).
+        time.sleep(0.4)
+        self.assertIsNone(c2.get(b"short-lived"))
+        self.assertEqual(c2.get(b"kept"), b"before the disk filled")
+        self.assertTrue(c2.ping())
 
 
 class GroupWriter(support.AckWriter):
