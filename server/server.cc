@@ -271,6 +271,16 @@ void Server::MarkDirty(Connection* conn) {
 }
 
 void Server::EndTurn() {
+  if (!engine_->usable()) {
+    // FLUSHALL dropped the old database and could not create the new one: no
+    // data to serve. Its marker stays in the data dir; the next start
+    // finishes the flush.
+    log_.Warning(
+        "FLUSHALL could not recreate the database in {}: {}. Exiting; fix the data "
+        "directory and restart (the flush is finished then).",
+        config_.dir, engine_->failure_message());
+    std::exit(1);
+  }
   // 0. A pause ended (UNPAUSE, or its time ran out): the held connections run
   //    what they received meanwhile, and their writes join this turn's commit.
   //    (Not from Unpause itself, which runs inside another client's command.)

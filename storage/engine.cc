@@ -13,32 +13,12 @@
 #include <cstring>
 #include <filesystem>
 
+#include "storage/engine_meta.h"
 #include "storage/leveldb_util.h"
 #include "storage/pread_env.h"
 
 namespace ringkv::storage {
 namespace {
-
-constexpr std::string_view kKeyCountMeta = "keycount";
-constexpr std::string_view kExpiresCountMeta = "expirescount";
-// Sum of the expiry times (unix ms) of the live keys that have one, for
-// INFO's avg_ttl. Absent in data dirs written before it existed: the
-// average is then unknown until no key has an expiry.
-constexpr std::string_view kExpireSumMeta = "expiresum";
-constexpr std::string_view kSlotCountMeta = "slotcount";  // + slot (2 bytes) -> decimal count
-
-std::string SlotCountName(uint16_t slot) {
-  std::string n(kSlotCountMeta);
-  n.push_back(static_cast<char>(slot >> 8));
-  n.push_back(static_cast<char>(slot & 0xff));
-  return n;
-}
-
-std::string MetaKey(std::string_view name) {
-  std::string k(1, kMetaPrefix);
-  k.append(name);
-  return k;
-}
 
 bool Live(const Record* r) { return r != nullptr && !r->tombstone; }
 
@@ -80,6 +60,17 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   std::error_code ec;
   std::filesystem::create_directories(options.dir, ec);
   if (ec) return Status::IoError("cannot create data dir " + options.dir + ": " + ec.message());
+  // A FLUSHALL that a crash interrupted is finished first.
+  MetaList carried;
+  auto flushing = ReadFlushMarker(options.dir, &carried);
+  if (!flushing.ok()) return flushing.status();
+  if (*flushing) {
+    if (options.log) options.log("Finishing a FLUSHALL interrupted in " + options.dir);
+    std::unique_ptr<Engine> engine(new Engine(options));
+    Status s = engine->RecreateDb(carried);
+    if (!s.ok()) return s;
+    return engine;
+  }
   // LevelDB treats a directory without CURRENT as a new database and deletes
   // the table files it does not know: a damaged dir must not start empty.
   if (!std::filesystem::exists(std::filesystem::path(options.dir) / "CURRENT", ec)) {
@@ -466,47 +457,6 @@ Status Engine::ExpireStep(int64_t now_ms, size_t max_keys, std::vector<std::stri
   }
   if (!it->status().ok()) return FromLevelDb(it->status());
   return Commit();
-}
-
-Status Engine::FlushAll() {
-  Status s = Commit();
-  if (!s.ok()) return s;
-  if (options_.log) options_.log("Flushing all data in " + options_.dir);
-  // Dropping the whole database is O(1) where deleting 5M keys is not; the
-  // metadata keyspace (node id...) is carried over.
-  std::vector<std::pair<std::string, std::string>> meta;
-  // The slot counts are not carried over: they are all zero now.
-  const leveldb::Slice slot_counts(kSlotCountMeta.data(), kSlotCountMeta.size());
-  s = WalkPrefix(db_.get(), MetaKey(""), "", [&](leveldb::Slice name, leveldb::Slice v) {
-    if (!name.starts_with(slot_counts)) {
-      meta.emplace_back(MetaKey(std::string_view(name.data(), name.size())), v.ToString());
-    }
-    return true;
-  });
-  if (!s.ok()) return s;
-  if (flusher_) idle_flushes_before_ += flusher_->flushes();
-  flusher_.reset();
-  db_.reset();
-  cache_.Clear();
-  leveldb::Options o;
-  o.filter_policy = filter_.get();
-  leveldb::Status ds = leveldb::DestroyDB(options_.dir, o);
-  if (!ds.ok()) return FromLevelDb(ds);
-  key_count_ = expires_count_ = 0;
-  stored_key_count_ = stored_expires_count_ = 0;  // written as "0" below
-  expire_sum_ms_ = 0;
-  expire_sum_known_ = true;
-  dirty_slots_.clear();
-  s = OpenDb();
-  if (!s.ok()) return s;
-  leveldb::WriteBatch b;
-  for (const auto& [k, v] : meta) b.Put(k, v);
-  b.Put(MetaKey(kKeyCountMeta), "0");
-  b.Put(MetaKey(kExpiresCountMeta), "0");
-  b.Put(MetaKey(kExpireSumMeta), "0");  // else a restart reads the old sum (INFO avg_ttl)
-  leveldb::WriteOptions wo;
-  wo.sync = true;
-  return FromLevelDb(db_->Write(wo, &b));
 }
 
 Result<std::string> Engine::GetMeta(std::string_view name) {

@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "storage/cache.h"
@@ -27,6 +28,7 @@
 
 namespace leveldb {
 class DB;
+class Env;
 class Cache;
 class FilterPolicy;
 class WriteBatch;
@@ -96,6 +98,7 @@ class Engine {
   Status EndTurn();
   // A commit failed: the engine writes nothing more (see Commit).
   bool failed() const { return !failure_.ok(); }
+  const std::string& failure_message() const { return failure_.message(); }
   // Commits that failed so far (a cluster write acknowledged by this replica
   // compares it across turns: its copy was in a batch that never landed).
   uint64_t commit_failures() const { return commit_failures_; }
@@ -136,8 +139,13 @@ class Engine {
   // entries (the key was overwritten) are dropped on the way.
   Status ExpireStep(int64_t now_ms, size_t max_keys, std::vector<std::string>* deleted);
 
-  // Removes every record (commits pending writes first).
+  // Removes every record (commits pending writes first), keeping the
+  // metadata (node id...). Crash-safe: see engine_flush.cc. If it fails after
+  // dropping the old database and cannot make the new one, usable() turns
+  // false: the caller must stop (the next start finishes the flush).
   Status FlushAll();
+  bool usable() const { return usable_; }
+  using MetaList = std::vector<std::pair<std::string, std::string>>;
 
   // Hinted handoff (the cluster's): a replica's copy of a write, kept here
   // while that replica is down, as EncodeRecord bytes, one per (node, key);
@@ -173,6 +181,12 @@ class Engine {
  private:
   explicit Engine(const EngineOptions& options);
   Status OpenDb();
+  // The metadata a FLUSHALL left in its marker file; false if there is none.
+  static Result<bool> ReadFlushMarker(const std::string& dir, MetaList* meta);
+  // Drops the database and makes an empty one holding `meta`; removes the
+  // marker (engine_flush.cc).
+  Status RecreateDb(const MetaList& meta);
+  void OpenStandIn();
   // Adjusts the key counts for a write of a key in `slot`.
   void Account(uint16_t slot, const RecordRef& old_rec, const Record* new_rec);
   // The cache entry a write of `key` goes to (made if missing), and the
@@ -197,7 +211,12 @@ class Engine {
   EngineOptions options_;
   std::unique_ptr<const leveldb::FilterPolicy> filter_;
   std::unique_ptr<leveldb::Cache> block_cache_;
+  // After a FLUSHALL that could not make its new database: an empty one in
+  // memory stands in (declared first: it must outlive db_), so that nothing
+  // dereferences a null db_ before the server stops.
+  std::unique_ptr<leveldb::Env> standin_env_;
   std::unique_ptr<leveldb::DB> db_;
+  bool usable_ = true;
   std::unique_ptr<IdleFlusher> flusher_;  // after db_: stops before db_ closes
   uint64_t idle_flushes_before_ = 0;      // by flushers of databases FlushAll dropped
   std::unique_ptr<leveldb::WriteBatch> batch_;

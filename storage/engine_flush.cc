@@ -1,0 +1,198 @@
+// Engine: FLUSHALL, crash-safe. Dropping the whole database is O(1) where
+// deleting 5M keys is not, but LevelDB's DestroyDB unlinks file by file: a
+// crash half way leaves a directory that holds neither the old data nor an
+// empty database, and LevelDB (rightly) will not open it. So FlushAll first
+// writes a marker file holding the metadata to carry over (the node id...),
+// durably, and removes it only when the new, empty database holds that
+// metadata. A start that finds the marker finishes the flush before anything
+// else: a FLUSHALL that was acknowledged, or interrupted, ends with an empty
+// database and the same node id either way.
+#include <fcntl.h>
+#include <leveldb/db.h>
+#include <leveldb/env.h>
+#include <leveldb/helpers/memenv.h>
+#include <leveldb/write_batch.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "storage/engine.h"
+#include "storage/engine_meta.h"
+#include "storage/leveldb_util.h"
+
+namespace ringkv::storage {
+namespace {
+
+constexpr std::string_view kMarkerName = "FLUSHALL-PENDING";
+constexpr std::string_view kMarkerMagic = "ringkv flushall 1\n";
+
+std::string MarkerPath(const std::string& dir) {
+  return (std::filesystem::path(dir) / kMarkerName).string();
+}
+
+Status Errno(const std::string& what, int err) {
+  return Status::IoError(what + ": " + std::strerror(err));
+}
+
+Status SyncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Errno("opening " + dir, errno);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  return rc == 0 ? Status::Ok() : Errno("fsync " + dir, err);
+}
+
+void PutBytes(std::string* out, std::string_view s) {
+  const auto n = static_cast<uint32_t>(s.size());
+  out->append(reinterpret_cast<const char*>(&n), sizeof n);
+  out->append(s);
+}
+
+bool GetBytes(std::string_view* in, std::string* out) {
+  uint32_t n;
+  if (in->size() < sizeof n) return false;
+  std::memcpy(&n, in->data(), sizeof n);
+  in->remove_prefix(sizeof n);
+  if (in->size() < n) return false;
+  out->assign(in->data(), n);
+  in->remove_prefix(n);
+  return true;
+}
+
+// Writes the marker through a temporary file, synced, then renamed into
+// place and the directory synced: it exists whole or not at all.
+Status WriteMarker(const std::string& dir, const Engine::MetaList& meta) {
+  std::string body(kMarkerMagic);
+  for (const auto& [k, v] : meta) {
+    PutBytes(&body, k);
+    PutBytes(&body, v);
+  }
+  const std::string path = MarkerPath(dir), tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("creating " + tmp, errno);
+  size_t done = 0;
+  while (done < body.size()) {
+    ssize_t w = ::write(fd, body.data() + done, body.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) {
+      int err = errno;
+      ::close(fd);
+      return Errno("writing " + tmp, err);
+    }
+    done += static_cast<size_t>(w);
+  }
+  if (::fsync(fd) != 0) {
+    int err = errno;
+    ::close(fd);
+    return Errno("fsync " + tmp, err);
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return Errno("renaming " + tmp, errno);
+  return SyncDir(dir);
+}
+
+}  // namespace
+
+Result<bool> Engine::ReadFlushMarker(const std::string& dir, MetaList* meta) {
+  const std::string path = MarkerPath(dir);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return false;
+  std::ifstream f(path, std::ios::binary);
+  std::string body((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (!f.good() && !f.eof()) return Status::IoError("reading " + path);
+  std::string_view in(body);
+  if (!in.starts_with(kMarkerMagic)) {
+    return Status::Corruption(path + " is not a FLUSHALL marker; refusing to start");
+  }
+  in.remove_prefix(kMarkerMagic.size());
+  while (!in.empty()) {
+    std::string k, v;
+    if (!GetBytes(&in, &k) || !GetBytes(&in, &v)) {
+      return Status::Corruption(path + " is truncated; refusing to start");
+    }
+    meta->emplace_back(std::move(k), std::move(v));
+  }
+  return true;
+}
+
+Status Engine::FlushAll() {
+  Status s = Commit();
+  if (!s.ok()) return s;
+  if (options_.log) options_.log("Flushing all data in " + options_.dir);
+  // The metadata keyspace (node id...) is carried over; the slot counts are
+  // not (they are all zero now), nor are the key counts and the expiry sum.
+  MetaList meta;
+  const leveldb::Slice slot_counts(kSlotCountMeta.data(), kSlotCountMeta.size());
+  s = WalkPrefix(db_.get(), MetaKey(""), "", [&](leveldb::Slice name, leveldb::Slice v) {
+    std::string_view n(name.data(), name.size());
+    if (!name.starts_with(slot_counts) && n != kKeyCountMeta && n != kExpiresCountMeta &&
+        n != kExpireSumMeta) {
+      meta.emplace_back(MetaKey(n), v.ToString());
+    }
+    return true;
+  });
+  if (!s.ok()) return s;
+  s = WriteMarker(options_.dir, meta);
+  if (!s.ok()) return s;  // nothing dropped yet
+  if (flusher_) idle_flushes_before_ += flusher_->flushes();
+  s = RecreateDb(meta);
+  if (!s.ok()) {
+    if (failure_.ok()) failure_ = s;  // read-only from now on
+    if (!db_) {
+      usable_ = false;
+      OpenStandIn();
+    }
+  }
+  return s;
+}
+
+void Engine::OpenStandIn() {
+  flusher_.reset();
+  db_.reset();
+  standin_env_.reset(leveldb::NewMemEnv(leveldb::Env::Default()));
+  leveldb::Options o;
+  o.env = standin_env_.get();
+  o.create_if_missing = true;
+  leveldb::DB* db = nullptr;
+  if (leveldb::DB::Open(o, "/standin", &db).ok()) db_.reset(db);
+  // A memory Env cannot fail to create an empty database; if it somehow did,
+  // db_ stays null and usable() false: the server stops at the turn's end.
+}
+
+Status Engine::RecreateDb(const MetaList& meta) {
+  flusher_.reset();
+  db_.reset();
+  cache_.Clear();
+  dirty_.clear();
+  leveldb::Options o;
+  o.filter_policy = filter_.get();
+  leveldb::Status ds = leveldb::DestroyDB(options_.dir, o);
+  if (!ds.ok()) return FromLevelDb(ds);
+  key_count_ = expires_count_ = 0;
+  stored_key_count_ = stored_expires_count_ = 0;  // written as "0" below
+  expire_sum_ms_ = 0;
+  expire_sum_known_ = true;
+  expire_sum_dirty_ = false;
+  std::fill(slot_counts_.begin(), slot_counts_.end(), 0);
+  dirty_slots_.clear();
+  Status s = OpenDb();
+  if (!s.ok()) return s;
+  leveldb::WriteBatch b;
+  for (const auto& [k, v] : meta) b.Put(k, v);
+  b.Put(MetaKey(kKeyCountMeta), "0");
+  b.Put(MetaKey(kExpiresCountMeta), "0");
+  b.Put(MetaKey(kExpireSumMeta), "0");
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  s = FromLevelDb(db_->Write(wo, &b));
+  if (!s.ok()) return s;
+  const std::string marker = MarkerPath(options_.dir);
+  if (::unlink(marker.c_str()) != 0 && errno != ENOENT) return Errno("removing " + marker, errno);
+  return SyncDir(options_.dir);  // else a power cut could bring the marker back
+}
+
+}  // namespace ringkv::storage

@@ -1,0 +1,34 @@
+// The engine's metadata keys (kMetaPrefix + name), shared by engine.cc and
+// engine_flush.cc; internal to storage/.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "storage/record.h"
+
+namespace ringkv::storage {
+
+inline constexpr std::string_view kKeyCountMeta = "keycount";
+inline constexpr std::string_view kExpiresCountMeta = "expirescount";
+// Sum of the expiry times (unix ms) of the live keys that have one, for
+// INFO's avg_ttl. Absent in data dirs written before it existed: the
+// average is then unknown until no key has an expiry.
+inline constexpr std::string_view kExpireSumMeta = "expiresum";
+inline constexpr std::string_view kSlotCountMeta = "slotcount";  // + slot (2 bytes) -> count
+
+inline std::string SlotCountName(uint16_t slot) {
+  std::string n(kSlotCountMeta);
+  n.push_back(static_cast<char>(slot >> 8));
+  n.push_back(static_cast<char>(slot & 0xff));
+  return n;
+}
+
+inline std::string MetaKey(std::string_view name) {
+  std::string k(1, kMetaPrefix);
+  k.append(name);
+  return k;
+}
+
+}  // namespace ringkv::storage
