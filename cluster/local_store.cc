@@ -11,7 +11,7 @@ Result<RecordRef> LocalStore::ReadLive(std::string_view key) {
     // Purged on the way unless the engine is read-only after a failed commit
     // (reads go on working then; the key stays until a restart expires it).
     if (!engine_->failed()) {
-      engine_->Delete(key);
+      engine_->PurgeExpired(key);
       NotifyChanged(key);
     }
     return RecordRef();

@@ -308,7 +308,7 @@ std::string Server::Info(std::string_view section) {
     t.Field("sync_full", 0);
     t.Field("sync_partial_ok", 0);
     t.Field("sync_partial_err", 0);
-    t.Field("expired_keys", st.expired_keys);
+    t.Field("expired_keys", engine_->stats().expired_keys - st.expired_keys_base);
     t.Field("expired_stale_perc", "0.00");
     t.Field("expired_time_cap_reached_count", 0);
     t.Field("evicted_keys", 0);

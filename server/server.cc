@@ -328,11 +328,7 @@ void Server::Cron() {
   // a failed storage write (MISCONF: the engine is read-only until restart).
   if (!paused() && storage_error_.empty() && !engine_->failed()) {
     auto expired = store_->ExpireStep(static_cast<size_t>(config_.active_expire_keys_per_cycle));
-    if (expired.ok()) {
-      stats_.expired_keys += *expired;
-    } else {
-      log_.Warning("Active expiry failed: {}", expired.status().message());
-    }
+    if (!expired.ok()) log_.Warning("Active expiry failed: {}", expired.status().message());
   }
   std::vector<Connection*> conns;
   conns.reserve(connections_.size());
@@ -444,7 +440,10 @@ cluster::KeyStore& Server::StoreFor(Client& client) {
   return *s;
 }
 
-void Server::ResetStats() { stats_ = ServerStats(); }
+void Server::ResetStats() {
+  stats_ = ServerStats();
+  stats_.expired_keys_base = engine_->stats().expired_keys;
+}
 
 std::vector<Client*> Server::Clients() {
   std::vector<Client*> out;

@@ -38,7 +38,9 @@ struct ServerStats {
   uint64_t total_connections_received = 0;
   uint64_t total_commands_processed = 0;
   uint64_t rejected_connections = 0;
-  uint64_t expired_keys = 0;
+  // INFO expired_keys is the engine's count (active and lazy expiry) minus
+  // what it was at the last CONFIG RESETSTAT.
+  uint64_t expired_keys_base = 0;
   uint64_t keyspace_hits = 0;
   uint64_t keyspace_misses = 0;
   uint64_t total_net_input_bytes = 0;

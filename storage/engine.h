@@ -79,6 +79,12 @@ class Engine {
   void Put(std::string_view key, Record rec);
   // Removes the key entirely. Joins the pending batch.
   void Delete(std::string_view key);
+  // The same for a key found expired on a read (counted as expired, as
+  // ExpireStep's are: INFO expired_keys).
+  void PurgeExpired(std::string_view key) {
+    Delete(key);
+    ++stats_.expired_keys;
+  }
   // A hint that `keys` are about to be read or written: starts loading their
   // cached records into the CPU cache (RecordCache::Prefetch).
   void Prefetch(const std::string_view* keys, size_t n) const { cache_.Prefetch(keys, n); }

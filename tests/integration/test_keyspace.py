@@ -545,6 +545,30 @@ class TestActualExpiry(KeyspaceTestCase):
             self.assertEqual(self.r.randomkey(), b"stay")
         self.assertEqual(self.r.exists(*["gone%d" % i for i in range(20)]), 0)
 
+    def test_every_expired_key_counts_once_in_expired_keys(self):
+        # Whether active expiry or a read found it, each key counts once (as in
+        # Redis); CONFIG RESETSTAT starts the count again.
+        self.r.config_resetstat()
+        self.assertEqual(int(self.r.info("stats")["expired_keys"]), 0)
+        if not support.IS_REDIS:  # active expiry slowed to one key per cycle: reads find most
+            old = self.r.config_get("active-expire-keys-per-cycle")["active-expire-keys-per-cycle"]
+            self.r.config_set("active-expire-keys-per-cycle", 1)
+            self.addCleanup(self.r.config_set, "active-expire-keys-per-cycle", old)
+        for i in range(10):
+            self.r.set("short%d" % i, "v", px=50)
+        time.sleep(0.15)
+        # Read half right away (a read that finds a key expired removes it),
+        # leave the rest to active expiry.
+        for i in range(5):
+            self.assertIsNone(self.r.get("short%d" % i))
+        deadline = time.time() + 5
+        while self.r.dbsize() and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.r.dbsize(), 0)
+        self.assertEqual(int(self.r.info("stats")["expired_keys"]), 10)
+        self.r.config_resetstat()
+        self.assertEqual(int(self.r.info("stats")["expired_keys"]), 0)
+
     def test_expired_key_commands(self):
         self.r.set("a", "v", px=100)
         self.r.set("b", "v", px=100)
