@@ -569,10 +569,15 @@ Task<Result<ScanPage>> Coordinator::Scan(std::string from, size_t count) {
 Task<Result<std::string>> Coordinator::RandomKey() {
   auto local = LocalRandomKey();
   if (local.ok() && !local->empty()) co_return local;
+  // Ids copied: a peer failing while we wait rebuilds the ring.
+  std::vector<std::string> peers;
   for (const NodeInfo& n : view_->ring().nodes()) {
-    if (n.id == view_->self_id() || !view_->IsUp(n.id)) continue;
+    if (n.id != view_->self_id()) peers.push_back(n.id);
+  }
+  for (const std::string& id : peers) {
+    if (!view_->IsUp(id)) continue;
     std::vector<std::string> req = {"PEER.RANDOMKEY"};
-    Result<resp::RespValue> r = co_await Call(*transport_, n.id, std::move(req));
+    Result<resp::RespValue> r = co_await Call(*transport_, id, std::move(req));
     if (r.ok() && r->type == resp::RespValue::kBulk && !r->str.empty()) co_return r->str;
   }
   co_return std::string();

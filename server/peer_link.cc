@@ -44,13 +44,6 @@ PeerLink::PeerLink(PeerManager* mgr, std::string host, int port, std::string exp
 
 PeerLink::~PeerLink() { Shutdown(); }
 
-void PeerLink::set_address(std::string host, int port) {
-  if (host == host_ && port == port_) return;
-  host_ = std::move(host);
-  port_ = port;
-  if (state_ == State::kReady || state_ == State::kConnecting) Fail("peer address changed");
-}
-
 void PeerLink::Send(std::vector<std::string> args, cluster::Transport::Callback cb) {
   if (state_ == State::kClosed) {
     mgr_->Defer([cb = std::move(cb)]() { cb(Unavailable("peer link closed")); });
@@ -74,6 +67,9 @@ void PeerLink::Connect() {
   state_ = State::kConnecting;
   hello_done_ = false;
   in_.clear();
+  // The node's address as the cluster knows it now: a node restarted with
+  // its id on another host or port is reached there.
+  if (!id_.empty()) mgr_->AddressOf(id_, &host_, &port_);
   sockaddr_storage addr;
   int rc = host_.find(':') != std::string::npos
                ? uv_ip6_addr(host_.c_str(), port_, reinterpret_cast<sockaddr_in6*>(&addr))
@@ -140,6 +136,9 @@ void PeerLink::OnHelloReply(storage::Result<resp::RespValue> r) {
     Fail("peer at " + host_ + ":" + std::to_string(port_) + " is " + id + ", not " + id_);
     return;
   }
+  // A seed's link learns whom it reached: from now on its failures speak for
+  // that node's health, and a reconnect checks it is still that node.
+  if (id_.empty()) id_ = id;
   hello_done_ = true;
   backoff_ms_ = 0;
   int port = static_cast<int>(std::strtol(v.elems[2].str.c_str(), nullptr, 10));
@@ -212,7 +211,11 @@ void PeerLink::Fail(const std::string& why) {
   for (auto& r : failed) {
     mgr_->Defer([cb = std::move(r.cb), msg]() { cb(Unavailable(msg)); });
   }
-  if (!was_closed) mgr_->LinkFailed(this, why);
+  // Deferred too: Fail can run inside Send (a connect that fails at once),
+  // and marking the peer suspect rebuilds the ring the caller is walking.
+  if (!was_closed) {
+    mgr_->Defer([mgr = mgr_, link = this, id = id_, why]() { mgr->LinkFailed(link, id, why); });
+  }
 }
 
 void PeerLink::ClearBackoff() {
@@ -412,12 +415,21 @@ void PeerManager::PeerRecovered(const std::string& id) {
   }
 }
 
-void PeerManager::LinkFailed(PeerLink* link, const std::string& why) {
+void PeerManager::LinkFailed(const PeerLink* link, const std::string& id, const std::string& why) {
   ++errors_;
   // Only the data link speaks for the peer's health: a PEER.EXEC may be slow
-  // because of a third node.
-  auto it = link->id().empty() ? links_.end() : links_.find(link->id());
-  if (it != links_.end() && it->second.get() == link) listener_->OnPeerFailed(link->id(), why);
+  // because of a third node. `link` is compared, never used: it may be gone.
+  auto it = id.empty() ? links_.end() : links_.find(id);
+  if (it != links_.end() && it->second.get() == link) listener_->OnPeerFailed(id, why);
+}
+
+bool PeerManager::AddressOf(const std::string& id, std::string* host, int* port) {
+  std::string h;
+  int p = 0;
+  if (shut_down_ || !listener_->AddressOf(id, &h, &p)) return false;
+  *host = std::move(h);
+  *port = p;
+  return true;
 }
 
 }  // namespace ringkv::server

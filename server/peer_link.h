@@ -47,7 +47,6 @@ class PeerLink {
   const std::string& id() const { return id_; }
   bool ready() const { return state_ == State::kReady; }
   size_t pending() const { return queue_.size() + inflight_.size(); }
-  void set_address(std::string host, int port);
   // The peer was heard from (gossip, or it connected to us): the next request
   // connects at once instead of failing fast until the backoff runs out.
   void ClearBackoff();
@@ -132,7 +131,10 @@ class PeerManager : public cluster::Transport {
   friend class PeerLink;
   void Identified(PeerLink* link, const std::string& id, const std::string& host, int port,
                   int weight);
-  void LinkFailed(PeerLink* link, const std::string& why);
+  // A link to `id` failed (deferred from PeerLink::Fail; `link` may be gone).
+  void LinkFailed(const PeerLink* link, const std::string& id, const std::string& why);
+  // The address the cluster knows for `id` (a link reconnects there).
+  bool AddressOf(const std::string& id, std::string* host, int* port);
   static void OnTimer(uv_timer_t* t);
   static void OnDeferred(uv_idle_t* t);
 

@@ -149,6 +149,28 @@ class HandoffTest(unittest.TestCase):
         logs = "\n".join(c.nodes[i].read_log() for i in (0, 1))
         self.assertIn("which left the cluster", logs)
 
+    def test_a_node_restarted_on_another_port_is_reached_there(self):
+        # Same data dir, so the same node id, but a new port: the others learn
+        # the address by gossip, and their links to it must dial the new one
+        # (before, they kept dialling the old port until they restarted).
+        c = self.c
+        w = self.client(0)
+        c.kill9(2)
+        c.wait_down(2, [0, 1])
+        self.run_pipeline(w, [("SET", "moved:%d" % i, "v%d" % i) for i in range(100)])
+        c.nodes[2].port = support.free_port()
+        c.restart(2)
+        c.wait_formed()
+        log("node 2 back on port %d" % c.nodes[2].port)
+        wait_until(lambda: sum(self.hints("hints_pending")) == 0, 30, 0.1,
+                   "the hints to reach node 2 at its new port")
+        # Every replica must take these: node 0 reaches node 2 at its new port.
+        self.run_pipeline(w, [("CONSISTENCY", "ALL")] +
+                          [("SET", "all:%d" % i, "a%d" % i) for i in range(100)])
+        got = c.localget_many(2, ["all:%d" % i for i in range(100)] +
+                              ["moved:%d" % i for i in range(100)])
+        self.assertEqual(sum(1 for v in got if v is not None), 200, "node 2 lacks some keys")
+
 
 if __name__ == "__main__":
     unittest.main()
