@@ -480,15 +480,23 @@ Future<bool> Coordinator::LockKey(const std::string& key) {
 }
 
 void Coordinator::UnlockKey(const std::string& key) {
-  auto it = key_locks_.find(key);
-  if (it == key_locks_.end()) return;
-  if (it->second.empty()) {
-    key_locks_.erase(it);
-    return;
+  unlock_queue_.push_back(key);
+  if (unlocking_) return;  // an outer call is handing locks on: it takes this one too
+  unlocking_ = true;
+  while (!unlock_queue_.empty()) {
+    std::string k = std::move(unlock_queue_.front());
+    unlock_queue_.pop_front();
+    auto it = key_locks_.find(k);
+    if (it == key_locks_.end()) continue;
+    if (it->second.empty()) {
+      key_locks_.erase(it);
+      continue;
+    }
+    Promise<bool> next = std::move(it->second.front());
+    it->second.pop_front();
+    next.Set(true);  // the lock passes to the next waiter (it runs now)
   }
-  Promise<bool> next = std::move(it->second.front());
-  it->second.pop_front();
-  next.Set(true);  // the lock passes to the next waiter
+  unlocking_ = false;
 }
 
 // --- whole keyspace -----------------------------------------------------------

@@ -141,6 +141,11 @@ class Coordinator {
   HybridClock hlc_;
   CoordinatorStats stats_;
   std::unordered_map<std::string, std::deque<Promise<bool>>> key_locks_;
+  // UnlockKey hands a lock on by resuming the next waiter, which may finish
+  // and unlock in turn: those unlocks queue here and the outermost call runs
+  // them, so thousands of waiters that fail at once do not nest on the stack.
+  std::deque<std::string> unlock_queue_;
+  bool unlocking_ = false;
   std::unordered_set<std::string> handing_off_;  // nodes with a batch of hints in flight
 };
 

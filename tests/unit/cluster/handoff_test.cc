@@ -1,7 +1,8 @@
-// The coordinator's hinted handoff against a real engine, with the peers
-// played by an in-memory transport whose replies the test hands out itself:
-// the races between a handoff in flight and the writes that come meanwhile
-// (what a real cluster shows only by luck of timing).
+// The coordinator against a real engine, with the peers played by an
+// in-memory transport whose replies the test hands out itself: the races
+// between a handoff in flight and the writes that come meanwhile, and the
+// per-key lock of read-modify-write commands (what a real cluster shows only
+// by luck of timing).
 #include <catch2/catch.hpp>
 #include <memory>
 #include <optional>
@@ -181,6 +182,38 @@ TEST_CASE("Handoff: a write an up replica did not take becomes a hint", "[handof
     CHECK(f.Hint("k").empty());
     CHECK(*f.coordinator->PendingHints() == 0);
   }
+}
+
+TEST_CASE("Key lock: thousands of waiters that fail at once hand the lock on without nesting",
+          "[coordinator][lock]") {
+  // An INCR-like update holds the key while it waits for the peer's read;
+  // many more queue behind it. The peer is then seen down and the first one
+  // fails: every waiter gets the lock in turn and fails at once (R=2 of one
+  // up replica), each unlocking inside the previous one's unlock. That
+  // recursion overflowed the stack before.
+  Fixture f;
+  auto incr = [](const Record* cur) {
+    Record r;
+    r.value = cur ? cur->value + "1" : "1";
+    return Mutation::Put(std::move(r));
+  };
+  FunctionRef<Mutation(const Record*)> fn(incr);
+  constexpr size_t kWaiters = 50000;
+  std::vector<std::optional<Status>> done(kWaiters + 1);
+  Run(f.coordinator->Update("hot", fn, 2, 2), &done[0]);
+  REQUIRE(f.transport.sent.size() == 1);  // the peer's read, awaited with the lock held
+  CHECK_FALSE(done[0].has_value());
+  for (size_t i = 1; i <= kWaiters; ++i) Run(f.coordinator->Update("hot", fn, 2, 2), &done[i]);
+  CHECK_FALSE(done[kWaiters].has_value());  // queued on the lock
+  f.view.down.insert(kPeer);
+  f.transport.Answer(false);
+  size_t finished = 0;
+  for (const auto& d : done) finished += d.has_value() && !d->ok();
+  CHECK(finished == kWaiters + 1);
+  // The lock is free again: a new update runs at once.
+  std::optional<Status> after;
+  Run(f.coordinator->Update("hot", fn, 2, 2), &after);
+  CHECK(after.has_value());
 }
 
 }  // namespace
