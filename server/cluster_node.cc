@@ -64,8 +64,6 @@ storage::Status ClusterNode::Start(int port) {
   port_ = port;
   weight_ = static_cast<int>(config_.cluster_weight);
   replicas_ = static_cast<int>(config_.replicas);
-  read_quorum_ = static_cast<int>(std::min(config_.read_quorum, config_.replicas));
-  write_quorum_ = static_cast<int>(std::min(config_.write_quorum, config_.replicas));
 
   cluster::Member self;
   self.id = self_id_;
@@ -96,7 +94,7 @@ storage::Status ClusterNode::Start(int port) {
                  static_cast<uint64_t>(config_.gossip_interval_ms));
   started_ = true;
   log_->Notice("Cluster mode: node {} at {}:{}, N={} R={} W={}, {} seed(s)", self_id_, host_, port_,
-               replicas_, read_quorum_, write_quorum_, seeds_.size());
+               replicas_, default_read_quorum(), default_write_quorum(), seeds_.size());
   return storage::Status::Ok();
 }
 
@@ -271,6 +269,14 @@ void ClusterNode::OnPeerFailed(const std::string& id, const std::string& why) {
   membership_->MarkSuspect(id);
   if (was_up) log_->Warning("Node {} marked suspect: {}", id, why);
   Refresh();
+}
+
+int ClusterNode::default_read_quorum() const {
+  return static_cast<int>(std::min(config_.read_quorum, config_.replicas));
+}
+
+int ClusterNode::default_write_quorum() const {
+  return static_cast<int>(std::min(config_.write_quorum, config_.replicas));
 }
 
 bool ClusterNode::AddressOf(const std::string& id, std::string* host, int* port) {

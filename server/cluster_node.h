@@ -60,8 +60,10 @@ class ClusterNode : public cluster::ClusterView, public PeerManager::Listener {
   const std::string& announce_host() const { return host_; }
   int announce_port() const { return port_; }
   int replicas() const { return replicas_; }
-  int default_read_quorum() const { return read_quorum_; }
-  int default_write_quorum() const { return write_quorum_; }
+  // From the live config: CONFIG SET read-quorum / write-quorum applies to
+  // the next command of every connection that did not choose its own.
+  int default_read_quorum() const;
+  int default_write_quorum() const;
 
   // PEER.HELLO from a connecting peer: checks the secret (constant time) and
   // records the peer. Error message for the reply on failure.
@@ -104,8 +106,6 @@ class ClusterNode : public cluster::ClusterView, public PeerManager::Listener {
   int port_ = 0;
   int weight_ = 1;
   int replicas_ = 3;
-  int read_quorum_ = 2;
-  int write_quorum_ = 2;
   std::unique_ptr<cluster::Membership> membership_;
   std::optional<cluster::Ring> ring_;
   uint64_t ring_epoch_ = 0;

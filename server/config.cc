@@ -194,6 +194,16 @@ Status WriteFileAtomically(const std::string& path, const std::string& text) {
     unlink(tmp.c_str());
     return Status::IoError(fmt::format("can't replace '{}': {}", path, err));
   }
+  // The rename is durable only once the directory is: else a power cut can
+  // bring the old file back after CONFIG REWRITE answered OK.
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  int dfd = open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0 || fsync(dfd) != 0) {
+    std::string err = std::strerror(errno);
+    if (dfd >= 0) close(dfd);
+    return Status::IoError(fmt::format("can't sync the directory of '{}': {}", path, err));
+  }
+  close(dfd);
   return Status::Ok();
 }
 

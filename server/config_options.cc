@@ -410,8 +410,10 @@ std::vector<OptionDef> BuildOptions() {
       IntOption("cluster-node-timeout", kFixed, &Config::cluster_node_timeout, 50, 3600000));
   o.push_back(
       IntOption("cluster-pipeline-depth", kMutable, &Config::cluster_pipeline_depth, 1, 1024));
-  o.push_back(IntOption("peer-request-timeout-ms", kMutable, &Config::peer_request_timeout_ms, 10,
-                        3600000));
+  // Fixed: the peer links and the forwarding deadline must agree on it (a
+  // forwarded command could otherwise run on two nodes).
+  o.push_back(
+      IntOption("peer-request-timeout-ms", kFixed, &Config::peer_request_timeout_ms, 10, 3600000));
   return o;
 }
 

@@ -35,6 +35,7 @@ void Refuse(Server& server, Client& c, resp::ReplyWriter& reply, const CommandSp
     c.in_multi = false;
     c.multi_error = false;
     c.multi_queue.clear();
+    server.UnwatchAll(&c);  // as a discarded transaction does in Redis
     // Redis words a refused EXEC's own error without its "ERR " code.
     if (msg.starts_with("ERR ")) msg.remove_prefix(4);
     reply.Error(std::string("EXECABORT Transaction discarded because of: ") + std::string(msg));

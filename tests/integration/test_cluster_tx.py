@@ -26,6 +26,21 @@ class ClusterTransactionTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.c.cleanup()
 
+    def test_config_set_quorums_apply_and_the_peer_timeout_is_fixed(self):
+        n = self.c.client(0, socket_timeout=10)
+        self.addCleanup(n.close)
+        try:
+            n.config_set("read-quorum", 1)
+            n.config_set("write-quorum", 3)
+            info = self.c.info_cluster(0)
+            self.assertEqual((int(info["read_quorum"]), int(info["write_quorum"])), (1, 3))
+        finally:
+            n.config_set("read-quorum", 2)
+            n.config_set("write-quorum", 2)
+        with self.assertRaises(redis.exceptions.ResponseError) as cm:
+            n.config_set("peer-request-timeout-ms", 60000)
+        self.assertIn("peer-request-timeout-ms", str(cm.exception))
+
     def outsider_and_writer(self, key):
         """A node holding no replica of `key`, and one holding one."""
         owners = self.c.slot_map(0)[key_slot(key)]

@@ -352,6 +352,19 @@ class TestWatch(TransactionTestCase):
         finally:
             conn.close()
 
+    def test_an_exec_refused_for_its_arguments_drops_the_watches(self):
+        # EXECABORT discards the transaction, and with it the WATCHes (Redis's
+        # discardTransaction): a later change of the key dooms nothing.
+        self.r.set("k", "1")
+        c = self.rc
+        c.call("WATCH", "k")
+        c.call("MULTI")
+        reply = c.call("EXEC", "extra")
+        self.assertIsInstance(reply, Err)
+        self.assertTrue(str(reply).startswith("EXECABORT"), reply)
+        self.conn().call("SET", "k", "2")
+        self.assertEqual(self.run_multi(c, ("PING",)), [Status("PONG")])
+
     def test_watches_are_per_connection(self):
         self.r.set("k", "1")
         watcher = self.rc
