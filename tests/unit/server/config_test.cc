@@ -521,7 +521,6 @@ TEST_CASE("CONFIG SET: mutable options, errors as redis-server words them", "[co
 TEST_CASE("every option is mutable exactly when Redis allows it", "[config]") {
   const std::set<std::string_view> mutable_options = {"read-quorum",
                                                       "write-quorum",
-                                                      "peer-request-timeout-ms",
                                                       "cluster-pipeline-depth",
                                                       "timeout",
                                                       "maxclients",
