@@ -483,7 +483,9 @@ void Connection::Cron(int64_t now_ms) {
     Close();
     return;
   }
-  if (queued_bytes_ > 0) CheckOutputLimit();
+  // Also once the output drained: that resets a running soft-limit timer,
+  // so a later big reply starts it afresh (as Redis's clientsCron does).
+  if (queued_bytes_ > 0 || soft_limit_since_ms_ != 0) CheckOutputLimit();
 }
 
 }  // namespace ringkv::server

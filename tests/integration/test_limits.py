@@ -473,6 +473,27 @@ class OutputBufferLimitTest(LimitCase):
         by.finish(self)
         self.assertServerUp()
 
+    def test_the_soft_limit_clock_restarts_once_the_output_drained(self):
+        # Over the soft limit (2 MB) for less than its 1 s, drained, idle for
+        # longer than 1 s: the next big reply starts a new count, it does not
+        # find the old one expired.
+        value = b"q" * (3 * MB)
+        self.r.set("ob:soft", value)
+        s = self.raw_sock(rcvbuf=64 * 1024)
+        for round_no in range(2):
+            s.sendall(resp("GET", "ob:soft"))
+            time.sleep(0.3)  # not reading: the reply waits in the server, over 2 MB
+            want = len(b"$%d\r\n" % len(value)) + len(value) + 2
+            got = 0
+            s.settimeout(10)
+            while got < want:
+                chunk = s.recv(1 << 20)
+                self.assertTrue(chunk, "closed in round %d after %d bytes" % (round_no, got))
+                got += len(chunk)
+            time.sleep(1.5)
+        s.close()
+        self.assertServerUp()
+
     def test_a_client_that_reads_gets_big_values(self):
         value = b"p" * MB
         self.r.set("ob:big", value)
