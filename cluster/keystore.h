@@ -49,6 +49,10 @@ class KeyObserver {
   virtual ~KeyObserver() = default;
   virtual void KeyChanged(std::string_view key) = 0;
   virtual void AllKeysChanged() = 0;
+  // Every key is about to be removed (FLUSHALL on one node): the observer
+  // can still see which of the keys it cares about exist. The default says
+  // all changed.
+  virtual void AllKeysRemoving() { AllKeysChanged(); }
 };
 
 class KeyStore {
@@ -96,6 +100,9 @@ class KeyStore {
   }
   void NotifyAllChanged() {
     if (observer_) observer_->AllKeysChanged();
+  }
+  void NotifyAllRemoving() {
+    if (observer_) observer_->AllKeysRemoving();
   }
 
  private:

@@ -108,8 +108,8 @@ Future<Result<std::string>> LocalStore::RandomKey() {
 }
 
 Future<Status> LocalStore::FlushAll() {
+  NotifyAllRemoving();  // before: watchers of keys that exist are told
   Status s = engine_->FlushAll();
-  NotifyAllChanged();
   return Future<Status>::Ready(std::move(s));
 }
 

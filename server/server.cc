@@ -504,6 +504,17 @@ void Server::AllKeysChanged() {
   }
 }
 
+void Server::AllKeysRemoving() {
+  // As Redis: FLUSHALL touches the watched keys that exist (expired ones not
+  // yet purged included), not the others.
+  for (auto& [k, clients] : watchers_) {
+    auto rec = engine_->Get(k);
+    if (rec.ok() && *rec && (*rec)->tombstone) continue;
+    if (rec.ok() && !*rec) continue;
+    for (Client* c : clients) c->watch_dirty = true;  // present, or unknown (read error)
+  }
+}
+
 Status Server::SaveNow() {
   Status s = store_->Sync();
   if (s.ok()) {

@@ -167,6 +167,7 @@ class Server : private cluster::KeyObserver {
   friend class Listener;
   void KeyChanged(std::string_view key) override;
   void AllKeysChanged() override;
+  void AllKeysRemoving() override;
   void EndTurn();     // uv_check: commit the turn's writes, then flush replies
   void ResumeHeld();  // after a pause: run the connections it held
   void Cron();        // hz timer: active expiry, idle timeouts, output-limit checks

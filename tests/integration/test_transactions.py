@@ -352,6 +352,18 @@ class TestWatch(TransactionTestCase):
         finally:
             conn.close()
 
+    def test_flushall_touches_only_watched_keys_that_exist(self):
+        # Redis: FLUSHALL dooms a transaction watching a key it removed, not
+        # one watching a key that did not exist.
+        self.r.set("present", "1")
+        self.r.delete("absent")
+        on_present, on_absent = self.rc, self.conn()
+        on_present.call("WATCH", "present")
+        on_absent.call("WATCH", "absent")
+        self.conn().call("FLUSHALL")
+        self.assertIsNone(self.run_multi(on_present, ("PING",)))
+        self.assertEqual(self.run_multi(on_absent, ("PING",)), [Status("PONG")])
+
     def test_an_exec_refused_for_its_arguments_drops_the_watches(self):
         # EXECABORT discards the transaction, and with it the WATCHes (Redis's
         # discardTransaction): a later change of the key dooms nothing.
