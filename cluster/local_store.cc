@@ -1,5 +1,8 @@
 #include "cluster/local_store.h"
 
+#include <string>
+#include <vector>
+
 namespace ringkv::cluster {
 
 Result<RecordRef> LocalStore::ReadLive(std::string_view key) {
@@ -84,25 +87,46 @@ Future<Result<ScanPage>> LocalStore::Scan(std::string_view from, size_t count) {
 Future<Result<std::string>> LocalStore::RandomKey() {
   // Seek to a random slot and take the first live key at or after it,
   // wrapping around once. Slots are balanced by CRC16, so this is close to
-  // uniform for keyspaces much larger than 16384 keys.
+  // uniform for keyspaces much larger than 16384 keys. Expired keys met on
+  // the way are purged (as Redis's RANDOMKEY does), so that a keyspace full
+  // of keys active expiry has not reached yet still yields its live ones.
   int64_t now = clock_->NowMs();
-  uint16_t start = static_cast<uint16_t>(rng_() % storage::kSlots);
-  for (int pass = 0; pass < 2; ++pass) {
-    std::string from = pass == 0 ? storage::DataKeyForSlot(start, "") : std::string();
+  const std::string start =
+      storage::DataKeyForSlot(static_cast<uint16_t>(rng_() % storage::kSlots), "");
+  std::string from = start;
+  bool wrapped = false;
+  for (;;) {
     std::string found, next;
-    // Skip at most a bounded number of expired keys per pass.
+    std::vector<std::string> expired;
     Status s = engine_->Scan(
-        from, 64,
+        from, 256,
         [&](std::string_view key, const Record& rec) {
-          if (rec.ExpiredAt(now)) return true;
+          if (rec.ExpiredAt(now)) {
+            expired.emplace_back(key);
+            return true;
+          }
           found.assign(key);
           return false;
         },
         &next);
     if (!s.ok()) return Future<Result<std::string>>::Ready(s);
+    if (!engine_->failed()) {  // read-only after a failed commit: skip them
+      for (const std::string& k : expired) {
+        engine_->PurgeExpired(k);
+        NotifyChanged(k);
+      }
+    }
     if (!found.empty() || engine_->KeyCount() == 0) {
       return Future<Result<std::string>>::Ready(std::move(found));
     }
+    if (next.empty()) {  // the end: go on from the beginning, once
+      if (wrapped) break;
+      wrapped = true;
+      from.clear();
+      continue;
+    }
+    if (wrapped && next >= start) break;  // back where this started
+    from = std::move(next);
   }
   return Future<Result<std::string>>::Ready(std::string());
 }

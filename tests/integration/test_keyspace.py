@@ -545,6 +545,22 @@ class TestActualExpiry(KeyspaceTestCase):
             self.assertEqual(self.r.randomkey(), b"stay")
         self.assertEqual(self.r.exists(*["gone%d" % i for i in range(20)]), 0)
 
+    def test_randomkey_finds_the_live_key_among_many_expired_ones(self):
+        # Thousands of keys expired that active expiry has not reached yet:
+        # RANDOMKEY purges those it meets and still answers the live key.
+        if not support.IS_REDIS:
+            old = self.r.config_get("active-expire-keys-per-cycle")["active-expire-keys-per-cycle"]
+            self.r.config_set("active-expire-keys-per-cycle", 1)
+            self.addCleanup(self.r.config_set, "active-expire-keys-per-cycle", old)
+        p = self.r.pipeline(transaction=False)
+        for i in range(3000):
+            p.set("dead%d" % i, "v", px=50)
+        p.execute()
+        self.r.set("alive", "v")
+        time.sleep(0.2)
+        for _ in range(3):
+            self.assertEqual(self.r.randomkey(), b"alive")
+
     def test_every_expired_key_counts_once_in_expired_keys(self):
         # Whether active expiry or a read found it, each key counts once (as in
         # Redis); CONFIG RESETSTAT starts the count again.
