@@ -52,6 +52,10 @@ struct Client {
   // WATCH
   std::unordered_set<std::string> watched;
   bool watch_dirty = false;
+  // Watched keys that were already expired (not yet purged) at WATCH, as
+  // Redis notes them: purging such a key is no change, and EXEC fails if
+  // any other watched key expired since.
+  std::unordered_set<std::string> watched_expired;
   // Cluster mode: the version each watched key had at WATCH ("" = absent),
   // compared again at EXEC: writes coordinated elsewhere never pass through
   // this node's change notifications.

@@ -5,6 +5,7 @@
 #include <uv.h>
 
 #include <algorithm>
+#include <optional>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -488,14 +489,36 @@ void Server::UnwatchAll(Client* c) {
   }
   c->watched.clear();
   c->watched_versions.clear();
+  c->watched_expired.clear();
   c->watch_dirty = false;
+}
+
+bool Server::KeyPresent(std::string_view key) {
+  auto rec = engine_->Get(key);
+  return !rec.ok() || (*rec && !(*rec)->tombstone);  // a read error counts as present
+}
+
+bool Server::KeyExpiredNotPurged(std::string_view key) {
+  auto rec = engine_->Get(key);
+  return rec.ok() && *rec && !(*rec)->tombstone && (*rec)->ExpiredAt(clock_.NowMs());
 }
 
 void Server::KeyChanged(std::string_view key) {
   if (watchers_.empty()) return;
   auto it = watchers_.find(std::string(key));
   if (it == watchers_.end()) return;
-  for (Client* c : it->second) c->watch_dirty = true;
+  std::optional<bool> present;  // looked up once, if a watcher needs it
+  for (Client* c : it->second) {
+    auto e = c->watched_expired.find(it->first);
+    if (e != c->watched_expired.end()) {
+      if (!present) present = KeyPresent(key);
+      if (!*present) {  // the expired key was purged: logically no change
+        c->watched_expired.erase(e);
+        continue;
+      }
+    }
+    c->watch_dirty = true;
+  }
 }
 
 void Server::AllKeysChanged() {
@@ -508,10 +531,11 @@ void Server::AllKeysRemoving() {
   // As Redis: FLUSHALL touches the watched keys that exist (expired ones not
   // yet purged included), not the others.
   for (auto& [k, clients] : watchers_) {
-    auto rec = engine_->Get(k);
-    if (rec.ok() && *rec && (*rec)->tombstone) continue;
-    if (rec.ok() && !*rec) continue;
-    for (Client* c : clients) c->watch_dirty = true;  // present, or unknown (read error)
+    if (!KeyPresent(k)) continue;
+    for (Client* c : clients) {
+      // A key already expired at WATCH going away is no change either.
+      if (c->watched_expired.erase(k) == 0) c->watch_dirty = true;
+    }
   }
 }
 

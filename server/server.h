@@ -124,6 +124,10 @@ class Server : private cluster::KeyObserver {
   // WATCH bookkeeping.
   void Watch(Client* c, std::string_view key);
   void UnwatchAll(Client* c);
+  // One node's view of a key for WATCH: stored (expired or not; a read error
+  // counts as present), and stored but expired and not yet purged.
+  bool KeyPresent(std::string_view key);
+  bool KeyExpiredNotPurged(std::string_view key);
 
   // Non-empty once a storage write failed: write commands are refused
   // (MISCONF) until a restart, so nothing is acknowledged that cannot be stored.

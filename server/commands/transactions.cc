@@ -1,6 +1,9 @@
 // MULTI / EXEC / DISCARD / WATCH / UNWATCH. Queueing happens in dispatch; EXEC
-// runs the queue here without letting any other client in between (on one
-// node nothing suspends; in a cluster the queue's keys share one slot).
+// runs the queue here. On one node nothing suspends, so no other client runs
+// in between. In a cluster the queue's keys share one slot, but each queued
+// command is coordinated on its own and awaits other nodes: other clients'
+// commands on those keys can run between them, and between WATCH's version
+// check and the first of them. Cluster EXEC is not atomic (a known limit).
 #include "server/dispatch.h"
 #include "server/errors.h"
 #include "server/server.h"
@@ -38,6 +41,15 @@ cluster::Task<> Exec(CommandContext& ctx) {
     co_return;
   }
   bool changed = c.watch_dirty;
+  if (!changed && !ctx.server.cluster()) {
+    // A watched key that expired since WATCH is a change, purged or not.
+    for (const std::string& key : c.watched) {
+      if (!c.watched_expired.contains(key) && ctx.server.KeyExpiredNotPurged(key)) {
+        changed = true;
+        break;
+      }
+    }
+  }
   if (!changed && ctx.server.cluster()) {
     for (const auto& [key, version] : c.watched_versions) {
       auto rec = co_await ctx.store.Read(key);
@@ -81,6 +93,10 @@ cluster::Task<> Watch(CommandContext& ctx) {
     co_return;
   }
   for (size_t i = 1; i < ctx.argc(); ++i) {
+    if (!ctx.server.cluster() && !ctx.client.watched.contains(std::string(ctx.arg(i))) &&
+        ctx.server.KeyExpiredNotPurged(ctx.arg(i))) {
+      ctx.client.watched_expired.emplace(ctx.arg(i));
+    }
     ctx.server.Watch(&ctx.client, ctx.arg(i));
     if (ctx.server.cluster() && !ctx.client.watched_versions.count(std::string(ctx.arg(i)))) {
       auto rec = co_await ctx.store.Read(ctx.arg(i));

@@ -291,6 +291,27 @@ class TestWatch(TransactionTestCase):
         self.assertIsNone(self.run_multi(c, ("SET", "result", "ran")))
         self.assertEqual(self.r.exists("result"), 0)
 
+    def test_watched_key_expiring_aborts_before_anything_purged_it(self):
+        # Redis checks at EXEC whether a watched key has expired since WATCH,
+        # whether or not expiry removed it yet.
+        if not support.IS_REDIS:  # slow active expiry: nothing purges it first
+            old = self.r.config_get("active-expire-keys-per-cycle")["active-expire-keys-per-cycle"]
+            self.r.config_set("active-expire-keys-per-cycle", 1)
+            self.addCleanup(self.r.config_set, "active-expire-keys-per-cycle", old)
+        self.r.set("k", "1", px=100)
+        c = self.rc
+        c.call("WATCH", "k")
+        time.sleep(0.15)
+        self.assertIsNone(self.run_multi(c, ("INCR", "k")))
+
+    def test_watching_an_already_expired_key_then_purging_it_is_no_change(self):
+        self.r.set("x", "foo", px=1)
+        time.sleep(0.01)
+        c = self.rc
+        c.call("WATCH", "x")
+        self.assertEqual(c.call("EXISTS", "x"), 0)  # a read purges it
+        self.assertEqual(self.run_multi(c, ("PING",)), [Status("PONG")])
+
     def test_key_with_distant_ttl_does_not_abort(self):
         self.r.set("k", "v", ex=100)
         c = self.rc
