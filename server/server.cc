@@ -5,9 +5,9 @@
 #include <uv.h>
 
 #include <algorithm>
-#include <optional>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <random>
 
 #include "cluster/local_store.h"
