@@ -169,22 +169,13 @@ Status Coordinator::LocalScan(std::string_view from, size_t count, ScanPage* pag
 Result<std::string> Coordinator::LocalRandomKey() {
   if (engine_->KeyCount() == 0) return std::string();
   static thread_local std::mt19937_64 rng{std::random_device{}()};
-  int64_t now = clock_->NowMs();
-  for (int attempt = 0; attempt < 4; ++attempt) {
-    std::string found, next;
-    uint16_t start = static_cast<uint16_t>(rng() % storage::kSlots);
-    Status s = engine_->Scan(
-        storage::DataKeyForSlot(start, ""), 16,
-        [&](std::string_view key, const Record& rec) {
-          if (rec.ExpiredAt(now)) return true;
-          found.assign(key);
-          return false;
-        },
-        &next);
-    if (!s.ok()) return s;
-    if (!found.empty()) return found;
-  }
-  return std::string();
+  // Expired keys are skipped, not purged: each node's active expiry does that.
+  std::string found;
+  std::vector<std::string> expired;
+  Status s = engine_->RandomLiveKey(clock_->NowMs(), static_cast<uint16_t>(rng() % storage::kSlots),
+                                    0, &found, &expired);
+  if (!s.ok()) return s;
+  return found;
 }
 
 Status Coordinator::LocalFlushAll() {

@@ -85,50 +85,23 @@ Future<Result<ScanPage>> LocalStore::Scan(std::string_view from, size_t count) {
 }
 
 Future<Result<std::string>> LocalStore::RandomKey() {
-  // Seek to a random slot and take the first live key at or after it,
-  // wrapping around once. Slots are balanced by CRC16, so this is close to
-  // uniform for keyspaces much larger than 16384 keys. Expired keys met on
-  // the way are purged (as Redis's RANDOMKEY does), so that a keyspace full
-  // of keys active expiry has not reached yet still yields its live ones.
-  int64_t now = clock_->NowMs();
-  const std::string start =
-      storage::DataKeyForSlot(static_cast<uint16_t>(rng_() % storage::kSlots), "");
-  std::string from = start;
-  bool wrapped = false;
-  for (;;) {
-    std::string found, next;
-    std::vector<std::string> expired;
-    Status s = engine_->Scan(
-        from, 256,
-        [&](std::string_view key, const Record& rec) {
-          if (rec.ExpiredAt(now)) {
-            expired.emplace_back(key);
-            return true;
-          }
-          found.assign(key);
-          return false;
-        },
-        &next);
-    if (!s.ok()) return Future<Result<std::string>>::Ready(s);
-    if (!engine_->failed()) {  // read-only after a failed commit: skip them
-      for (const std::string& k : expired) {
-        engine_->PurgeExpired(k);
-        NotifyChanged(k);
-      }
-    }
-    if (!found.empty() || engine_->KeyCount() == 0) {
-      return Future<Result<std::string>>::Ready(std::move(found));
-    }
-    if (next.empty()) {  // the end: go on from the beginning, once
-      if (wrapped) break;
-      wrapped = true;
-      from.clear();
-      continue;
-    }
-    if (wrapped && next >= start) break;  // back where this started
-    from = std::move(next);
+  // The first live key at or after a random slot. Slots are balanced by
+  // CRC16, so this is close to uniform for keyspaces much larger than 16384
+  // keys. Expired keys met on the way are purged (as Redis's RANDOMKEY does);
+  // not while the engine is read-only after a failed commit.
+  if (engine_->KeyCount() == 0) return Future<Result<std::string>>::Ready(std::string());
+  std::string found;
+  std::vector<std::string> expired;
+  constexpr size_t kMaxPurged = 10000;  // one call's share; the next call goes on
+  Status s =
+      engine_->RandomLiveKey(clock_->NowMs(), static_cast<uint16_t>(rng_() % storage::kSlots),
+                             engine_->failed() ? 0 : kMaxPurged, &found, &expired);
+  for (const std::string& k : expired) {
+    engine_->PurgeExpired(k);
+    NotifyChanged(k);
   }
-  return Future<Result<std::string>>::Ready(std::string());
+  if (!s.ok()) return Future<Result<std::string>>::Ready(s);
+  return Future<Result<std::string>>::Ready(std::move(found));
 }
 
 Future<Status> LocalStore::FlushAll() {

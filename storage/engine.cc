@@ -418,6 +418,45 @@ Status Engine::Scan(std::string_view from, size_t limit,
   return Walk(from, limit, /*with_tombstones=*/false, nullptr, fn, next);
 }
 
+Status Engine::RandomLiveKey(int64_t now_ms, uint16_t start, size_t max_expired, std::string* found,
+                             std::vector<std::string>* expired) {
+  found->clear();
+  // Bounds one call's work (a few ms) when nearly every key has expired and
+  // active expiry has not caught up: the answer is then "" this time.
+  constexpr size_t kMaxVisited = 100000;
+  size_t visited = 0;
+  auto visit = [&](std::string_view key, const Record& rec) {
+    ++visited;
+    if (!rec.ExpiredAt(now_ms)) {
+      found->assign(key);
+      return false;
+    }
+    if (expired->size() < max_expired) expired->emplace_back(key);
+    return true;
+  };
+  // From the start slot to the end, then from the beginning up to it.
+  const std::function<bool(uint16_t)> before_start = [start](uint16_t slot) {
+    return slot < start;
+  };
+  for (int pass = 0; pass < 2; ++pass) {
+    std::string from = pass == 0 ? DataKeyForSlot(start, "") : std::string();
+    const std::function<bool(uint16_t)>* in_range = pass == 0 ? nullptr : &before_start;
+    do {
+      std::string next;
+      Status s = Walk(from, 256, /*with_tombstones=*/false, in_range, visit, &next);
+      if (!s.ok() || !found->empty() || visited >= kMaxVisited) return s;
+      uint16_t slot = 0;
+      std::string_view user_key;
+      if (in_range && !next.empty() &&
+          (!ParseDataKey(next, &slot, &user_key) || !before_start(slot))) {
+        break;  // reached the start slot again
+      }
+      from = std::move(next);
+    } while (!from.empty());
+  }
+  return Status::Ok();
+}
+
 Status Engine::ScanRaw(std::string_view from, size_t limit,
                        const std::function<bool(uint16_t)>& in_range,
                        const std::function<void(std::string_view, const Record&)>& fn,

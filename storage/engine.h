@@ -133,6 +133,13 @@ class Engine {
   Status Scan(std::string_view from, size_t limit,
               const std::function<bool(std::string_view user_key, const Record&)>& fn,
               std::string* next);
+  // RANDOMKEY's walk: the first live key (not a tombstone, not expired at
+  // `now_ms`) at or after slot `start`, wrapping around once; "" if none.
+  // The expired ones passed on the way go to `*expired` (at most
+  // `max_expired`; the walk goes on past more without noting them). Gives up
+  // ("") after 100,000 records, all expired.
+  Status RandomLiveKey(int64_t now_ms, uint16_t start, size_t max_expired, std::string* found,
+                       std::vector<std::string>* expired);
   // Like Scan, but also visits tombstones, and stops before the first key
   // whose slot `in_range(slot)` rejects: `*next` is then that key's position.
   Status ScanRaw(std::string_view from, size_t limit,
