@@ -3,10 +3,7 @@
 // where it has one, because clients and scripts match on them.
 #include "server/config.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -21,6 +18,7 @@
 
 #include "resp/parser.h"
 #include "server/config_text.h"
+#include "storage/durable_file.h"
 
 namespace ringkv::server {
 namespace {
@@ -164,49 +162,6 @@ std::vector<std::string> OptionLines(const OptionDef& opt, const Config& cfg) {
   return out;
 }
 
-Status WriteFileAtomically(const std::string& path, const std::string& text) {
-  std::string tmp = fmt::format("{}.rewrite-{}", path, getpid());
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) {
-    return Status::IoError(fmt::format("can't create '{}': {}", tmp, std::strerror(errno)));
-  }
-  struct stat st;
-  if (stat(path.c_str(), &st) == 0) (void)fchmod(fd, st.st_mode & 07777);
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      std::string err = std::strerror(errno);
-      close(fd);
-      unlink(tmp.c_str());
-      return Status::IoError(fmt::format("can't write '{}': {}", tmp, err));
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (fsync(fd) != 0 || close(fd) != 0) {
-    std::string err = std::strerror(errno);
-    unlink(tmp.c_str());
-    return Status::IoError(fmt::format("can't write '{}': {}", tmp, err));
-  }
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string err = std::strerror(errno);
-    unlink(tmp.c_str());
-    return Status::IoError(fmt::format("can't replace '{}': {}", path, err));
-  }
-  // The rename is durable only once the directory is: else a power cut can
-  // bring the old file back after CONFIG REWRITE answered OK.
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  int dfd = open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0 || fsync(dfd) != 0) {
-    std::string err = std::strerror(errno);
-    if (dfd >= 0) close(dfd);
-    return Status::IoError(fmt::format("can't sync the directory of '{}': {}", path, err));
-  }
-  close(dfd);
-  return Status::Ok();
-}
-
 }  // namespace
 
 Status ApplyConfigText(std::string_view text, Config* cfg) {
@@ -337,7 +292,7 @@ Status RewriteConfigFile(const Config& cfg) {
     text += l;
     text += '\n';
   }
-  return WriteFileAtomically(cfg.config_file, text);
+  return storage::WriteFileAtomically(cfg.config_file, text);
 }
 
 }  // namespace ringkv::server

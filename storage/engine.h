@@ -157,7 +157,7 @@ class Engine {
   // dropping the old database and cannot make the new one, usable() turns
   // false: the caller must stop (the next start finishes the flush).
   Status FlushAll();
-  bool usable() const { return usable_; }
+  bool usable() const { return db_ && !standin_env_; }
   using MetaList = std::vector<std::pair<std::string, std::string>>;
 
   // Hinted handoff (the cluster's): a replica's copy of a write, kept here
@@ -229,7 +229,6 @@ class Engine {
   // dereferences a null db_ before the server stops.
   std::unique_ptr<leveldb::Env> standin_env_;
   std::unique_ptr<leveldb::DB> db_;
-  bool usable_ = true;
   std::unique_ptr<IdleFlusher> flusher_;  // after db_: stops before db_ closes
   uint64_t idle_flushes_before_ = 0;      // by flushers of databases FlushAll dropped
   std::unique_ptr<leveldb::WriteBatch> batch_;

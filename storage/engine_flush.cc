@@ -7,7 +7,6 @@
 // metadata. A start that finds the marker finishes the flush before anything
 // else: a FLUSHALL that was acknowledged, or interrupted, ends with an empty
 // database and the same node id either way.
-#include <fcntl.h>
 #include <leveldb/db.h>
 #include <leveldb/env.h>
 #include <leveldb/helpers/memenv.h>
@@ -19,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "storage/durable_file.h"
 #include "storage/engine.h"
 #include "storage/engine_meta.h"
 #include "storage/leveldb_util.h"
@@ -31,19 +31,6 @@ constexpr std::string_view kMarkerMagic = "ringkv flushall 1\n";
 
 std::string MarkerPath(const std::string& dir) {
   return (std::filesystem::path(dir) / kMarkerName).string();
-}
-
-Status Errno(const std::string& what, int err) {
-  return Status::IoError(what + ": " + std::strerror(err));
-}
-
-Status SyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Errno("opening " + dir, errno);
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  return rc == 0 ? Status::Ok() : Errno("fsync " + dir, err);
 }
 
 void PutBytes(std::string* out, std::string_view s) {
@@ -63,36 +50,14 @@ bool GetBytes(std::string_view* in, std::string* out) {
   return true;
 }
 
-// Writes the marker through a temporary file, synced, then renamed into
-// place and the directory synced: it exists whole or not at all.
-Status WriteMarker(const std::string& dir, const Engine::MetaList& meta) {
+// The marker: the magic line, then each carried key and value, length-prefixed.
+std::string MarkerText(const Engine::MetaList& meta) {
   std::string body(kMarkerMagic);
   for (const auto& [k, v] : meta) {
     PutBytes(&body, k);
     PutBytes(&body, v);
   }
-  const std::string path = MarkerPath(dir), tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("creating " + tmp, errno);
-  size_t done = 0;
-  while (done < body.size()) {
-    ssize_t w = ::write(fd, body.data() + done, body.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) {
-      int err = errno;
-      ::close(fd);
-      return Errno("writing " + tmp, err);
-    }
-    done += static_cast<size_t>(w);
-  }
-  if (::fsync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    return Errno("fsync " + tmp, err);
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return Errno("renaming " + tmp, errno);
-  return SyncDir(dir);
+  return body;
 }
 
 }  // namespace
@@ -136,16 +101,13 @@ Status Engine::FlushAll() {
     return true;
   });
   if (!s.ok()) return s;
-  s = WriteMarker(options_.dir, meta);
+  s = WriteFileAtomically(MarkerPath(options_.dir), MarkerText(meta));
   if (!s.ok()) return s;  // nothing dropped yet
   if (flusher_) idle_flushes_before_ += flusher_->flushes();
   s = RecreateDb(meta);
   if (!s.ok()) {
     if (failure_.ok()) failure_ = s;  // read-only from now on
-    if (!db_) {
-      usable_ = false;
-      OpenStandIn();
-    }
+    if (!db_) OpenStandIn();
   }
   return s;
 }
@@ -191,7 +153,9 @@ Status Engine::RecreateDb(const MetaList& meta) {
   s = FromLevelDb(db_->Write(wo, &b));
   if (!s.ok()) return s;
   const std::string marker = MarkerPath(options_.dir);
-  if (::unlink(marker.c_str()) != 0 && errno != ENOENT) return Errno("removing " + marker, errno);
+  if (::unlink(marker.c_str()) != 0 && errno != ENOENT) {
+    return Status::IoError("removing " + marker + ": " + std::strerror(errno));
+  }
   return SyncDir(options_.dir);  // else a power cut could bring the marker back
 }
 
