@@ -16,13 +16,13 @@
 #include "cluster/coordinator.h"
 #include "storage/engine.h"
 #include "storage/record.h"
+#include "tests/support/engine.h"
 #include "tests/support/temp_dir.h"
 
 namespace ringkv::cluster {
 namespace {
 
 using storage::Engine;
-using storage::EngineOptions;
 using storage::Record;
 using storage::Result;
 using storage::Status;
@@ -83,12 +83,7 @@ Detached Run(Task<Status> t, std::optional<Status>* out) { out->emplace(co_await
 // Two nodes, two replicas: every key lives on both, this node coordinates.
 struct Fixture {
   Fixture() {
-    EngineOptions o;
-    o.dir = dir.path();
-    auto r = Engine::Open(o);
-    INFO(r.status().message());
-    REQUIRE(r.ok());
-    engine = std::move(r).value();
+    engine = ringkv::testing::OpenTestEngine(dir.path());
     coordinator = std::make_unique<Coordinator>(engine.get(), &clock, &transport, &view, 2);
   }
   // A client write at W=1 (this node's own copy is enough), committed.

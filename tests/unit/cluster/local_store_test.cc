@@ -12,13 +12,13 @@
 
 #include "cluster/clock.h"
 #include "storage/engine.h"
+#include "tests/support/engine.h"
 #include "tests/support/temp_dir.h"
 
 namespace ringkv::cluster {
 namespace {
 
 using storage::Engine;
-using storage::EngineOptions;
 
 // Records every notification, in order.
 class RecordingObserver : public KeyObserver {
@@ -32,12 +32,7 @@ class RecordingObserver : public KeyObserver {
 // A LocalStore over a real engine in a temporary directory, with a manual clock.
 struct Fixture {
   Fixture() {
-    EngineOptions o;
-    o.dir = dir.path();
-    auto r = Engine::Open(o);
-    INFO(r.status().message());
-    REQUIRE(r.ok());
-    engine = std::move(r).value();
+    engine = ringkv::testing::OpenTestEngine(dir.path());
     store = std::make_unique<LocalStore>(engine.get(), &clock);
     store->set_observer(&observer);
   }

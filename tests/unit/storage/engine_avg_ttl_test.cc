@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "storage/engine.h"
+#include "tests/support/engine.h"
 #include "tests/support/temp_dir.h"
 
 namespace ringkv::storage {
@@ -15,20 +16,8 @@ using ringkv::testing::TempDir;
 
 constexpr int64_t kNow = 1'700'000'000'000;
 
-std::unique_ptr<Engine> Open(const std::string& dir) {
-  EngineOptions o;
-  o.dir = dir;
-  auto r = Engine::Open(o);
-  REQUIRE(r.ok());
-  return std::move(r).value();
-}
-
-Record Rec(int64_t expire_at_ms) {
-  Record r;
-  r.value = "v";
-  r.expire_at_ms = expire_at_ms;
-  return r;
-}
+std::unique_ptr<Engine> Open(const std::string& dir) { return testing::OpenTestEngine(dir); }
+Record Rec(int64_t expire_at_ms) { return testing::RecordExpiringAt(expire_at_ms); }
 
 TEST_CASE("avg_ttl is the mean of the keys' remaining times", "[engine][expire]") {
   TempDir dir;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "storage/engine.h"
+#include "tests/support/engine.h"
 #include "tests/support/temp_dir.h"
 
 namespace ringkv::storage {
@@ -22,14 +23,7 @@ namespace fs = std::filesystem;
 
 constexpr int64_t kNow = 1'700'000'000'000;
 
-std::unique_ptr<Engine> Open(const std::string& dir) {
-  EngineOptions o;
-  o.dir = dir;
-  auto r = Engine::Open(o);
-  INFO(r.status().message());
-  REQUIRE(r.ok());
-  return std::move(r).value();
-}
+std::unique_ptr<Engine> Open(const std::string& dir) { return testing::OpenTestEngine(dir); }
 
 Record Rec(const std::string& v, int64_t expire_at_ms = 0) {
   Record r;

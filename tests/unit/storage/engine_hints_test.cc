@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "storage/engine.h"
+#include "tests/support/engine.h"
 #include "tests/support/temp_dir.h"
 
 namespace ringkv::storage {
@@ -16,14 +17,7 @@ namespace {
 using ringkv::testing::TempDir;
 using Hints = std::vector<std::pair<std::string, std::string>>;
 
-std::unique_ptr<Engine> Open(const std::string& dir) {
-  EngineOptions o;
-  o.dir = dir;
-  auto r = Engine::Open(o);
-  INFO(r.status().message());
-  REQUIRE(r.ok());
-  return std::move(r).value();
-}
+std::unique_ptr<Engine> Open(const std::string& dir) { return testing::OpenTestEngine(dir); }
 
 Hints HintsOf(Engine& e, std::string_view node, std::string_view from = "", size_t limit = 100) {
   Hints out;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "storage/engine.h"
+#include "tests/support/engine.h"
 #include "tests/support/temp_dir.h"
 
 namespace ringkv::storage {
@@ -17,12 +18,7 @@ namespace {
 using ringkv::testing::TempDir;
 using Clock = std::chrono::steady_clock;
 
-std::unique_ptr<Engine> Open(const EngineOptions& o) {
-  auto r = Engine::Open(o);
-  INFO(r.status().message());
-  REQUIRE(r.ok());
-  return std::move(r).value();
-}
+std::unique_ptr<Engine> Open(const EngineOptions& o) { return testing::OpenTestEngine(o); }
 
 std::string Key(int i) { return "key:" + std::to_string(i); }
 

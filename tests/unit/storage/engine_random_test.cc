@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "storage/engine.h"
+#include "tests/support/engine.h"
 #include "tests/support/temp_dir.h"
 
 namespace ringkv::storage {
@@ -16,21 +17,9 @@ using ringkv::testing::TempDir;
 
 constexpr int64_t kNow = 1'700'000'000'000;
 
-std::unique_ptr<Engine> Open(const std::string& dir) {
-  EngineOptions o;
-  o.dir = dir;
-  auto r = Engine::Open(o);
-  INFO(r.status().message());
-  REQUIRE(r.ok());
-  return std::move(r).value();
-}
+std::unique_ptr<Engine> Open(const std::string& dir) { return testing::OpenTestEngine(dir); }
 
-Record Rec(int64_t expire_at_ms) {
-  Record r;
-  r.value = "v";
-  r.expire_at_ms = expire_at_ms;
-  return r;
-}
+Record Rec(int64_t expire_at_ms) { return testing::RecordExpiringAt(expire_at_ms); }
 
 TEST_CASE("Engine: RandomLiveKey finds the one live key among expired ones from any slot",
           "[engine][random]") {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tests/support/engine.h"
 #include "tests/support/temp_dir.h"
 
 namespace ringkv::storage {
@@ -26,10 +27,7 @@ std::unique_ptr<Engine> OpenEngine(const std::string& dir, size_t cache_bytes = 
   o.dir = dir;
   o.cache_bytes = cache_bytes;
   o.sync_commits = sync_commits;
-  auto r = Engine::Open(o);
-  INFO(r.status().message());
-  REQUIRE(r.ok());
-  return std::move(r).value();
+  return testing::OpenTestEngine(o);
 }
 
 Record Rec(std::string value, int64_t expire_at_ms = 0) {
