@@ -327,7 +327,7 @@ void Server::Cron() {
   if (paused() && now >= pause_until_ms_) Unpause();
   // Expiring keys is writing: a pause holds it too, as in Redis, and so does
   // a failed storage write (MISCONF: the engine is read-only until restart).
-  if (!paused() && storage_error_.empty() && !engine_->failed()) {
+  if (!paused() && !engine_->failed()) {
     auto expired = store_->ExpireStep(static_cast<size_t>(config_.active_expire_keys_per_cycle));
     if (!expired.ok()) log_.Warning("Active expiry failed: {}", expired.status().message());
   }
