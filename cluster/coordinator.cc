@@ -22,6 +22,11 @@ Version VersionOf(const Record& r) {
 
 bool LiveAt(const RecordRef& r, int64_t now) { return r && !r->tombstone && !r->ExpiredAt(now); }
 
+// What a StartGate's refusal makes of the operation.
+Status RefusedLate() {
+  return Status::Unavailable("a forwarded command reached its start deadline; not run");
+}
+
 }  // namespace
 
 // One quorum read in flight. Shared by the reader and the peer callbacks;
@@ -402,7 +407,8 @@ Task<Status> Coordinator::WriteQuorum(const std::string& key, RecordRef rec, int
   co_return s;
 }
 
-Task<Status> Coordinator::Write(std::string key, Record rec, int w) {
+Task<Status> Coordinator::Write(std::string key, Record rec, int w, StartGate* gate) {
+  if (gate && !gate->Admit(clock_->NowMs())) co_return RefusedLate();
   // A blind write descends from what the local replica holds (if any); a
   // concurrent version elsewhere loses or wins by timestamp at read time.
   auto local = LocalRead(key);
@@ -413,9 +419,13 @@ Task<Status> Coordinator::Write(std::string key, Record rec, int w) {
   co_return s;
 }
 
-Task<Result<bool>> Coordinator::Delete(std::string key, int r, int w) {
+Task<Result<bool>> Coordinator::Delete(std::string key, int r, int w, StartGate* gate) {
   bool locked = co_await LockKey(key);
   (void)locked;
+  if (gate && !gate->Admit(clock_->NowMs())) {
+    UnlockKey(key);
+    co_return RefusedLate();
+  }
   Result<RecordRef> cur = co_await ReadResolved(key, r);
   if (!cur.ok()) {
     UnlockKey(key);
@@ -436,9 +446,13 @@ Task<Result<bool>> Coordinator::Delete(std::string key, int r, int w) {
 }
 
 Task<Status> Coordinator::Update(std::string key, FunctionRef<Mutation(const Record*)> fn, int r,
-                                 int w) {
+                                 int w, StartGate* gate) {
   bool locked = co_await LockKey(key);
   (void)locked;
+  if (gate && !gate->Admit(clock_->NowMs())) {
+    UnlockKey(key);
+    co_return RefusedLate();
+  }
   Result<RecordRef> cur = co_await ReadResolved(key, r);
   if (!cur.ok()) {
     UnlockKey(key);
@@ -612,13 +626,13 @@ Future<Result<RecordRef>> ClusterStore::Read(std::string_view key) {
   return ToFuture(c_->Read(std::string(key), r_));
 }
 Future<Status> ClusterStore::Write(std::string_view key, Record rec) {
-  return ToFuture(c_->Write(std::string(key), std::move(rec), w_));
+  return ToFuture(c_->Write(std::string(key), std::move(rec), w_, &gate_));
 }
 Future<Result<bool>> ClusterStore::Delete(std::string_view key) {
-  return ToFuture(c_->Delete(std::string(key), r_, w_));
+  return ToFuture(c_->Delete(std::string(key), r_, w_, &gate_));
 }
 Future<Status> ClusterStore::Update(std::string_view key, FunctionRef<Mutation(const Record*)> fn) {
-  return ToFuture(c_->Update(std::string(key), fn, r_, w_));
+  return ToFuture(c_->Update(std::string(key), fn, r_, w_, &gate_));
 }
 Future<Result<uint64_t>> ClusterStore::Count() { return ToFuture(c_->Count()); }
 Future<Result<uint64_t>> ClusterStore::CountWithExpiry() {

@@ -56,6 +56,29 @@ struct CoordinatorStats {
   uint64_t hints_delivered = 0;     // of those, handed to the replica once it was up
 };
 
+// The start deadline of a command another node forwarded here to coordinate
+// (PEER.EXEC). The sender waits only so long for the answer and then decides
+// alone what to do with the command, so its first change here must not be
+// made after `start_by_ms`. Checked when a change is about to be made (for a
+// read-modify-write, once it holds the key's lock); once one change went
+// ahead, the command runs to its end.
+struct StartGate {
+  int64_t start_by_ms = 0;  // unix ms; 0: no deadline
+  bool started = false;
+  bool refused = false;  // a change was refused: the command made none
+
+  // Whether a change may be made at `now_ms`.
+  bool Admit(int64_t now_ms) {
+    if (start_by_ms == 0 || started) return true;
+    if (now_ms > start_by_ms) {
+      refused = true;
+      return false;
+    }
+    started = true;
+    return true;
+  }
+};
+
 class Coordinator {
  public:
   Coordinator(storage::Engine* engine, const Clock* clock, Transport* transport,
@@ -70,9 +93,11 @@ class Coordinator {
 
   // --- client side, with explicit quorum sizes ---
   Task<Result<RecordRef>> Read(std::string key, int r);
-  Task<Status> Write(std::string key, Record rec, int w);
-  Task<Result<bool>> Delete(std::string key, int r, int w);
-  Task<Status> Update(std::string key, FunctionRef<Mutation(const Record*)> fn, int r, int w);
+  // A `gate` (may be null) can refuse the change (Unavailable, nothing done).
+  Task<Status> Write(std::string key, Record rec, int w, StartGate* gate = nullptr);
+  Task<Result<bool>> Delete(std::string key, int r, int w, StartGate* gate = nullptr);
+  Task<Status> Update(std::string key, FunctionRef<Mutation(const Record*)> fn, int r, int w,
+                      StartGate* gate = nullptr);
   Task<Result<uint64_t>> Count();
   Task<Result<ScanPage>> Scan(std::string from, size_t count);
   Task<Result<std::string>> RandomKey();
@@ -160,6 +185,11 @@ class ClusterStore : public KeyStore {
   }
   int read_quorum() const { return r_; }
   int write_quorum() const { return w_; }
+  // The session runs one command forwarded by another node (PEER.EXEC),
+  // which must make its first change by `ms` (StartGate).
+  void set_start_by(int64_t ms) { gate_ = StartGate{ms}; }
+  // The command made no change: it was refused at its deadline.
+  bool refused_late() const { return gate_.refused; }
 
   Future<Result<RecordRef>> Read(std::string_view key) override;
   Future<Status> Write(std::string_view key, Record rec) override;
@@ -178,6 +208,7 @@ class ClusterStore : public KeyStore {
   Coordinator* c_;
   int r_;
   int w_;
+  StartGate gate_;
 };
 
 // Runs `t` and hands its result to a Future (ready at once if `t` finishes

@@ -137,9 +137,26 @@ std::string_view ForwardTarget(Server& server, const Client& c, const CommandSpe
   return primary;
 }
 
+// Whether running a write a second time, after a first run that may have
+// happened on another node, leaves the same data and gives the same reply:
+// the blind overwrites (SET without NX, XX or GET; SETEX, PSETEX, MSET).
+bool SafeToRepeat(const CommandSpec& spec, std::span<const std::string_view> args) {
+  if (spec.name == "setex" || spec.name == "psetex" || spec.name == "mset") return true;
+  if (spec.name != "set") return false;
+  for (size_t i = 3; i < args.size(); ++i) {
+    if (EqualsIgnoreCase(args[i], "nx") || EqualsIgnoreCase(args[i], "xx") ||
+        EqualsIgnoreCase(args[i], "get")) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // Sends the command to its coordinator and relays the reply bytes. If the
-// coordinator cannot be reached, this node coordinates it itself (any node
-// may; the vector clocks keep the outcome well defined).
+// coordinator did not run it (unreachable, or it refused), this node
+// coordinates it itself (any node may; the vector clocks keep the outcome
+// well defined). If the coordinator may have run it but did not answer, only
+// a blind overwrite runs here too: anything else could be applied twice.
 cluster::Detached RunForwarded(Server* server, CommandSource* src, const CommandSpec* spec,
                                std::span<const std::string_view> args, std::string target) {
   Client& c = src->client();
@@ -150,8 +167,11 @@ cluster::Detached RunForwarded(Server* server, CommandSource* src, const Command
   fwd.push_back(std::to_string(c.resp));
   fwd.push_back(std::to_string(c.read_quorum));
   fwd.push_back(std::to_string(c.write_quorum));
-  // The coordinator must not start it after we stopped waiting (we then run
-  // it here): a late duplicate would overwrite newer writes.
+  // The coordinator makes the command's first change by this time or makes
+  // none (PEER.EXEC). Started by then, it ends within a read and a write
+  // quorum, a peer request timeout each at most, and the request waits for
+  // longer than that (PeerManagerOptions::exec_timeout_ms): no answer means
+  // the coordinator failed, not that it was slow.
   int64_t timeout = server->config().peer_request_timeout_ms;
   fwd.push_back(std::to_string(server->NowMs() + timeout / 2));
   for (auto a : args) fwd.emplace_back(a);
@@ -163,7 +183,18 @@ cluster::Detached RunForwarded(Server* server, CommandSource* src, const Command
     src->reply().buffer()->append(r->str);
   } else {
     ++server->cluster()->stats().forward_failures;
-    co_await Execute(*server, c, *spec, args, src->reply());
+    // An error reply is PEER.EXEC refusing the command before it ran.
+    bool not_run = r.ok() ? r->type == resp::RespValue::kError
+                          : r.status().code() == storage::Status::Code::kNotSent;
+    if (not_run || SafeToRepeat(*spec, args)) {
+      co_await Execute(*server, c, *spec, args, src->reply());
+    } else {
+      ++server->stats().total_commands_processed;
+      src->reply().Error(errors::ForwardOutcomeUnknown(
+          target, r.ok() ? "an answer that is not PEER.EXEC's" : r.status().message()));
+      ++server->stats().commands[spec].failed_calls;
+      CountError(*server, src->reply());
+    }
   }
   silenced.Finish();
   src->CommandFinished();

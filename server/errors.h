@@ -151,4 +151,20 @@ inline std::string RewriteFailed(std::string_view why) {
   return fmt::format("ERR Rewriting config file: {}", why);
 }
 
+// --- ringkv's own (nothing in Redis matches) -----------------------------
+
+// PEER.EXEC's answer when the forwarded command made no change because it
+// would have started after its deadline (the sender may then run it itself).
+inline constexpr std::string_view kForwardedLate =
+    "ERR forwarded command reached its start deadline; not run";
+// To a client whose write was forwarded to the key's coordinator, which did
+// not answer in time: it may have run there, and running it again here could
+// apply it twice (INCR...), so it is not retried.
+inline std::string ForwardOutcomeUnknown(std::string_view node, std::string_view why) {
+  return fmt::format(
+      "ERR no answer from {}, the coordinator of this key ({}): the command may or may not have "
+      "been applied",
+      node, why);
+}
+
 }  // namespace ringkv::server::errors

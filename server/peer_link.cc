@@ -46,16 +46,19 @@ PeerLink::~PeerLink() { Shutdown(); }
 
 void PeerLink::Send(std::vector<std::string> args, cluster::Transport::Callback cb) {
   if (state_ == State::kClosed) {
-    mgr_->Defer([cb = std::move(cb)]() { cb(Unavailable("peer link closed")); });
+    mgr_->Defer([cb = std::move(cb)]() { cb(storage::Status::NotSent("peer link closed")); });
     return;
   }
   int64_t now = mgr_->NowMs();
   if (state_ == State::kBackoff && now < retry_at_ms_) {
     // The node failed moments ago: answer at once rather than queue behind a dead link.
-    mgr_->Defer([cb = std::move(cb)]() { cb(Unavailable("peer unreachable")); });
+    mgr_->Defer([cb = std::move(cb)]() { cb(storage::Status::NotSent("peer unreachable")); });
     return;
   }
-  queue_.push_back({EncodeCommand(args), std::move(cb), now + mgr_->options().request_timeout_ms});
+  const PeerManagerOptions& o = mgr_->options();
+  bool exec = !args.empty() && args[0] == "PEER.EXEC";
+  queue_.push_back({EncodeCommand(args), std::move(cb),
+                    now + (exec ? o.exec_timeout_ms() : o.request_timeout_ms)});
   if (state_ == State::kIdle || state_ == State::kBackoff) {
     Connect();
   } else if (state_ == State::kReady) {
@@ -201,15 +204,19 @@ void PeerLink::Fail(const std::string& why) {
     retry_at_ms_ = mgr_->NowMs() + backoff_ms_;
     state_ = State::kBackoff;
   }
-  std::deque<Request> failed;
-  failed.swap(inflight_);
-  for (auto& r : queue_) failed.push_back(std::move(r));
-  queue_.clear();
+  std::deque<Request> sent, unsent;
+  sent.swap(inflight_);
+  unsent.swap(queue_);
   in_.clear();
   std::string msg =
       "peer " + (id_.empty() ? host_ + ":" + std::to_string(port_) : id_) + ": " + why;
-  for (auto& r : failed) {
+  // What was handed to the connection may have reached the peer and run
+  // there; what was still queued cannot have.
+  for (auto& r : sent) {
     mgr_->Defer([cb = std::move(r.cb), msg]() { cb(Unavailable(msg)); });
+  }
+  for (auto& r : unsent) {
+    mgr_->Defer([cb = std::move(r.cb), msg]() { cb(storage::Status::NotSent(msg)); });
   }
   // Deferred too: Fail can run inside Send (a connect that fails at once),
   // and marking the peer suspect rebuilds the ring the caller is walking.
@@ -343,7 +350,7 @@ void PeerManager::Send(std::string_view node_id, std::vector<std::string> args, 
   int port = 0;
   if (shut_down_ || !listener_->AddressOf(std::string(node_id), &host, &port)) {
     ++errors_;
-    Defer([done = std::move(done)]() { done(Unavailable("unknown peer")); });
+    Defer([done = std::move(done)]() { done(storage::Status::NotSent("unknown peer")); });
     return;
   }
   auto fresh = std::make_unique<PeerLink>(this, host, port, std::string(node_id));

@@ -90,6 +90,10 @@ struct PeerManagerOptions {
   int self_weight = 1;
   std::string secret;
   int64_t request_timeout_ms = 2000;
+  // PEER.EXEC's: the peer coordinates a client's command, which it starts
+  // within half a request timeout or not at all, then a read quorum and a
+  // write quorum, each bounded by the peer's own request timeout.
+  int64_t exec_timeout_ms() const { return 3 * request_timeout_ms; }
 };
 
 class PeerManager : public cluster::Transport {

@@ -11,7 +11,7 @@ namespace ringkv::storage {
 
 class [[nodiscard]] Status {
  public:
-  enum class Code { kOk, kIoError, kCorruption, kInvalidArgument, kUnavailable };
+  enum class Code { kOk, kIoError, kCorruption, kInvalidArgument, kUnavailable, kNotSent };
 
   Status() = default;
   static Status Ok() { return Status(); }
@@ -21,6 +21,10 @@ class [[nodiscard]] Status {
     return Status(Code::kInvalidArgument, std::move(msg));
   }
   static Status Unavailable(std::string msg) { return Status(Code::kUnavailable, std::move(msg)); }
+  // A request to a peer that never left this node (no connection, or the
+  // connection failed before the request was handed to it): unlike
+  // Unavailable, the peer cannot have acted on it.
+  static Status NotSent(std::string msg) { return Status(Code::kNotSent, std::move(msg)); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

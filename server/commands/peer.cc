@@ -144,10 +144,17 @@ cluster::Task<> FlushAll(CommandContext& ctx) {
 // PEER.EXEC <proto> <r> <w> <start-by-ms> <command> [args...]: runs a client's
 // command here, as the coordinator of its key, and answers the reply bytes (in
 // the client's protocol) as one bulk string for the forwarding node to relay.
-// Past <start-by-ms> (unix ms) the sender has given up and run the command
-// itself, so it is refused rather than applied twice.
+// The sender waits for the answer only so long (RunForwarded), then decides
+// alone: so a command that would make its first change after <start-by-ms>
+// (unix ms), on arrival or later (waiting for its key's lock), makes none and
+// is answered with kForwardedLate instead, which tells the sender it may run
+// the command itself without applying it twice.
 cluster::Task<> Exec(CommandContext& ctx) {
   int64_t proto = 0, r = 0, w = 0, start_by = 0;
+  if (!ctx.server.cluster()) {
+    ctx.reply.Error(kNoCluster);
+    co_return;
+  }
   if (!ParseInt64(ctx.arg(1), &proto) || !ParseInt64(ctx.arg(2), &r) ||
       !ParseInt64(ctx.arg(3), &w) || !ParseInt64(ctx.arg(4), &start_by) ||
       (proto != 2 && proto != 3)) {
@@ -155,7 +162,7 @@ cluster::Task<> Exec(CommandContext& ctx) {
     co_return;
   }
   if (ctx.server.NowMs() > start_by) {
-    ctx.reply.Error("ERR forwarded command arrived after its deadline; not run");
+    ctx.reply.Error(errors::kForwardedLate);
     co_return;
   }
   std::span<const std::string_view> args = ctx.args.subspan(5);
@@ -171,7 +178,13 @@ cluster::Task<> Exec(CommandContext& ctx) {
     origin.read_quorum = static_cast<int>(r);
     origin.write_quorum = static_cast<int>(w);
     origin.addr = ctx.client.addr;
+    auto& session = static_cast<cluster::ClusterStore&>(ctx.server.StoreFor(origin));
+    session.set_start_by(start_by);
     co_await Execute(ctx.server, origin, *spec, args, writer);
+    if (session.refused_late()) {
+      ctx.reply.Error(errors::kForwardedLate);
+      co_return;
+    }
   }
   ctx.reply.Bulk(out);
 }

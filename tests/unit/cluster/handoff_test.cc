@@ -211,5 +211,65 @@ TEST_CASE("Key lock: thousands of waiters that fail at once hand the lock on wit
   CHECK(after.has_value());
 }
 
+TEST_CASE(
+    "Start gate: a forwarded update that got its key's lock after its deadline changes nothing",
+    "[coordinator][lock]") {
+  // A command another node forwarded here (PEER.EXEC) queues behind an
+  // update that holds the key while it waits for the peer. By the time it
+  // gets the lock, the sender has stopped waiting and may run the command
+  // itself: it must not run here too.
+  Fixture f;
+  auto incr = [](const Record* cur) {
+    Record r;
+    r.value = cur ? cur->value + "1" : "1";
+    return Mutation::Put(std::move(r));
+  };
+  FunctionRef<Mutation(const Record*)> fn(incr);
+  std::optional<Status> first, forwarded;
+  Run(f.coordinator->Update("hot", fn, 2, 2), &first);  // waits for the peer's read
+  REQUIRE(f.transport.sent.size() == 1);
+  StartGate gate{f.clock.NowMs() + 500};
+  // R=1, W=1: with the lock, it could run on this node alone.
+  Run(f.coordinator->Update("hot", fn, 1, 1, &gate), &forwarded);
+  CHECK_FALSE(forwarded.has_value());  // queued on the lock
+
+  SECTION("lock passed on after the deadline: refused, nothing written") {
+    f.clock.Advance(501);
+    f.view.down.insert(kPeer);
+    f.transport.Answer(false);  // the first update fails (R=2 of one up replica) and unlocks
+    REQUIRE(first.has_value());
+    REQUIRE(forwarded.has_value());
+    CHECK_FALSE(forwarded->ok());
+    CHECK(forwarded->message().find("deadline") != std::string::npos);
+    CHECK(gate.refused);
+    CHECK(f.transport.sent.empty());  // it did not even read
+    REQUIRE(f.engine->Commit().ok());
+    auto stored = f.engine->Get("hot");
+    REQUIRE(stored.ok());
+    CHECK(*stored == nullptr);
+    CHECK(f.Hint("hot").empty());
+  }
+  SECTION("lock passed on in time: runs, and later changes of the command go ahead") {
+    f.clock.Advance(500);
+    f.view.down.insert(kPeer);
+    f.transport.Answer(false);
+    REQUIRE(forwarded.has_value());
+    CHECK(forwarded->ok());
+    CHECK_FALSE(gate.refused);
+    REQUIRE(f.engine->Commit().ok());
+    auto stored = f.engine->Get("hot");
+    REQUIRE(stored.ok());
+    REQUIRE(*stored != nullptr);
+    CHECK((*stored)->value == "1");
+    f.clock.Advance(1000);  // past the deadline, but the command already started
+    std::optional<Status> second;
+    Record rec;
+    rec.value = "x";
+    Run(f.coordinator->Write("other", rec, 1, &gate), &second);
+    REQUIRE(second.has_value());
+    CHECK(second->ok());
+  }
+}
+
 }  // namespace
 }  // namespace ringkv::cluster

@@ -1,0 +1,126 @@
+"""A write sent to a node that is not its key's coordinator is forwarded
+there (PEER.EXEC) and must take effect once, however slow the coordinator.
+
+1. The coordinator holds the key's lock (an INCR at W=3 waiting for a paused
+   replica) past the forwarded INCR's start deadline: the forwarded INCR is
+   refused there without running, the forwarding node runs it itself, and the
+   counter ends at exactly the number of INCRs that ran, not one more.
+2. The coordinator stops (SIGSTOP) while it runs a forwarded INCR: the
+   forwarding node does not run it again (it may have been applied); the
+   client gets an error saying so, and the counter never counts it twice.
+
+Real ringkv processes on loopback (cluster_support.Cluster); every wait is
+bounded and every process is stopped in a cleanup.
+"""
+
+import threading
+import time
+import unittest
+
+import redis
+
+from cluster_support import key_slot
+from test_cluster import K3, ClusterCase, log
+
+
+class TestForwardedWritesRunOnce(ClusterCase):
+    PEER_TIMEOUT_MS = 1000
+
+    def start(self):
+        # A long node timeout: the paused node must not be declared down by
+        # gossip while the test runs (the peer links still notice it).
+        c = self.start_cluster(K3, gossip_ms=100, node_timeout_ms=20000,
+                               peer_timeout_ms=self.PEER_TIMEOUT_MS)
+        self.require("SLOTS", "CONSISTENCY")
+        return c
+
+    def key_coordinated_by(self, c, node, tag):
+        slots = c.slot_map(0)
+        for i in range(100000):
+            k = b"%s:%d" % (tag, i)
+            if slots[key_slot(k)][0] == node:
+                return k
+        self.fail("no key coordinated by node %d" % node)
+
+    def read_all(self, c, key):
+        cl = self.client(0, socket_timeout=30)
+        cl.execute_command("CONSISTENCY", "ALL")
+        return cl.get(key)
+
+    def test_incr_refused_at_the_coordinators_lock_runs_once(self):
+        c = self.start()
+        key = self.key_coordinated_by(c, 1, b"fw")
+        direct = self.client(1, socket_timeout=30)  # at the coordinator
+        direct.execute_command("CONSISTENCY", "R", "2", "W", "3")
+        forwarded = self.client(0, socket_timeout=30)  # node 0 forwards to node 1
+        forwarded.ping()
+        results = {}
+
+        def run(name, cl):
+            t0 = time.time()
+            try:
+                results[name] = cl.incr(key)
+            except redis.ResponseError as e:
+                results[name] = e
+            log("%s: %r after %.2fs" % (name, results[name], time.time() - t0))
+
+        c.pause(2)
+        try:
+            # The direct INCR takes the key's lock on node 1 and holds it while
+            # its write waits for paused node 2 (a peer timeout). The forwarded
+            # one queues behind it past its start deadline (half of that).
+            t_direct = threading.Thread(target=run, args=("direct", direct))
+            t_direct.start()
+            time.sleep(0.1)
+            t_fwd = threading.Thread(target=run, args=("forwarded", forwarded))
+            t_fwd.start()
+            t_direct.join(20)
+            t_fwd.join(20)
+            self.assertFalse(t_direct.is_alive() or t_fwd.is_alive(), "an INCR hung")
+        finally:
+            c.resume(2)
+        # The direct one could not reach W=3; its write stays on nodes 0 and 1.
+        self.assertIsInstance(results["direct"], redis.ResponseError)
+        # The forwarded one ran on node 0 (W=2), on top of it, once.
+        self.assertEqual(results["forwarded"], 2)
+        self.assertEqual(self.read_all(c, key), b"2", "an INCR was applied twice")
+        self.assertGreaterEqual(c.info_cluster(0).get("forward_failures", 0), 1)
+
+    def test_incr_whose_coordinator_stops_midway_is_not_run_again(self):
+        c = self.start()
+        key = self.key_coordinated_by(c, 1, b"fs")
+        cl = self.client(0, socket_timeout=30)
+        cl.execute_command("CONSISTENCY", "R", "2", "W", "3")
+        result = []
+
+        def run():
+            t0 = time.time()
+            try:
+                result.append(cl.incr(key))
+            except redis.ResponseError as e:
+                result.append(e)
+            log("forwarded INCR: %r after %.2fs" % (result[0], time.time() - t0))
+
+        c.pause(2)
+        try:
+            t = threading.Thread(target=run)
+            t.start()
+            # Node 1 starts the INCR at once (its write then waits for node 2)
+            # and stops before answering, for longer than node 0 waits.
+            time.sleep(0.3)
+            c.pause(1)
+            t.join(3 * self.PEER_TIMEOUT_MS / 1000.0 + 10)
+            self.assertFalse(t.is_alive(), "the INCR hung")
+        finally:
+            c.resume(1)
+            c.resume(2)
+        self.assertIsInstance(result[0], redis.ResponseError)
+        self.assertIn("may or may not have been applied", str(result[0]))
+        # Node 1 applied it (on itself and node 0) before it stopped; nobody
+        # applied it again.
+        got = self.read_all(c, key)
+        self.assertIn(got, (None, b"1"), "the INCR was applied %r times" % got)
+
+
+if __name__ == "__main__":
+    unittest.main()
