@@ -70,7 +70,7 @@ struct StartGate {
   // Whether a change may be made at `now_ms`.
   bool Admit(int64_t now_ms) {
     if (start_by_ms == 0 || started) return true;
-    if (now_ms > start_by_ms) {
+    if (refused || now_ms > start_by_ms) {  // refused stays refused (a clock may step back)
       refused = true;
       return false;
     }

@@ -1,5 +1,6 @@
 #include "server/dispatch.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "server/cluster_node.h"
@@ -152,11 +153,14 @@ bool SafeToRepeat(const CommandSpec& spec, std::span<const std::string_view> arg
   return true;
 }
 
-// Sends the command to its coordinator and relays the reply bytes. If the
-// coordinator did not run it (unreachable, or it refused), this node
-// coordinates it itself (any node may; the vector clocks keep the outcome
-// well defined). If the coordinator may have run it but did not answer, only
-// a blind overwrite runs here too: anything else could be applied twice.
+// Sends the command to its coordinator and relays the reply bytes. A blind
+// overwrite (SafeToRepeat) that gets no answer runs here instead (any node
+// may coordinate; the vector clocks keep the outcome well defined). Anything
+// else runs here only if the coordinator cannot have run it: the request
+// never left, or it was refused before running, except for a refusal because
+// the key's earlier writes held the command up past its start deadline (run
+// here, beside those writes, it could lose one: answered TRYAGAIN, not
+// applied). No answer at all: an error saying it may or may not have applied.
 cluster::Detached RunForwarded(Server* server, CommandSource* src, const CommandSpec* spec,
                                std::span<const std::string_view> args, std::string target) {
   Client& c = src->client();
@@ -168,15 +172,23 @@ cluster::Detached RunForwarded(Server* server, CommandSource* src, const Command
   fwd.push_back(std::to_string(c.read_quorum));
   fwd.push_back(std::to_string(c.write_quorum));
   // The coordinator makes the command's first change by this time or makes
-  // none (PEER.EXEC). Started by then, it ends within a read and a write
-  // quorum, a peer request timeout each at most, and the request waits for
-  // longer than that (PeerManagerOptions::exec_timeout_ms): no answer means
-  // the coordinator failed, not that it was slow.
-  int64_t timeout = server->config().peer_request_timeout_ms;
+  // none (PEER.EXEC; node clocks must agree well within this). Once started,
+  // each key costs at most a read and a write quorum, a peer request timeout
+  // each, and the answer is awaited that long and half a timeout more: no
+  // answer means the coordinator failed, not that it was slow.
+  const int64_t timeout = server->config().peer_request_timeout_ms;
+  const int64_t keys = std::max<int64_t>(
+      1, static_cast<int64_t>(CommandTable::KeyPositions(*spec, args.size()).size()));
+  constexpr int64_t kMaxWaitMs = 120'000;
+  const int64_t wait = std::min(kMaxWaitMs, timeout + 2 * timeout * keys);
   fwd.push_back(std::to_string(server->NowMs() + timeout / 2));
   for (auto a : args) fwd.emplace_back(a);
-  storage::Result<resp::RespValue> r =
-      co_await cluster::Call(server->cluster()->peers(), target, std::move(fwd));
+  cluster::Promise<storage::Result<resp::RespValue>> answered;
+  auto answer = answered.GetFuture();
+  server->cluster()->peers().SendWithin(
+      target, std::move(fwd), wait,
+      [answered](storage::Result<resp::RespValue> v) mutable { answered.Set(std::move(v)); });
+  storage::Result<resp::RespValue> r = co_await answer;
   if (r.ok() && r->type == resp::RespValue::kBulk) {
     ++server->cluster()->stats().forwarded;
     ++server->stats().total_commands_processed;
@@ -184,14 +196,18 @@ cluster::Detached RunForwarded(Server* server, CommandSource* src, const Command
   } else {
     ++server->cluster()->stats().forward_failures;
     // An error reply is PEER.EXEC refusing the command before it ran.
-    bool not_run = r.ok() ? r->type == resp::RespValue::kError
-                          : r.status().code() == storage::Status::Code::kNotSent;
-    if (not_run || SafeToRepeat(*spec, args)) {
+    const bool refused = r.ok() && r->type == resp::RespValue::kError;
+    const bool late = refused && r->str == errors::kForwardedLate;
+    const bool not_run =
+        refused || (!r.ok() && r.status().code() == storage::Status::Code::kNotSent);
+    if (SafeToRepeat(*spec, args) || (not_run && !late)) {
       co_await Execute(*server, c, *spec, args, src->reply());
     } else {
+      src->reply().Error(
+          late ? errors::ForwardedNotStarted(target)
+               : errors::ForwardOutcomeUnknown(
+                     target, r.ok() ? "an answer that is not PEER.EXEC's" : r.status().message()));
       ++server->stats().total_commands_processed;
-      src->reply().Error(errors::ForwardOutcomeUnknown(
-          target, r.ok() ? "an answer that is not PEER.EXEC's" : r.status().message()));
       ++server->stats().commands[spec].failed_calls;
       CountError(*server, src->reply());
     }

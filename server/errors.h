@@ -157,6 +157,16 @@ inline std::string RewriteFailed(std::string_view why) {
 // would have started after its deadline (the sender may then run it itself).
 inline constexpr std::string_view kForwardedLate =
     "ERR forwarded command reached its start deadline; not run";
+// To a client whose read-modify-write the key's coordinator refused because
+// it could not start it in time (earlier writes of the key held it up): it
+// was not applied. Running it here instead, beside the coordinator's own
+// writes of the key, could lose one of them.
+inline std::string ForwardedNotStarted(std::string_view node) {
+  return fmt::format(
+      "TRYAGAIN the coordinator of this key ({}) could not start the command in time; it was not "
+      "applied",
+      node);
+}
 // To a client whose write was forwarded to the key's coordinator, which did
 // not answer in time: it may have run there, and running it again here could
 // apply it twice (INCR...), so it is not retried.

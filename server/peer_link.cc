@@ -44,7 +44,8 @@ PeerLink::PeerLink(PeerManager* mgr, std::string host, int port, std::string exp
 
 PeerLink::~PeerLink() { Shutdown(); }
 
-void PeerLink::Send(std::vector<std::string> args, cluster::Transport::Callback cb) {
+void PeerLink::Send(std::vector<std::string> args, cluster::Transport::Callback cb,
+                    int64_t timeout_ms) {
   if (state_ == State::kClosed) {
     mgr_->Defer([cb = std::move(cb)]() { cb(storage::Status::NotSent("peer link closed")); });
     return;
@@ -55,10 +56,8 @@ void PeerLink::Send(std::vector<std::string> args, cluster::Transport::Callback 
     mgr_->Defer([cb = std::move(cb)]() { cb(storage::Status::NotSent("peer unreachable")); });
     return;
   }
-  const PeerManagerOptions& o = mgr_->options();
-  bool exec = !args.empty() && args[0] == "PEER.EXEC";
-  queue_.push_back({EncodeCommand(args), std::move(cb),
-                    now + (exec ? o.exec_timeout_ms() : o.request_timeout_ms)});
+  if (timeout_ms <= 0) timeout_ms = mgr_->options().request_timeout_ms;
+  queue_.push_back({EncodeCommand(args), std::move(cb), now + timeout_ms});
   if (state_ == State::kIdle || state_ == State::kBackoff) {
     Connect();
   } else if (state_ == State::kReady) {
@@ -130,8 +129,11 @@ void PeerLink::OnHelloReply(storage::Result<resp::RespValue> r) {
   if (!r.ok()) return;  // the failure path already ran
   const resp::RespValue& v = *r;
   if (v.type != resp::RespValue::kArray || v.elems.size() < 4) {
-    Fail(v.type == resp::RespValue::kError ? "peer refused HELLO: " + v.str
-                                           : "bad PEER.HELLO reply");
+    if (v.type == resp::RespValue::kError) {
+      Fail("peer refused HELLO: " + v.str, /*none_ran=*/true);
+    } else {
+      Fail("bad PEER.HELLO reply");
+    }
     return;
   }
   std::string id = v.elems[0].str;
@@ -188,7 +190,7 @@ void PeerLink::OnData(const char* data, size_t len) {
   in_.erase(0, pos);
 }
 
-void PeerLink::Fail(const std::string& why) {
+void PeerLink::Fail(const std::string& why, bool none_ran) {
   if (conn_) {
     conn_->owner = nullptr;
     Conn* c = conn_;
@@ -213,7 +215,9 @@ void PeerLink::Fail(const std::string& why) {
   // What was handed to the connection may have reached the peer and run
   // there; what was still queued cannot have.
   for (auto& r : sent) {
-    mgr_->Defer([cb = std::move(r.cb), msg]() { cb(Unavailable(msg)); });
+    mgr_->Defer([cb = std::move(r.cb), msg, none_ran]() {
+      cb(none_ran ? storage::Status::NotSent(msg) : Unavailable(msg));
+    });
   }
   for (auto& r : unsent) {
     mgr_->Defer([cb = std::move(r.cb), msg]() { cb(storage::Status::NotSent(msg)); });
@@ -325,7 +329,8 @@ void PeerManager::OnTimer(uv_timer_t* t) {
   for (auto& l : self->seeds_) l->Tick(now);
 }
 
-void PeerManager::Send(std::string_view node_id, std::vector<std::string> args, Callback done) {
+void PeerManager::SendWithin(std::string_view node_id, std::vector<std::string> args,
+                             int64_t timeout_ms, Callback done) {
   ++requests_;
   bool exec = !args.empty() && args[0] == "PEER.EXEC";
   PeerLink* link = nullptr;
@@ -339,11 +344,11 @@ void PeerManager::Send(std::string_view node_id, std::vector<std::string> args, 
       }
     }
     if (link && (link->pending() == 0 || it->second.size() >= kExecLinksPerPeer)) {
-      link->Send(std::move(args), std::move(done));
+      link->Send(std::move(args), std::move(done), timeout_ms);
       return;
     }
   } else if (auto it = links_.find(node_id); it != links_.end()) {
-    it->second->Send(std::move(args), std::move(done));
+    it->second->Send(std::move(args), std::move(done), timeout_ms);
     return;
   }
   std::string host;
@@ -360,7 +365,7 @@ void PeerManager::Send(std::string_view node_id, std::vector<std::string> args, 
   } else {
     links_.emplace(std::string(node_id), std::move(fresh));
   }
-  link->Send(std::move(args), std::move(done));
+  link->Send(std::move(args), std::move(done), timeout_ms);
 }
 
 void PeerManager::Meet(const std::string& host, int port) {

@@ -36,7 +36,8 @@ class PeerLink {
   PeerLink(const PeerLink&) = delete;
   PeerLink& operator=(const PeerLink&) = delete;
 
-  void Send(std::vector<std::string> args, cluster::Transport::Callback cb);
+  // `timeout_ms` 0: the manager's request timeout.
+  void Send(std::vector<std::string> args, cluster::Transport::Callback cb, int64_t timeout_ms = 0);
   // Fails everything pending and closes; the object may be destroyed after.
   void Shutdown();
   // Checks request deadlines; called from the manager's timer.
@@ -63,7 +64,9 @@ class PeerLink {
   void Connect();
   void OnConnected(int status);
   void OnData(const char* data, size_t len);
-  void Fail(const std::string& why);
+  // Fails every request. `none_ran`: the peer is known to have run none of
+  // those already written (it refused HELLO, so it took no peer command).
+  void Fail(const std::string& why, bool none_ran = false);
   void FlushQueue();
   void OnHelloReply(storage::Result<resp::RespValue> r);
 
@@ -90,10 +93,6 @@ struct PeerManagerOptions {
   int self_weight = 1;
   std::string secret;
   int64_t request_timeout_ms = 2000;
-  // PEER.EXEC's: the peer coordinates a client's command, which it starts
-  // within half a request timeout or not at all, then a read quorum and a
-  // write quorum, each bounded by the peer's own request timeout.
-  int64_t exec_timeout_ms() const { return 3 * request_timeout_ms; }
 };
 
 class PeerManager : public cluster::Transport {
@@ -114,7 +113,12 @@ class PeerManager : public cluster::Transport {
   PeerManager(const PeerManager&) = delete;
   PeerManager& operator=(const PeerManager&) = delete;
 
-  void Send(std::string_view node_id, std::vector<std::string> args, Callback done) override;
+  void Send(std::string_view node_id, std::vector<std::string> args, Callback done) override {
+    SendWithin(node_id, std::move(args), 0, std::move(done));
+  }
+  // The same, failing after `timeout_ms` instead of the request timeout (0).
+  void SendWithin(std::string_view node_id, std::vector<std::string> args, int64_t timeout_ms,
+                  Callback done);
   // Connects to a seed address (CLUSTER MEET, cluster-seeds): says HELLO and
   // learns the peer's id.
   void Meet(const std::string& host, int port);

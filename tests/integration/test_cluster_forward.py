@@ -3,8 +3,10 @@ there (PEER.EXEC) and must take effect once, however slow the coordinator.
 
 1. The coordinator holds the key's lock (an INCR at W=3 waiting for a paused
    replica) past the forwarded INCR's start deadline: the forwarded INCR is
-   refused there without running, the forwarding node runs it itself, and the
-   counter ends at exactly the number of INCRs that ran, not one more.
+   refused there without running, and the client gets TRYAGAIN (not applied):
+   the forwarding node does not run it beside the coordinator's own INCR of
+   the key, where one of the two could be lost. A blind SET of another key in
+   the slot, forwarded meanwhile, takes no lock and succeeds at once.
 2. The coordinator stops (SIGSTOP) while it runs a forwarded INCR: the
    forwarding node does not run it again (it may have been applied); the
    client gets an error saying so, and the counter never counts it twice.
@@ -47,19 +49,23 @@ class TestForwardedWritesRunOnce(ClusterCase):
         cl.execute_command("CONSISTENCY", "ALL")
         return cl.get(key)
 
-    def test_incr_refused_at_the_coordinators_lock_runs_once(self):
+    def test_incr_refused_at_the_coordinators_lock_is_not_applied(self):
         c = self.start()
         key = self.key_coordinated_by(c, 1, b"fw")
+        # Another key node 1 coordinates, in key's slot: held by the same INCR.
+        other = b"{%s}blind" % key
         direct = self.client(1, socket_timeout=30)  # at the coordinator
         direct.execute_command("CONSISTENCY", "R", "2", "W", "3")
         forwarded = self.client(0, socket_timeout=30)  # node 0 forwards to node 1
         forwarded.ping()
+        blind = self.client(0, socket_timeout=30)
+        blind.ping()
         results = {}
 
-        def run(name, cl):
+        def run(name, fn):
             t0 = time.time()
             try:
-                results[name] = cl.incr(key)
+                results[name] = fn()
             except redis.ResponseError as e:
                 results[name] = e
             log("%s: %r after %.2fs" % (name, results[name], time.time() - t0))
@@ -69,21 +75,28 @@ class TestForwardedWritesRunOnce(ClusterCase):
             # The direct INCR takes the key's lock on node 1 and holds it while
             # its write waits for paused node 2 (a peer timeout). The forwarded
             # one queues behind it past its start deadline (half of that).
-            t_direct = threading.Thread(target=run, args=("direct", direct))
-            t_direct.start()
+            threads = [threading.Thread(target=run, args=("direct", lambda: direct.incr(key)))]
+            threads[0].start()
             time.sleep(0.1)
-            t_fwd = threading.Thread(target=run, args=("forwarded", forwarded))
-            t_fwd.start()
-            t_direct.join(20)
-            t_fwd.join(20)
-            self.assertFalse(t_direct.is_alive() or t_fwd.is_alive(), "an INCR hung")
+            threads.append(threading.Thread(target=run, args=(
+                "forwarded", lambda: forwarded.incr(key))))
+            threads.append(threading.Thread(target=run, args=(
+                "blind", lambda: blind.set(other, b"v"))))
+            for t in threads[1:]:
+                t.start()
+            for t in threads:
+                t.join(20)
+            self.assertFalse(any(t.is_alive() for t in threads), "a command hung")
         finally:
             c.resume(2)
         # The direct one could not reach W=3; its write stays on nodes 0 and 1.
         self.assertIsInstance(results["direct"], redis.ResponseError)
-        # The forwarded one ran on node 0 (W=2), on top of it, once.
-        self.assertEqual(results["forwarded"], 2)
-        self.assertEqual(self.read_all(c, key), b"2", "an INCR was applied twice")
+        self.assertIsInstance(results["forwarded"], redis.ResponseError)
+        self.assertTrue(str(results["forwarded"]).startswith("TRYAGAIN"), results["forwarded"])
+        self.assertIn("not applied", str(results["forwarded"]))
+        self.assertEqual(self.read_all(c, key), b"1", "the refused INCR was applied")
+        self.assertIs(results["blind"], True)
+        self.assertEqual(self.read_all(c, other), b"v")
         self.assertGreaterEqual(c.info_cluster(0).get("forward_failures", 0), 1)
 
     def test_incr_whose_coordinator_stops_midway_is_not_run_again(self):
