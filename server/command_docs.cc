@@ -26,6 +26,7 @@ constexpr FlagName kFlagNames[] = {
 // The category a command's group implies ("string" -> "@string").
 std::string_view GroupCategory(std::string_view group) {
   if (group == "string") return "@string";
+  if (group == "bitmap") return "@bitmap";
   if (group == "generic") return "@keyspace";
   if (group == "connection") return "@connection";
   if (group == "transactions") return "@transaction";
@@ -156,7 +157,7 @@ std::vector<std::string_view> AclCategories(const CommandSpec& spec) {
   if (group == "@keyspace") out.push_back(group);
   if (spec.flags & kCmdReadonly) out.push_back("@read");
   if (spec.flags & kCmdWrite) out.push_back("@write");
-  if (group == "@string") out.push_back(group);
+  if (group == "@string" || group == "@bitmap") out.push_back(group);
   if (spec.flags & kCmdAdmin) out.push_back("@admin");
   out.push_back((spec.flags & kCmdFast) ? "@fast" : "@slow");
   if (spec.flags & kCmdAdmin) out.push_back("@dangerous");

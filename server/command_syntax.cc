@@ -178,6 +178,11 @@ class Parser {
 constexpr SyntaxEntry kSyntax[] = {
     // strings
     {"append", "key:key value"},
+    {"bitcount", "key:key [index: start:integer end:integer [index_unit: BYTE | BIT]]"},
+    {"bitop", "(operation: AND | OR | XOR | NOT) destkey:key key:key..."},
+    {"bitpos",
+     "key:key bit:integer [index: start:integer [end_index: end:integer [index_unit: BYTE | "
+     "BIT]]]"},
     {"decr", "key:key"},
     {"decrby", "key:key decrement:integer"},
     {"get", "key:key"},
@@ -185,6 +190,7 @@ constexpr SyntaxEntry kSyntax[] = {
     {"getex",
      "key:key [expiration: EX seconds:integer | PX milliseconds:integer | EXAT "
      "unix-time-seconds:unix-time | PXAT unix-time-milliseconds:unix-time | PERSIST]"},
+    {"getbit", "key:key offset:integer"},
     {"getrange", "key:key start:integer end:integer"},
     {"getset", "key:key value"},
     {"incr", "key:key"},
@@ -198,6 +204,7 @@ constexpr SyntaxEntry kSyntax[] = {
      "key:key value [condition: NX | XX] [GET] [expiration: EX seconds:integer | PX "
      "milliseconds:integer | EXAT unix-time-seconds:unix-time | PXAT "
      "unix-time-milliseconds:unix-time | KEEPTTL]"},
+    {"setbit", "key:key offset:integer value:integer"},
     {"setex", "key:key seconds:integer value"},
     {"setnx", "key:key value"},
     {"setrange", "key:key offset:integer value"},

@@ -80,6 +80,14 @@ RANGE_ARGS = [
 OFFSET_ARGS = [0, 0, 1, 2, 3, 7, 20, 100, -1, -100, 536870912, 1000000000, LLONG_MAX,
                b"9223372036854775808", b"abc", b"", b"1.5"]
 
+# SETBIT/GETBIT offsets: small, or refused (negative, not integers, or a
+# byte past proto-max-bulk-len). Never a large valid one: SETBIT would
+# really make a string that long.
+BIT_OFFSETS = [0, 1, 2, 7, 8, 9, 15, 16, 31, 63, 64, 100, 333, -1, -8, 4294967296, LLONG_MAX,
+               b"9223372036854775808", b"abc", b"", b"1.5", b" 1", b"+1", b"01"]
+BIT_VALUES = [b"0", b"1", b"1", b"0", b"2", b"-1", b"01", b"-0", b"", b"a", b"1.0", b" 1"]
+BITOP_OPS = [b"AND", b"OR", b"XOR", b"NOT", b"and", b"Or", b"xor", b"not", b"NAND", b""]
+
 # Odd expiry arguments: refused (not integers, overflowing), deleting the key
 # at once (zero, negative) or valid but centuries ahead. No small positive
 # value: it would expire during the run.
@@ -128,6 +136,8 @@ class Gen:
             (3, self.c_mget), (3, self.c_mset), (2, self.c_msetnx), (4, self.c_incr),
             (4, self.c_decr), (5, self.c_incrby), (3, self.c_decrby), (8, self.c_incrbyfloat),
             (4, self.c_append), (3, self.c_strlen), (5, self.c_getrange), (4, self.c_setrange),
+            (4, self.c_setbit), (3, self.c_getbit), (3, self.c_bitcount), (3, self.c_bitpos),
+            (2, self.c_bitop),
             (3, self.c_del), (1, self.c_unlink), (3, self.c_exists), (2, self.c_type),
             (2, self.c_rename), (2, self.c_renamenx), (3, self.c_copy), (1, self.c_touch),
             (8, self.c_expire), (2, self.c_persist), (6, self.c_ttl), (2, self.c_dbsize),
@@ -315,6 +325,41 @@ class Gen:
 
     def c_setrange(self):
         return [b"SETRANGE", self.key(), enc(self.rng.choice(OFFSET_ARGS)), self.value()]
+
+    def c_setbit(self):
+        return [b"SETBIT", self.key(), enc(self.rng.choice(BIT_OFFSETS)),
+                self.rng.choice(BIT_VALUES)]
+
+    def c_getbit(self):
+        return [b"GETBIT", self.key(), enc(self.rng.choice(BIT_OFFSETS))]
+
+    def _unit(self):
+        return self.kw(self.rng.choice([b"BYTE", b"BIT", b"BIT", b"BITS", b""]))
+
+    def c_bitcount(self):
+        cmd = [b"BITCOUNT", self.key()]
+        n = self.rng.choice([0, 0, 1, 2, 2, 3, 4])  # 1 and 4 extra arguments are refused
+        cmd += [enc(self.rng.choice(RANGE_ARGS)) for _ in range(min(n, 2))]
+        if n >= 3:
+            cmd.append(self._unit())
+        if n == 4:
+            cmd.append(b"x")
+        return cmd
+
+    def c_bitpos(self):
+        bit = self.rng.choice([b"0", b"1", b"1", b"0", b"2", b"-1", b"a", b""])
+        cmd = [b"BITPOS", self.key(), bit]
+        n = self.rng.choice([0, 1, 2, 2, 3, 4])  # 4 extra arguments are refused
+        cmd += [enc(self.rng.choice(RANGE_ARGS)) for _ in range(min(n, 2))]
+        if n >= 3:
+            cmd.append(self._unit())
+        if n == 4:
+            cmd.append(b"x")
+        return cmd
+
+    def c_bitop(self):
+        op = self.rng.choice(BITOP_OPS)
+        return [b"BITOP", op, self.key()] + self.keys(0 if op.upper() == b"NOT" else 1, 3)
 
     def c_del(self):
         return [b"DEL"] + self.keys()
