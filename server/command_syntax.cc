@@ -179,7 +179,7 @@ constexpr SyntaxEntry kSyntax[] = {
     // strings
     {"append", "key:key value"},
     {"bitcount", "key:key [index: start:integer end:integer [index_unit: BYTE | BIT]]"},
-    {"bitop", "(operation: AND | OR | XOR | NOT) destkey:key key:key..."},
+    {"bitop", "operation destkey:key key:key..."},
     {"bitpos",
      "key:key bit:integer [index: start:integer [end_index: end:integer [index_unit: BYTE | "
      "BIT]]]"},

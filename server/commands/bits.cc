@@ -304,47 +304,61 @@ cluster::Task<> BitOp(CommandContext& ctx) {
     ctx.ReplyError(kBitopNotError);
     co_return;
   }
-  std::vector<RecordRef> recs;
-  recs.reserve(sources);
-  size_t longest = 0;
-  for (size_t i = 3; i < ctx.args.size(); ++i) {
-    auto rec = co_await ctx.store.Read(ctx.arg(i));
+  // The sources other than destkey are read first; the result is made and
+  // stored in one update of destkey, which sees destkey's own value as it
+  // is then (in a cluster, a write of destkey cannot slip in between).
+  const std::string_view dest = ctx.arg(2);
+  std::vector<RecordRef> recs(sources);
+  size_t dest_reads = 0;
+  for (size_t k = 0; k < sources; ++k) {
+    if (ctx.arg(3 + k) == dest) {
+      ++dest_reads;
+      continue;
+    }
+    auto rec = co_await ctx.store.Read(ctx.arg(3 + k));
     if (!rec.ok()) {
       ctx.ReplyStatusError(rec.status());
       co_return;
     }
     CountLookup(ctx, *rec != nullptr);
-    if (*rec) longest = std::max(longest, (*rec)->value.size());
-    recs.push_back(std::move(*rec));
+    recs[k] = std::move(*rec);
   }
-  std::string out(longest, '\0');
-  auto byte = [](const RecordRef& r, size_t i) -> unsigned char {
-    return r && i < r->value.size() ? static_cast<unsigned char>(r->value[i]) : 0;
-  };
-  for (size_t i = 0; i < longest; ++i) {
-    unsigned char b = byte(recs[0], i);
-    if (op == Op::kNot) b = static_cast<unsigned char>(~b);
-    for (size_t k = 1; k < recs.size(); ++k) {
-      const unsigned char o = byte(recs[k], i);
-      if (op == Op::kAnd) b &= o;
-      if (op == Op::kOr) b |= o;
-      if (op == Op::kXor) b ^= o;
+  size_t longest = 0;
+  bool dest_found = false;
+  auto fn = [&](const Record* old) -> Mutation {
+    dest_found = old != nullptr;
+    auto source = [&](size_t k) -> const Record* {
+      return ctx.arg(3 + k) == dest ? old : recs[k].get();
+    };
+    longest = 0;
+    for (size_t k = 0; k < sources; ++k) {
+      if (const Record* r = source(k)) longest = std::max(longest, r->value.size());
     }
-    out[i] = static_cast<char>(b);
-  }
-  Status s;
-  if (longest == 0) {
-    auto deleted = co_await ctx.store.Delete(ctx.arg(2));
-    s = deleted.status();
-  } else {
+    if (longest == 0) return old ? Mutation::Delete() : Mutation::Keep();
+    auto byte = [](const Record* r, size_t i) -> unsigned char {
+      return r && i < r->value.size() ? static_cast<unsigned char>(r->value[i]) : 0;
+    };
     Record result;
-    result.value = std::move(out);
-    s = co_await ctx.store.Write(ctx.arg(2), std::move(result));
-  }
+    result.value.assign(longest, '\0');
+    for (size_t i = 0; i < longest; ++i) {
+      unsigned char b = byte(source(0), i);
+      if (op == Op::kNot) b = static_cast<unsigned char>(~b);
+      for (size_t k = 1; k < sources; ++k) {
+        const unsigned char o = byte(source(k), i);
+        if (op == Op::kAnd) b &= o;
+        if (op == Op::kOr) b |= o;
+        if (op == Op::kXor) b ^= o;
+      }
+      result.value[i] = static_cast<char>(b);
+    }
+    return Mutation::Put(std::move(result));  // without a TTL, as Redis
+  };
+  Status s = co_await ctx.store.Update(dest, fn);
   if (!s.ok()) {
     ctx.ReplyStatusError(s);
     co_return;
   }
+  for (size_t i = 0; i < dest_reads; ++i) CountLookup(ctx, dest_found);
   ctx.reply.Integer(static_cast<int64_t>(longest));
 }
 

@@ -616,8 +616,8 @@ cluster::Task<> Wait(CommandContext& ctx) {
 
 // What Redis would report for a string it stored from this value: "int" for a
 // canonical 64-bit integer, "embstr" up to 44 bytes, "raw" beyond. (Redis
-// also says "raw" for a short value grown by APPEND or SETRANGE; we do not
-// keep that history.)
+// also says "raw" for a short value grown by APPEND or SETRANGE, or written
+// by SETBIT or BITOP; we do not keep that history.)
 std::string_view EncodingOf(std::string_view value) {
   int64_t n;
   if (ParseInt64(value, &n)) return "int";
