@@ -43,11 +43,13 @@ struct Client {
   bool reply_skip_next = false;           // CLIENT REPLY SKIP: silence the next command
   bool no_evict = false;
   bool close_after_reply = false;
-  bool killed = false;  // CLIENT KILL: close at the end of the current command
+  bool killed = false;   // CLIENT KILL: close at the end of the current command
+  bool monitor = false;  // MONITOR: receives a line for every command run
 
   // MULTI/EXEC
   bool in_multi = false;
   bool multi_error = false;  // a command failed to queue: EXEC aborts
+  bool in_exec = false;      // EXEC is running the queued commands
   std::vector<QueuedCommand> multi_queue;
   // WATCH
   std::unordered_set<std::string> watched;

@@ -177,6 +177,7 @@ class Parser {
 // the same way.
 constexpr SyntaxEntry kSyntax[] = {
     // strings
+    {"monitor", ""},
     {"append", "key:key value"},
     {"bitcount", "key:key [index: start:integer end:integer [index_unit: BYTE | BIT]]"},
     {"bitop", "operation destkey:key key:key..."},

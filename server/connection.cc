@@ -403,8 +403,18 @@ bool Connection::CheckOutputLimit() {
   return false;
 }
 
+void Connection::AppendOutput(std::string_view bytes) {
+  if (closing_) return;
+  (Idle() ? out_ : deferred_out_).append(bytes);
+  server_->MarkDirty(this);
+}
+
 bool Connection::Flush() {
   if (closing_) return false;
+  if (!deferred_out_.empty() && Idle()) {
+    out_.append(deferred_out_);
+    std::string().swap(deferred_out_);
+  }
   client_.output_bytes = PendingOutputBytes();
   if (!out_.empty()) {
     if (!CheckOutputLimit()) return false;

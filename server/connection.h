@@ -58,8 +58,12 @@ class Connection : public CommandSource {
   // End of turn: hands pending output to the socket. Returns false if the
   // connection was closed (output limit, write error).
   bool Flush();
+  // Output that is not a reply of this connection's (MONITOR's lines): after
+  // the replies already given, never inside one a suspended command is
+  // still writing.
+  void AppendOutput(std::string_view bytes);
   // Bytes queued for the socket and not yet written, plus unflushed replies.
-  size_t PendingOutputBytes() const { return queued_bytes_ + out_.size(); }
+  size_t PendingOutputBytes() const { return queued_bytes_ + out_.size() + deferred_out_.size(); }
   // The configured limits; the unauthenticated ones apply on top until AUTH.
   void set_parse_limits(const resp::ParseLimits& limits) {
     parse_limits_ = limits;
@@ -109,6 +113,7 @@ class Connection : public CommandSource {
   size_t pending_consumed_ = 0;  // bytes of the suspended command
   size_t prefetch_end_ = 0;      // input before this was looked at by PrefetchAhead
   std::string out_;
+  std::string deferred_out_;  // AppendOutput's while a command is running
   resp::ReplyWriter reply_;
   size_t queued_bytes_ = 0;  // handed to uv_write, not yet completed
   int writes_in_flight_ = 0;

@@ -264,6 +264,7 @@ cluster::Task<> Execute(Server& server, Client& client, const CommandSpec& spec,
     CountError(server, reply);
   }
   if (!(spec.flags & kCmdSkipSlowlog)) server.RecordSlow(client, args, us);
+  server.FeedMonitors(client, counted, args);
 }
 
 namespace {
@@ -286,6 +287,11 @@ const CommandSpec* AnswerUnlessRunning(Server& server, Client& c, resp::ReplyWri
   }
   if (!c.authenticated && !(spec->flags & kCmdNoAuth)) {
     Refuse(server, c, reply, spec, errors::kNoAuth);
+    return nullptr;
+  }
+  // A MONITOR client is a replica to Redis: it may ping, not touch keys.
+  if (c.monitor && (spec->flags & (kCmdReadonly | kCmdWrite))) {
+    Refuse(server, c, reply, spec, "ERR Replica can't interact with the keyspace");
     return nullptr;
   }
   if ((spec->flags & kCmdWrite) && !server.storage_error().empty()) {

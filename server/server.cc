@@ -262,6 +262,7 @@ void Server::OnClosed(Connection* conn) {
   UnwatchAll(&conn->client());
   dirty_.erase(std::remove(dirty_.begin(), dirty_.end(), conn), dirty_.end());
   std::erase(paused_conns_, conn);
+  std::erase(monitors_, conn);
   connections_.erase(conn);
 }
 

@@ -159,6 +159,20 @@ class Server : private cluster::KeyObserver {
   // INFO text for `section` ("" or "default", "all", "everything", a name).
   std::string Info(std::string_view section);
 
+  // MONITOR: `c`, a client connection's, receives a line (monitor.h) for
+  // every command run from now on; false if `c` has no connection. Ended by
+  // RemoveMonitor (RESET) or by closing.
+  bool AddMonitor(Client* c);
+  void RemoveMonitor(Client* c);
+  // After a command ran (`spec` the subcommand run, if any): tells the
+  // monitors, except of admin commands (as Redis: they may carry secrets)
+  // and of the cluster's own traffic (PEER.*; a client command another node
+  // forwarded here is shown).
+  void FeedMonitors(const Client& c, const CommandSpec& spec,
+                    std::span<const std::string_view> args) {
+    if (!monitors_.empty() && !(spec.flags & kCmdAdmin) && !c.is_peer) FeedMonitorsSlow(c, args);
+  }
+
   // --- for connections ---
   void OnAccepted(std::unique_ptr<Connection> conn);
   void OnClosed(Connection* conn);
@@ -168,6 +182,7 @@ class Server : private cluster::KeyObserver {
 
  private:
   friend class Connection;
+  void FeedMonitorsSlow(const Client& c, std::span<const std::string_view> args);
   friend class Listener;
   void KeyChanged(std::string_view key) override;
   void AllKeysChanged() override;
@@ -221,6 +236,7 @@ class Server : private cluster::KeyObserver {
   enum class PauseMode { kNone, kWrite, kAll };
   PauseMode pause_ = PauseMode::kNone;
   int64_t pause_until_ms_ = 0;
+  std::vector<Connection*> monitors_;      // MONITOR
   std::vector<Connection*> paused_conns_;  // held by a pause, in arrival order
   std::unordered_map<std::string, std::vector<Client*>> watchers_;
 };

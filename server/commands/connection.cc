@@ -85,8 +85,25 @@ cluster::Task<> Reset(CommandContext& ctx) {
   c.reply_mode = ReplyMode::kOn;
   c.reply_skip_next = false;
   c.no_evict = false;
+  ctx.server.RemoveMonitor(&c);
   c.authenticated = ctx.server.config().requirepass.empty();
   ctx.reply.SimpleString("RESET");
+  co_return;
+}
+
+// MONITOR: from now on the connection receives a line for every command the
+// server runs (monitor.h) and may not touch keys; RESET or QUIT ends it.
+cluster::Task<> Monitor(CommandContext& ctx) {
+  Client& c = ctx.client;
+  if (c.in_exec) {
+    ctx.reply.Error("ERR MONITOR isn't allowed for DENY BLOCKING client");
+  } else if (c.monitor) {
+    // Already monitoring: Redis answers nothing.
+  } else if (ctx.server.AddMonitor(&c)) {
+    ctx.reply.Ok();
+  } else {
+    ctx.reply.Error("ERR MONITOR needs a client connection");
+  }
   co_return;
 }
 
@@ -202,6 +219,7 @@ size_t ArgsBytes(std::span<const std::string_view> args) {
 // (only the caller has one).
 std::string ClientLine(const Client& c, int64_t now_ms, size_t argv_mem) {
   std::string flags;
+  if (c.monitor) flags.push_back('O');
   if (c.in_multi) flags.push_back('x');
   if (c.watch_dirty) flags.push_back('d');
   if (c.close_after_reply) flags.push_back('c');
@@ -627,6 +645,8 @@ const CommandSpec kConnectionCommands[] = {
     {"readwrite", 1, kCmdLoading | kCmdStale | kCmdFast, 0, 0, 0, ReadOnlyOrWrite, "cluster",
      "Accepted for Redis Cluster clients.", "3.0.0"},
     {"client", -2, 0, 0, 0, 0, ClientContainer, "connection", "The CLIENT subcommands.", "2.4.0"},
+    {"monitor", 1, kCmdAdmin | kCmdNoScript | kCmdLoading | kCmdStale, 0, 0, 0, Monitor, "server",
+     "Listen for all requests received by the server in real time", "1.0.0"},
 };
 
 }  // namespace

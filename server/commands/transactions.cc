@@ -71,10 +71,12 @@ cluster::Task<> Exec(CommandContext& ctx) {
   ctx.server.UnwatchAll(&c);
   ctx.reply.ArrayHeader(static_cast<int64_t>(queue.size()));
   std::vector<std::string_view> args;
+  c.in_exec = true;
   for (QueuedCommand& q : queue) {
     args.assign(q.args.begin(), q.args.end());
     co_await Execute(ctx.server, c, *q.spec, args, ctx.reply);
   }
+  c.in_exec = false;
   c.multi_error = false;
 }
 

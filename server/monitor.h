@@ -1,0 +1,22 @@
+// MONITOR: the line a monitoring client receives for each command run, as
+// redis-server 7 prints it:
+//
+//   +1700000000.123456 [0 127.0.0.1:50000] "SET" "k" "v\r\n"
+//
+// (unix time in microseconds, database, the client's address, then every
+// argument quoted, with \\ \" \n \r \t \a \b and \xHH for other bytes that
+// are not printable ASCII). Passwords are shown as "(redacted)": every
+// argument of AUTH, and the two after HELLO's AUTH.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace ringkv::server {
+
+std::string MonitorLine(int64_t unix_us, std::string_view client_addr,
+                        std::span<const std::string_view> args);
+
+}  // namespace ringkv::server
