@@ -43,8 +43,9 @@ struct Client {
   bool reply_skip_next = false;           // CLIENT REPLY SKIP: silence the next command
   bool no_evict = false;
   bool close_after_reply = false;
-  bool killed = false;   // CLIENT KILL: close at the end of the current command
-  bool monitor = false;  // MONITOR: receives a line for every command run
+  bool killed = false;     // CLIENT KILL: close at the end of the current command
+  bool monitor = false;    // MONITOR: receives a line for every command run
+  bool forwarded = false;  // runs a command another node forwarded (PEER.EXEC)
 
   // MULTI/EXEC
   bool in_multi = false;

@@ -296,6 +296,7 @@ void Connection::ResumeAfterCommand() {
     return;
   }
   server_->MarkDirty(this);
+  TakeDeferredOutput();  // after the reply of the command that held it back
   if (!reading_ && !client_.close_after_reply) {
     uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead);
     reading_ = true;
@@ -362,6 +363,7 @@ void Connection::DrainInFlight() {
     out_.append(inflight_.front()->out);
     inflight_.pop_front();
   }
+  TakeDeferredOutput();
 }
 
 void Connection::Stall() {
@@ -399,22 +401,27 @@ bool Connection::CheckOutputLimit() {
       client_.id, client_.addr);
   out_.clear();
   out_.shrink_to_fit();
+  std::string().swap(deferred_out_);
   Close();
   return false;
 }
 
 void Connection::AppendOutput(std::string_view bytes) {
-  if (closing_) return;
+  if (closing_ || client_.close_after_reply) return;
+  TakeDeferredOutput();
   (Idle() ? out_ : deferred_out_).append(bytes);
   server_->MarkDirty(this);
 }
 
+void Connection::TakeDeferredOutput() {
+  if (deferred_out_.empty() || !Idle()) return;
+  out_.append(deferred_out_);
+  std::string().swap(deferred_out_);
+}
+
 bool Connection::Flush() {
   if (closing_) return false;
-  if (!deferred_out_.empty() && Idle()) {
-    out_.append(deferred_out_);
-    std::string().swap(deferred_out_);
-  }
+  TakeDeferredOutput();
   client_.output_bytes = PendingOutputBytes();
   if (!out_.empty()) {
     if (!CheckOutputLimit()) return false;
@@ -486,8 +493,9 @@ void Connection::OnWrite(uv_write_t* req, int status) {
 void Connection::Cron(int64_t now_ms) {
   if (closing_) return;
   const Config& cfg = server_->config();
-  // A client held by CLIENT PAUSE is waiting, not idle (Redis exempts it too).
-  if (cfg.timeout > 0 && Idle() && !pause_waiting_ &&
+  // A client held by CLIENT PAUSE is waiting, not idle, and a MONITOR only
+  // listens (Redis exempts both).
+  if (cfg.timeout > 0 && Idle() && !pause_waiting_ && !client_.monitor &&
       now_ms - client_.last_interaction_ms > cfg.timeout * 1000) {
     server_->log().Verbose("Closing idle client id={} addr={}", client_.id, client_.addr);
     Close();

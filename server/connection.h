@@ -97,6 +97,8 @@ class Connection : public CommandSource {
   void CompactInput();
   void PrefetchAhead(size_t from);
   bool CheckOutputLimit();
+  // Moves AppendOutput's held-back bytes to the output once no command runs.
+  void TakeDeferredOutput();
 
   Server* server_;
   uv_tcp_t tcp_;

@@ -193,6 +193,7 @@ cluster::Detached RunForwarded(Server* server, CommandSource* src, const Command
     ++server->cluster()->stats().forwarded;
     ++server->stats().total_commands_processed;
     src->reply().buffer()->append(r->str);
+    server->FeedMonitors(c, *spec, nullptr, args);
   } else {
     ++server->cluster()->stats().forward_failures;
     // An error reply is PEER.EXEC refusing the command before it ran.
@@ -242,7 +243,8 @@ cluster::Task<> Execute(Server& server, Client& client, const CommandSpec& spec,
   CommandContext ctx{server, client, server.StoreFor(client), args, reply, spec};
   client.ran_subcommand = nullptr;
   co_await spec.handler(ctx);
-  const CommandSpec& counted = client.ran_subcommand ? *client.ran_subcommand : spec;
+  const CommandSpec* sub = client.ran_subcommand;
+  const CommandSpec& counted = sub ? *sub : spec;
   client.ran_subcommand = nullptr;  // EXEC: the last queued command's is not EXEC's
   int64_t ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
@@ -264,7 +266,7 @@ cluster::Task<> Execute(Server& server, Client& client, const CommandSpec& spec,
     CountError(server, reply);
   }
   if (!(spec.flags & kCmdSkipSlowlog)) server.RecordSlow(client, args, us);
-  server.FeedMonitors(client, counted, args);
+  server.FeedMonitors(client, spec, sub, args);
 }
 
 namespace {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <vector>
 
+#include "server/command_docs.h"
 #include "server/command_table.h"
 #include "server/connection.h"
 #include "server/server.h"
@@ -50,10 +51,11 @@ void AppendQuoted(std::string* out, std::string_view arg) {
   out->push_back('"');
 }
 
-// Whether argument `i` is a password that must not be shown.
-bool Secret(std::span<const std::string_view> args, size_t i) {
-  if (EqualsIgnoreCase(args[0], "auth")) return i >= 1;
-  if (!EqualsIgnoreCase(args[0], "hello")) return false;
+// Whether argument `i` of command `name` (its real name: a renamed AUTH
+// still hides its password) is a password that must not be shown.
+bool Secret(std::string_view name, std::span<const std::string_view> args, size_t i) {
+  if (name == "auth") return i >= 1;
+  if (name != "hello") return false;
   // HELLO protover [AUTH username password] [SETNAME name], in any order.
   for (size_t j = 2; j < args.size();) {
     if (EqualsIgnoreCase(args[j], "auth")) {
@@ -70,13 +72,13 @@ bool Secret(std::span<const std::string_view> args, size_t i) {
 
 }  // namespace
 
-std::string MonitorLine(int64_t unix_us, std::string_view client_addr,
+std::string MonitorLine(int64_t unix_us, std::string_view client_addr, std::string_view name,
                         std::span<const std::string_view> args) {
   std::string line =
       fmt::format("+{}.{:06} [0 {}]", unix_us / 1'000'000, unix_us % 1'000'000, client_addr);
   for (size_t i = 0; i < args.size(); ++i) {
     line.push_back(' ');
-    AppendQuoted(&line, Secret(args, i) ? std::string_view("(redacted)") : args[i]);
+    AppendQuoted(&line, Secret(name, args, i) ? std::string_view("(redacted)") : args[i]);
   }
   line.append("\r\n");
   return line;
@@ -98,11 +100,16 @@ void Server::RemoveMonitor(Client* c) {
   std::erase_if(monitors_, [c](Connection* conn) { return &conn->client() == c; });
 }
 
-void Server::FeedMonitorsSlow(const Client& c, std::span<const std::string_view> args) {
-  if (EqualsIgnoreCase(args[0], "quit")) return;  // Redis never shows it either
+void Server::FeedMonitorsSlow(const Client& c, const CommandSpec& spec, const CommandSpec* sub,
+                              std::span<const std::string_view> args) {
+  const CommandSpec& ran = sub ? *sub : spec;
+  if ((ran.flags & kCmdAdmin) || spec.name.starts_with("peer.")) return;
+  // A container whose subcommand was refused (unknown, arity): Redis
+  // refuses those before running anything and shows nothing.
+  if (!sub && args.size() >= 2 && !Subcommands(spec.name).empty()) return;
   using namespace std::chrono;
   const int64_t us = duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
-  const std::string line = MonitorLine(us, c.addr, args);
+  const std::string line = MonitorLine(us, c.addr, spec.name, args);
   for (Connection* conn : monitors_) conn->AppendOutput(line);
 }
 

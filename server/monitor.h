@@ -16,7 +16,9 @@
 
 namespace ringkv::server {
 
-std::string MonitorLine(int64_t unix_us, std::string_view client_addr,
+// `name`: the command's real name (as in the command table, whatever
+// rename-command calls it), which decides what is redacted.
+std::string MonitorLine(int64_t unix_us, std::string_view client_addr, std::string_view name,
                         std::span<const std::string_view> args);
 
 }  // namespace ringkv::server

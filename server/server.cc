@@ -463,12 +463,17 @@ Client* Server::FindClient(uint64_t id) {
   return nullptr;
 }
 
-void Server::KillClient(Client* target) {
+void Server::KillClient(Client* target, const Client* killer) {
   for (auto& [c, owned] : connections_) {
     if (&c->client() == target) {
       target->killed = true;
       target->close_after_reply = true;
-      MarkDirty(c);
+      if (target == killer) {
+        MarkDirty(c);
+      } else {
+        // Its output may never drain (a MONITOR that stopped reading).
+        c->Close();
+      }
       return;
     }
   }

@@ -114,8 +114,9 @@ class Server : private cluster::KeyObserver {
 
   std::vector<Client*> Clients();
   Client* FindClient(uint64_t id);
-  // Closes the client after the current command's reply is sent.
-  void KillClient(Client* c);
+  // `killer` is the client running CLIENT KILL: it gets its reply first;
+  // any other is closed at once (as Redis frees it), pending output dropped.
+  void KillClient(Client* c, const Client* killer);
   size_t connected_clients() const { return connections_.size(); }
   // Clients whose next command waits for CLIENT PAUSE to end (Redis counts
   // them as blocked too).
@@ -164,13 +165,13 @@ class Server : private cluster::KeyObserver {
   // RemoveMonitor (RESET) or by closing.
   bool AddMonitor(Client* c);
   void RemoveMonitor(Client* c);
-  // After a command ran (`spec` the subcommand run, if any): tells the
-  // monitors, except of admin commands (as Redis: they may carry secrets)
-  // and of the cluster's own traffic (PEER.*; a client command another node
-  // forwarded here is shown).
-  void FeedMonitors(const Client& c, const CommandSpec& spec,
+  // After `spec` ran (`sub` the subcommand it ran, if any): tells the
+  // monitors, except of admin commands (as Redis: they may carry secrets),
+  // of subcommands refused before running, and of the cluster's own traffic
+  // (PEER.*, and a command another node forwarded here: that node shows it).
+  void FeedMonitors(const Client& c, const CommandSpec& spec, const CommandSpec* sub,
                     std::span<const std::string_view> args) {
-    if (!monitors_.empty() && !(spec.flags & kCmdAdmin) && !c.is_peer) FeedMonitorsSlow(c, args);
+    if (!monitors_.empty() && !c.is_peer && !c.forwarded) FeedMonitorsSlow(c, spec, sub, args);
   }
 
   // --- for connections ---
@@ -182,7 +183,8 @@ class Server : private cluster::KeyObserver {
 
  private:
   friend class Connection;
-  void FeedMonitorsSlow(const Client& c, std::span<const std::string_view> args);
+  void FeedMonitorsSlow(const Client& c, const CommandSpec& spec, const CommandSpec* sub,
+                        std::span<const std::string_view> args);
   friend class Listener;
   void KeyChanged(std::string_view key) override;
   void AllKeysChanged() override;

@@ -325,7 +325,7 @@ cluster::Task<> ClientKill(CommandContext& ctx) {
   if (ctx.argc() == 3) {
     for (Client* c : ctx.server.Clients()) {
       if (c->addr == ctx.arg(2)) {
-        ctx.server.KillClient(c);
+        ctx.server.KillClient(c, &ctx.client);
         ctx.reply.Ok();
         co_return;
       }
@@ -388,7 +388,7 @@ cluster::Task<> ClientKill(CommandContext& ctx) {
       if (!addr.empty() && c->addr != addr) continue;
       if (!laddr.empty() && c->laddr != laddr) continue;
       if (skipme && c == &ctx.client) continue;
-      ctx.server.KillClient(c);
+      ctx.server.KillClient(c, &ctx.client);
       ++killed;
     }
   }

@@ -9,6 +9,7 @@ ends monitoring. Expected texts were checked against redis-server 7.0
 
 import os
 import re
+import socket
 import subprocess
 import time
 import unittest
@@ -60,6 +61,7 @@ class MonitorTest(support.ServerTestCase):
         for cmd in [("SET", b"bin", b'a\x00\xff"\\\n\r\t\x07\x08 \x7f\xe2\x82\xac'),
                     ("AUTH", "secret"), ("HELLO", "2", "AUTH", "default", "secret"),
                     ("CONFIG", "GET", "port"), ("GET",), ("NOSUCHCOMMAND", "x"),
+                    ("CLIENT", "NOSUCHSUB"), ("CLIENT", "SETNAME"), ("CLIENT", "KILL", "ID", "0"),
                     ("CLIENT", "SETNAME", "nm"), ("ECHO", "done")]:
             c.call_raw(resp(*cmd))
         got = [LINE.match(line).group(4) for line in self.lines(m, 5)]
@@ -70,6 +72,13 @@ class MonitorTest(support.ServerTestCase):
             b'"CLIENT" "SETNAME" "nm"',
             b'"ECHO" "done"',
         ])
+
+    def test_another_clients_quit_is_shown(self):
+        m = self.monitor_conn()
+        c = Conn(self.server.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.call_raw(resp("QUIT")), b"+OK\r\n")
+        self.assertEqual(LINE.match(self.lines(m, 1)[0]).group(4), b'"QUIT"')
 
     def test_transaction_commands_appear_when_exec_runs_them(self):
         m = self.monitor_conn()
@@ -129,6 +138,67 @@ class MonitorTest(support.ServerTestCase):
                 time.sleep(0.05)
         self.assertIn(b'"SET" "from-test" "42"', out)
         self.assertRegex(out, rb'\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "SET" "from-test" "42"')
+
+
+class MonitorConfigTest(unittest.TestCase):
+    """Servers started with their own options."""
+
+    def start(self, *args):
+        s = support.ServerProcess(args)
+        self.addCleanup(s.cleanup)
+        s.start()
+        return s
+
+    def test_renamed_auth_is_still_redacted(self):
+        s = self.start("--rename-command", "AUTH", "xauth", "--rename-command", "HELLO", "xhello")
+        m = Conn(s.port)
+        self.addCleanup(m.close)
+        self.assertEqual(m.call_raw(resp("MONITOR")), b"+OK\r\n")
+        c = Conn(s.port)
+        self.addCleanup(c.close)
+        c.call_raw(resp("xauth", "s3cret"))
+        c.call_raw(resp("xhello", "2", "AUTH", "default", "s3cret"))
+        got = [LINE.match(m.read_raw()[:-2]).group(4) for _ in range(2)]
+        self.assertEqual(got, [b'"xauth" "(redacted)"',
+                               b'"xhello" "2" "AUTH" "(redacted)" "(redacted)"'])
+
+    def test_idle_timeout_spares_a_monitor(self):
+        s = self.start("--timeout", "1")
+        m = Conn(s.port)
+        self.addCleanup(m.close)
+        self.assertEqual(m.call_raw(resp("MONITOR")), b"+OK\r\n")
+        idle = Conn(s.port)
+        self.addCleanup(idle.close)
+        self.assertEqual(idle.call_raw(resp("PING")), b"+PONG\r\n")
+        m.read_raw()  # the PING's line
+        time.sleep(3.0)  # the timeout is checked about ten times a second
+        with self.assertRaises((AssertionError, ConnectionError, OSError)):
+            idle.call_raw(resp("PING"))  # closed as idle
+        c = s.client()
+        c.set(b"still", b"watching")
+        self.assertIn(b'"SET" "still" "watching"', m.read_raw())
+
+    def test_client_kill_drops_a_monitor_that_stopped_reading(self):
+        s = self.start()
+        m = socket.create_connection(("127.0.0.1", s.port))
+        m.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.addCleanup(m.close)
+        m.sendall(resp("MONITOR"))
+        c = s.client()
+        deadline = time.time() + 5
+        while time.time() < deadline and not any("O" in cl["flags"] for cl in c.client_list()):
+            time.sleep(0.05)
+        mon_id = next(cl["id"] for cl in c.client_list() if "O" in cl["flags"])
+        p = c.pipeline(transaction=False)
+        for i in range(2000):  # about 20 MB of lines the monitor never reads
+            p.set(b"big:%d" % i, b"x" * 10000)
+        p.execute()
+        self.assertEqual(c.client_kill_filter(_id=mon_id), 1)
+        wait = time.time() + 5
+        while time.time() < wait and any(cl["id"] == mon_id for cl in c.client_list()):
+            time.sleep(0.05)
+        self.assertFalse(any(cl["id"] == mon_id for cl in c.client_list()),
+                         "the killed monitor is still connected")
 
 
 if __name__ == "__main__":
