@@ -122,12 +122,17 @@ Result<bool> Coordinator::ApplyRemote(std::string_view key, const Record& incomi
   return true;
 }
 
-uint64_t Coordinator::LocalPrimaryCount() const {
+uint64_t Coordinator::LocalPrimaryCount(const std::vector<std::string>* down) const {
   uint64_t n = 0;
   const std::string& self = view_->self_id();
+  auto up = [&](std::string_view id) {
+    return down ? std::find(down->begin(), down->end(), id) == down->end() : view_->IsUp(id);
+  };
   for (int s = 0; s < storage::kSlots; ++s) {
     uint64_t c = engine_->SlotKeyCount(static_cast<uint16_t>(s));
-    if (c && PrimaryOf(static_cast<uint16_t>(s)) == self) n += c;
+    if (!c) continue;
+    auto p = view_->ring().PreferenceList(static_cast<uint16_t>(s), 1, up);
+    if (!p.empty() && p[0].node == self) n += c;
   }
   return n;
 }
@@ -516,14 +521,21 @@ struct FanOut {
 }  // namespace
 
 Task<Result<uint64_t>> Coordinator::Count() {
-  auto total = std::make_shared<uint64_t>(LocalPrimaryCount());
+  // Every node counts the slots it is primary of in this node's view.
+  std::vector<std::string> down;
+  for (const NodeInfo& n : view_->ring().nodes()) {
+    if (!view_->IsUp(n.id)) down.push_back(n.id);
+  }
+  auto total = std::make_shared<uint64_t>(LocalPrimaryCount(&down));
   auto fan = std::make_shared<FanOut>();
   Future<Status> f = fan->promise.GetFuture();
   for (const NodeInfo& n : view_->ring().nodes()) {
     if (n.id == view_->self_id() || !view_->IsUp(n.id)) continue;
     ++fan->pending;
     ++stats_.remote_requests;
-    transport_->Send(n.id, {"PEER.COUNT"}, [this, fan, total](Result<resp::RespValue> r) {
+    std::vector<std::string> request{"PEER.COUNT"};
+    request.insert(request.end(), down.begin(), down.end());
+    transport_->Send(n.id, std::move(request), [this, fan, total](Result<resp::RespValue> r) {
       if (r.ok() && r->type == resp::RespValue::kInteger) {
         *total += static_cast<uint64_t>(r->integer);
       } else {

@@ -110,8 +110,11 @@ class Coordinator {
   // concurrent versions are resolved (and the conflict counted). Returns
   // whether the stored record changed.
   Result<bool> ApplyRemote(std::string_view key, const Record& incoming);
-  // Keys in the slots this node coordinates (as first up replica).
-  uint64_t LocalPrimaryCount() const;
+  // Keys in the slots this node coordinates (as first up replica), taking
+  // as down exactly the nodes in `down` if given (the asking node's view:
+  // while nodes disagree about a failure, every slot is still counted by
+  // one node), else this node's own view.
+  uint64_t LocalPrimaryCount(const std::vector<std::string>* down = nullptr) const;
   // One page of this node's primary run starting at `from` (see .cc).
   Status LocalScan(std::string_view from, size_t count, ScanPage* page);
   Result<std::string> LocalRandomKey();

@@ -95,7 +95,10 @@ cluster::Task<> Write(CommandContext& ctx) {
 cluster::Task<> Count(CommandContext& ctx) {
   cluster::Coordinator* c = CoordinatorOf(ctx);
   if (!c) co_return;
-  ctx.reply.Integer(static_cast<int64_t>(c->LocalPrimaryCount()));
+  // PEER.COUNT [down-node-id ...]: the asker's view of which nodes are down.
+  std::vector<std::string> down;
+  for (size_t i = 1; i < ctx.argc(); ++i) down.emplace_back(ctx.arg(i));
+  ctx.reply.Integer(static_cast<int64_t>(c->LocalPrimaryCount(&down)));
 }
 
 cluster::Task<> Scan(CommandContext& ctx) {
@@ -178,6 +181,7 @@ cluster::Task<> Exec(CommandContext& ctx) {
     origin.read_quorum = static_cast<int>(r);
     origin.write_quorum = static_cast<int>(w);
     origin.addr = ctx.client.addr;
+    origin.forwarded = true;
     auto& session = static_cast<cluster::ClusterStore&>(ctx.server.StoreFor(origin));
     session.set_start_by(start_by);
     co_await Execute(ctx.server, origin, *spec, args, writer);
@@ -200,7 +204,7 @@ const CommandSpec kPeerCommands[] = {
      "ringkv"},
     {"peer.write", 3, kPeer | kCmdWrite, 1, 1, 1, Write, "cluster",
      "Stores a versioned record unless this replica has a newer one.", "ringkv"},
-    {"peer.count", 1, kPeer, 0, 0, 0, Count, "cluster",
+    {"peer.count", -1, kPeer, 0, 0, 0, Count, "cluster",
      "Counts the keys of the slots this node coordinates.", "ringkv"},
     {"peer.scan", 3, kPeer, 0, 0, 0, Scan, "cluster",
      "One page of the keys of the slots this node coordinates.", "ringkv"},
