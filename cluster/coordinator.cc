@@ -1,6 +1,7 @@
 #include "cluster/coordinator.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <random>
 
@@ -122,17 +123,13 @@ Result<bool> Coordinator::ApplyRemote(std::string_view key, const Record& incomi
   return true;
 }
 
-uint64_t Coordinator::LocalPrimaryCount(const std::vector<std::string>* down) const {
+uint64_t Coordinator::LocalCount(std::string_view slots) const {
+  if (slots.size() != storage::kSlots / 8) return 0;
   uint64_t n = 0;
-  const std::string& self = view_->self_id();
-  auto up = [&](std::string_view id) {
-    return down ? std::find(down->begin(), down->end(), id) == down->end() : view_->IsUp(id);
-  };
   for (int s = 0; s < storage::kSlots; ++s) {
-    uint64_t c = engine_->SlotKeyCount(static_cast<uint16_t>(s));
-    if (!c) continue;
-    auto p = view_->ring().PreferenceList(static_cast<uint16_t>(s), 1, up);
-    if (!p.empty() && p[0].node == self) n += c;
+    if (static_cast<unsigned char>(slots[s / 8]) & (0x80u >> (s % 8))) {
+      n += engine_->SlotKeyCount(static_cast<uint16_t>(s));
+    }
   }
   return n;
 }
@@ -521,29 +518,42 @@ struct FanOut {
 }  // namespace
 
 Task<Result<uint64_t>> Coordinator::Count() {
-  // Every node counts the slots it is primary of in this node's view.
-  std::vector<std::string> down;
-  for (const NodeInfo& n : view_->ring().nodes()) {
-    if (!view_->IsUp(n.id)) down.push_back(n.id);
+  // This node decides, from its own view, which node counts each slot (the
+  // slot's primary), and tells each which slots are its: while nodes
+  // disagree about a failure or a join, no slot is counted twice or missed.
+  std::map<std::string, std::string, std::less<>> slots_of;  // node -> slot bitmap
+  for (int s = 0; s < storage::kSlots; ++s) {
+    std::string_view primary = PrimaryOf(static_cast<uint16_t>(s));
+    if (primary.empty()) {
+      co_return Status::Unavailable("NOQUORUM no replica of slot " + std::to_string(s) + " is up");
+    }
+    auto it = slots_of.find(primary);
+    if (it == slots_of.end()) {
+      it = slots_of.emplace(std::string(primary), std::string(storage::kSlots / 8, '\0')).first;
+    }
+    it->second[s / 8] =
+        static_cast<char>(static_cast<unsigned char>(it->second[s / 8]) | (0x80u >> (s % 8)));
   }
-  auto total = std::make_shared<uint64_t>(LocalPrimaryCount(&down));
+  auto total = std::make_shared<uint64_t>(0);
   auto fan = std::make_shared<FanOut>();
   Future<Status> f = fan->promise.GetFuture();
-  for (const NodeInfo& n : view_->ring().nodes()) {
-    if (n.id == view_->self_id() || !view_->IsUp(n.id)) continue;
+  for (auto& [node, slots] : slots_of) {
+    if (node == view_->self_id()) {
+      *total += LocalCount(slots);
+      continue;
+    }
     ++fan->pending;
     ++stats_.remote_requests;
-    std::vector<std::string> request{"PEER.COUNT"};
-    request.insert(request.end(), down.begin(), down.end());
-    transport_->Send(n.id, std::move(request), [this, fan, total](Result<resp::RespValue> r) {
-      if (r.ok() && r->type == resp::RespValue::kInteger) {
-        *total += static_cast<uint64_t>(r->integer);
-      } else {
-        ++stats_.peer_errors;
-        fan->error = Status::Unavailable("a node did not answer the count");
-      }
-      if (--fan->pending == 0) fan->promise.Set(fan->error);
-    });
+    transport_->Send(node, {"PEER.COUNT", std::move(slots)},
+                     [this, fan, total](Result<resp::RespValue> r) {
+                       if (r.ok() && r->type == resp::RespValue::kInteger) {
+                         *total += static_cast<uint64_t>(r->integer);
+                       } else {
+                         ++stats_.peer_errors;
+                         fan->error = Status::Unavailable("a node did not answer the count");
+                       }
+                       if (--fan->pending == 0) fan->promise.Set(fan->error);
+                     });
   }
   if (fan->pending == 0) fan->promise.Set(Status::Ok());
   Status s = co_await f;

@@ -110,11 +110,9 @@ class Coordinator {
   // concurrent versions are resolved (and the conflict counted). Returns
   // whether the stored record changed.
   Result<bool> ApplyRemote(std::string_view key, const Record& incoming);
-  // Keys in the slots this node coordinates (as first up replica), taking
-  // as down exactly the nodes in `down` if given (the asking node's view:
-  // while nodes disagree about a failure, every slot is still counted by
-  // one node), else this node's own view.
-  uint64_t LocalPrimaryCount(const std::vector<std::string>* down = nullptr) const;
+  // Keys in the slots set in `slots`, a bitmap of all slots (slot 0 is the
+  // high bit of the first byte); 0 if it is not 2048 bytes.
+  uint64_t LocalCount(std::string_view slots) const;
   // One page of this node's primary run starting at `from` (see .cc).
   Status LocalScan(std::string_view from, size_t count, ScanPage* page);
   Result<std::string> LocalRandomKey();

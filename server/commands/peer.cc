@@ -95,10 +95,12 @@ cluster::Task<> Write(CommandContext& ctx) {
 cluster::Task<> Count(CommandContext& ctx) {
   cluster::Coordinator* c = CoordinatorOf(ctx);
   if (!c) co_return;
-  // PEER.COUNT [down-node-id ...]: the asker's view of which nodes are down.
-  std::vector<std::string> down;
-  for (size_t i = 1; i < ctx.argc(); ++i) down.emplace_back(ctx.arg(i));
-  ctx.reply.Integer(static_cast<int64_t>(c->LocalPrimaryCount(&down)));
+  // PEER.COUNT <slot bitmap>: the slots the asking node wants counted here.
+  if (ctx.arg(1).size() != storage::kSlots / 8) {
+    ctx.reply.Error(errors::kSyntax);
+    co_return;
+  }
+  ctx.reply.Integer(static_cast<int64_t>(c->LocalCount(ctx.arg(1))));
 }
 
 cluster::Task<> Scan(CommandContext& ctx) {
@@ -204,8 +206,8 @@ const CommandSpec kPeerCommands[] = {
      "ringkv"},
     {"peer.write", 3, kPeer | kCmdWrite, 1, 1, 1, Write, "cluster",
      "Stores a versioned record unless this replica has a newer one.", "ringkv"},
-    {"peer.count", -1, kPeer, 0, 0, 0, Count, "cluster",
-     "Counts the keys of the slots this node coordinates.", "ringkv"},
+    {"peer.count", 2, kPeer, 0, 0, 0, Count, "cluster",
+     "Counts this node's keys in the slots the asking node names.", "ringkv"},
     {"peer.scan", 3, kPeer, 0, 0, 0, Scan, "cluster",
      "One page of the keys of the slots this node coordinates.", "ringkv"},
     {"peer.randomkey", 1, kPeer, 0, 0, 0, RandomKey, "cluster", "A random key of this node.",
