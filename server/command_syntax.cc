@@ -180,6 +180,11 @@ constexpr SyntaxEntry kSyntax[] = {
     {"monitor", ""},
     {"append", "key:key value"},
     {"bitcount", "key:key [index: start:integer end:integer [index_unit: BYTE | BIT]]"},
+    {"bitfield",
+     "key:key [operation: GET encoding offset:integer | SET encoding offset:integer "
+     "value:integer | INCRBY encoding offset:integer increment:integer | OVERFLOW "
+     "wrap_sat_fail]..."},
+    {"bitfield_ro", "key:key [encoding_offset: GET encoding offset:integer]..."},
     {"bitop", "operation destkey:key key:key..."},
     {"bitpos",
      "key:key bit:integer [index: start:integer [end_index: end:integer [index_unit: BYTE | "

@@ -8,9 +8,11 @@
 // key (0, and -1 or 0) before they parse their range (Redis 7.2 parses
 // first); everything else is parsed before the store is touched.
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -362,6 +364,231 @@ cluster::Task<> BitOp(CommandContext& ctx) {
   ctx.reply.Integer(static_cast<int64_t>(longest));
 }
 
+// --- BITFIELD -----------------------------------------------------------------
+
+// One GET, SET or INCRBY of BITFIELD: a signed (iN, N up to 64) or unsigned
+// (uN, N up to 63) integer of `bits` bits at bit `offset`, most significant
+// bit first.
+struct FieldOp {
+  enum class Kind { kGet, kSet, kIncrBy } kind;
+  enum class Overflow { kWrap, kSat, kFail } overflow;  // OVERFLOW in force
+  bool is_signed;
+  int bits;
+  uint64_t offset;
+  int64_t arg;  // SET's value, INCRBY's increment
+};
+
+constexpr std::string_view kFieldTypeError =
+    "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but "
+    "i64 is.";
+
+// "i16", "u8": as Redis reads it, up to the first NUL byte, 'i' and 'u' in
+// lower case only.
+bool ParseFieldType(std::string_view arg, bool* is_signed, int* bits) {
+  arg = arg.substr(0, arg.find('\0'));
+  if (arg.empty() || (arg[0] != 'i' && arg[0] != 'u')) return false;
+  int64_t n = 0;
+  if (!ParseInt64(arg.substr(1), &n) || n < 1 || n > (arg[0] == 'i' ? 64 : 63)) return false;
+  *is_signed = arg[0] == 'i';
+  *bits = static_cast<int>(n);
+  return true;
+}
+
+// A field offset: bits, or "#N" for the N-th field of this width.
+bool ParseFieldOffset(CommandContext& ctx, std::string_view arg, int bits, uint64_t* out) {
+  const bool nth = arg.size() > 1 && arg[0] == '#';
+  int64_t v = 0;
+  const bool ok = ParseInt64(nth ? arg.substr(1) : arg, &v);
+  const __int128 bit = nth ? static_cast<__int128>(v) * bits : v;
+  if (!ok || bit < 0 || bit > INT64_MAX ||
+      static_cast<uint64_t>(bit) / 8 >= ctx.server.config().proto_max_bulk_len) {
+    ctx.ReplyError(kBitOffsetError);
+    return false;
+  }
+  *out = static_cast<uint64_t>(bit);
+  return true;
+}
+
+uint64_t ReadField(std::string_view s, uint64_t offset, int bits) {
+  uint64_t v = 0;
+  for (int i = 0; i < bits; ++i) {
+    const uint64_t bit = offset + static_cast<uint64_t>(i);
+    v = (v << 1) | (bit / 8 < s.size() && BitAt(s, bit) ? 1 : 0);
+  }
+  return v;
+}
+
+void WriteField(std::string* s, uint64_t offset, int bits, uint64_t v) {
+  for (int i = 0; i < bits; ++i) {
+    const uint64_t bit = offset + static_cast<uint64_t>(i);
+    const auto mask = static_cast<unsigned char>(0x80u >> (bit % 8));
+    auto& c = reinterpret_cast<unsigned char&>((*s)[static_cast<size_t>(bit / 8)]);
+    const bool on = (v >> (bits - 1 - i)) & 1;
+    c = on ? (c | mask) : (c & ~mask);
+  }
+}
+
+// The field's bits read as its type.
+int64_t FieldValue(uint64_t raw, const FieldOp& op) {
+  if (!op.is_signed || op.bits == 64) return static_cast<int64_t>(raw);
+  const uint64_t sign = uint64_t{1} << (op.bits - 1);
+  return static_cast<int64_t>((raw ^ sign) - sign);  // sign-extended
+}
+
+// What a SET or INCRBY stores: `target` (exact) if the type holds it, else
+// wrapped, saturated, or nothing (FAIL: false).
+bool FitField(__int128 target, const FieldOp& op, int64_t* stored) {
+  const __int128 min = op.is_signed ? -(static_cast<__int128>(1) << (op.bits - 1)) : 0;
+  const __int128 max = op.is_signed ? (static_cast<__int128>(1) << (op.bits - 1)) - 1
+                                    : (static_cast<__int128>(1) << op.bits) - 1;
+  if (target >= min && target <= max) {
+    *stored = static_cast<int64_t>(target);
+    return true;
+  }
+  switch (op.overflow) {
+    case FieldOp::Overflow::kFail:
+      return false;
+    case FieldOp::Overflow::kSat:
+      *stored = static_cast<int64_t>(target > max ? max : min);
+      return true;
+    case FieldOp::Overflow::kWrap:
+      break;
+  }
+  const auto low =
+      static_cast<uint64_t>(target) & (op.bits == 64 ? ~uint64_t{0} : (uint64_t{1} << op.bits) - 1);
+  *stored = FieldValue(low, op);
+  return true;
+}
+
+// BITFIELD key [GET type offset] [SET type offset value] [INCRBY type offset
+// increment] [OVERFLOW WRAP|SAT|FAIL] ...; BITFIELD_RO key [GET type offset]
+// ... Every argument is checked before anything runs; the operations then
+// run in order on one string, grown with zeros to the last bit a SET or
+// INCRBY touches. One reply per GET/SET/INCRBY: the value, SET's old value,
+// INCRBY's new one, or nil for one OVERFLOW FAIL stopped.
+cluster::Task<> BitField(CommandContext& ctx) {
+  const bool ro_command = ctx.spec.name == "bitfield_ro";
+  std::vector<FieldOp> ops;
+  auto overflow = FieldOp::Overflow::kWrap;
+  bool writes = false;
+  uint64_t last_written_bit = 0;
+  for (size_t j = 2; j < ctx.argc();) {
+    const std::string_view sub = ctx.arg(j);
+    const size_t left = ctx.argc() - j - 1;
+    FieldOp op{};
+    if (EqualsIgnoreCase(sub, "get") && left >= 2) {
+      op.kind = FieldOp::Kind::kGet;
+    } else if (EqualsIgnoreCase(sub, "set") && left >= 3) {
+      op.kind = FieldOp::Kind::kSet;
+    } else if (EqualsIgnoreCase(sub, "incrby") && left >= 3) {
+      op.kind = FieldOp::Kind::kIncrBy;
+    } else if (EqualsIgnoreCase(sub, "overflow") && left >= 1) {
+      const std::string_view how = ctx.arg(j + 1);
+      if (EqualsIgnoreCase(how, "wrap")) {
+        overflow = FieldOp::Overflow::kWrap;
+      } else if (EqualsIgnoreCase(how, "sat")) {
+        overflow = FieldOp::Overflow::kSat;
+      } else if (EqualsIgnoreCase(how, "fail")) {
+        overflow = FieldOp::Overflow::kFail;
+      } else {
+        ctx.ReplyError("ERR Invalid OVERFLOW type specified");
+        co_return;
+      }
+      j += 2;
+      continue;
+    } else {
+      ctx.ReplyError(errors::kSyntax);
+      co_return;
+    }
+    if (!ParseFieldType(ctx.arg(j + 1), &op.is_signed, &op.bits)) {
+      ctx.ReplyError(kFieldTypeError);
+      co_return;
+    }
+    if (!ParseFieldOffset(ctx, ctx.arg(j + 2), op.bits, &op.offset)) co_return;
+    op.overflow = overflow;
+    if (op.kind != FieldOp::Kind::kGet) {
+      writes = true;
+      last_written_bit = std::max(last_written_bit, op.offset + static_cast<uint64_t>(op.bits) - 1);
+      if (!ParseInt64(ctx.arg(j + 3), &op.arg)) {
+        ctx.ReplyError(errors::kNotInteger);
+        co_return;
+      }
+    }
+    ops.push_back(op);
+    j += op.kind == FieldOp::Kind::kGet ? 3 : 4;
+  }
+  if (writes && ro_command) {
+    ctx.ReplyError("ERR BITFIELD_RO only supports the GET subcommand");
+    co_return;
+  }
+  // Each reply: a value, or nullopt (a FAIL).
+  std::vector<std::optional<int64_t>> results;
+  size_t applied = 0;  // SETs and INCRBYs that stored their value
+  auto run = [&](std::string* value) {
+    results.clear();
+    applied = 0;
+    for (const FieldOp& op : ops) {
+      const int64_t old = FieldValue(ReadField(*value, op.offset, op.bits), op);
+      if (op.kind == FieldOp::Kind::kGet) {
+        results.emplace_back(old);
+        continue;
+      }
+      // An unsigned SET takes its value as Redis does, as 64 unsigned bits:
+      // a negative one is above the type's range.
+      const __int128 target =
+          op.kind == FieldOp::Kind::kSet
+              ? (op.is_signed ? static_cast<__int128>(op.arg)
+                              : static_cast<__int128>(static_cast<uint64_t>(op.arg)))
+              : static_cast<__int128>(old) + op.arg;
+      int64_t stored = 0;
+      if (!FitField(target, op, &stored)) {
+        results.emplace_back(std::nullopt);
+        continue;
+      }
+      WriteField(value, op.offset, op.bits, static_cast<uint64_t>(stored));
+      ++applied;
+      results.emplace_back(op.kind == FieldOp::Kind::kSet ? old : stored);
+    }
+  };
+  if (!writes) {
+    auto rec = co_await ctx.store.Read(ctx.arg(1));
+    if (!rec.ok()) {
+      ctx.ReplyStatusError(rec.status());
+      co_return;
+    }
+    CountLookup(ctx, *rec != nullptr);
+    std::string value = *rec ? (*rec)->value : std::string();
+    run(&value);
+  } else {
+    auto fn = [&](const Record* old) -> Mutation {
+      Record r;
+      if (old) {
+        r.value = old->value;
+        r.expire_at_ms = old->expire_at_ms;
+      }
+      const size_t need = static_cast<size_t>(last_written_bit / 8) + 1;
+      const bool grows = !old || r.value.size() < need;
+      if (r.value.size() < need) r.value.resize(need, '\0');
+      run(&r.value);
+      // Redis makes or grows the string even if every write FAILs.
+      return grows || applied > 0 ? Mutation::Put(std::move(r)) : Mutation::Keep();
+    };
+    Status s = co_await ctx.store.Update(ctx.arg(1), fn);
+    if (!s.ok()) {
+      ctx.ReplyStatusError(s);
+      co_return;
+    }
+  }
+  ctx.reply.ArrayHeader(static_cast<int64_t>(results.size()));
+  for (const auto& r : results) {
+    if (r) {
+      ctx.reply.Integer(*r);
+    } else {
+      ctx.reply.Null();
+    }
+  }
+}
+
 constexpr uint32_t kW = kCmdWrite;
 constexpr uint32_t kR = kCmdReadonly;
 constexpr uint32_t kD = kCmdDenyOom;
@@ -372,6 +599,11 @@ constexpr CommandSpec kBitmapCommands[] = {
     {"bitcount", -2, kR, 1, 1, 1, BitCount, "bitmap", "Count set bits in a string", "2.6.0"},
     {"bitop", -4, kW | kD, 2, -1, 1, BitOp, "bitmap", "Perform bitwise operations between strings",
      "2.6.0"},
+    {"bitfield", -2, kW | kD, 1, 1, 1, BitField, "bitmap",
+     "Perform arbitrary bitfield integer operations on strings", "3.2.0"},
+    {"bitfield_ro", -2, kR | kF, 1, 1, 1, BitField, "bitmap",
+     "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
+     "6.0.0"},
     {"bitpos", -3, kR, 1, 1, 1, BitPos, "bitmap", "Find first bit set or clear in a string",
      "2.8.7"},
     {"getbit", 3, kR | kF, 1, 1, 1, GetBit, "bitmap",

@@ -86,6 +86,12 @@ OFFSET_ARGS = [0, 0, 1, 2, 3, 7, 20, 100, -1, -100, 536870912, 1000000000, LLONG
 BIT_OFFSETS = [0, 1, 2, 7, 8, 9, 15, 16, 31, 63, 64, 100, 333, -1, -8, 4294967296, LLONG_MAX,
                b"9223372036854775808", b"abc", b"", b"1.5", b" 1", b"+1", b"01"]
 BIT_VALUES = [b"0", b"1", b"1", b"0", b"2", b"-1", b"01", b"-0", b"", b"a", b"1.0", b" 1"]
+# BITFIELD types and offsets: valid ones, and refused ones. Offsets stay
+# small (a field far out would make a string that long).
+FIELD_TYPES = [b"i8", b"u8", b"i16", b"u16", b"i5", b"u3", b"i64", b"u63", b"i1", b"u1", b"i32",
+               b"u64", b"i65", b"i0", b"x8", b"I8", b"i", b"", b"u-1", b"i08"]
+FIELD_OFFSETS = [0, 1, 3, 7, 8, 13, 31, 64, 100, 200, b"#0", b"#1", b"#3", b"#17", -1, b"#-1",
+                 b"#", b"abc", 4294967296, b"1.5"]
 BITOP_OPS = [b"AND", b"OR", b"XOR", b"NOT", b"and", b"Or", b"xor", b"not", b"NAND", b""]
 
 # Odd expiry arguments: refused (not integers, overflowing), deleting the key
@@ -137,7 +143,7 @@ class Gen:
             (4, self.c_decr), (5, self.c_incrby), (3, self.c_decrby), (8, self.c_incrbyfloat),
             (4, self.c_append), (3, self.c_strlen), (5, self.c_getrange), (4, self.c_setrange),
             (4, self.c_setbit), (3, self.c_getbit), (3, self.c_bitcount), (3, self.c_bitpos),
-            (2, self.c_bitop),
+            (2, self.c_bitop), (3, self.c_bitfield), (1, self.c_bitfield_ro),
             (3, self.c_del), (1, self.c_unlink), (3, self.c_exists), (2, self.c_type),
             (2, self.c_rename), (2, self.c_renamenx), (3, self.c_copy), (1, self.c_touch),
             (8, self.c_expire), (2, self.c_persist), (6, self.c_ttl), (2, self.c_dbsize),
@@ -360,6 +366,34 @@ class Gen:
     def c_bitop(self):
         op = self.rng.choice(BITOP_OPS)
         return [b"BITOP", op, self.key()] + self.keys(0 if op.upper() == b"NOT" else 1, 3)
+
+    def _field(self):
+        return [self.rng.choice(FIELD_TYPES), enc(self.rng.choice(FIELD_OFFSETS))]
+
+    def c_bitfield(self):
+        cmd = [b"BITFIELD", self.key()]
+        for _ in range(self.rng.randint(0, 4)):
+            r = self.rng.random()
+            if r < 0.3:
+                cmd += [self.kw(b"GET")] + self._field()
+            elif r < 0.55:
+                cmd += [self.kw(b"SET")] + self._field() + [self.int_arg()]
+            elif r < 0.8:
+                cmd += [self.kw(b"INCRBY")] + self._field() + [self.int_arg()]
+            elif r < 0.95:
+                cmd += [self.kw(b"OVERFLOW"), self.kw(self.rng.choice([b"WRAP", b"SAT", b"FAIL", b"NONE"]))]
+            else:  # cut short, or unknown
+                cmd += self.rng.choice([[b"GET", b"i8"], [b"SET", b"u8", b"0"], [b"FOO"]])
+        return cmd
+
+    def c_bitfield_ro(self):
+        cmd = [b"BITFIELD_RO", self.key()]
+        for _ in range(self.rng.randint(0, 3)):
+            if self.rng.random() < 0.85:
+                cmd += [self.kw(b"GET")] + self._field()
+            else:
+                cmd += [b"SET", b"u8", b"0", b"1"]
+        return cmd
 
     def c_del(self):
         return [b"DEL"] + self.keys()
