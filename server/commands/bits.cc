@@ -523,10 +523,10 @@ cluster::Task<> BitField(CommandContext& ctx) {
   }
   // Each reply: a value, or nullopt (a FAIL).
   std::vector<std::optional<int64_t>> results;
-  size_t applied = 0;  // SETs and INCRBYs that stored their value
+  size_t changed = 0;  // SETs and INCRBYs that stored a different value
   auto run = [&](std::string* value) {
     results.clear();
-    applied = 0;
+    changed = 0;
     for (const FieldOp& op : ops) {
       const int64_t old = FieldValue(ReadField(*value, op.offset, op.bits), op);
       if (op.kind == FieldOp::Kind::kGet) {
@@ -545,8 +545,18 @@ cluster::Task<> BitField(CommandContext& ctx) {
         results.emplace_back(std::nullopt);
         continue;
       }
+      if (op.kind == FieldOp::Kind::kSet && op.is_signed && op.bits < 64 &&
+          op.overflow == FieldOp::Overflow::kSat) {
+        // Redis 7.0 takes a SET value so far below the field's range that
+        // max - value overflows 64 bits for one above it: it saturates to
+        // the maximum. Done the same, so the replies agree.
+        const uint64_t max = (uint64_t{1} << (op.bits - 1)) - 1;
+        if (max - static_cast<uint64_t>(op.arg) > static_cast<uint64_t>(INT64_MAX)) {
+          stored = static_cast<int64_t>(max);
+        }
+      }
       WriteField(value, op.offset, op.bits, static_cast<uint64_t>(stored));
-      ++applied;
+      if (stored != old) ++changed;
       results.emplace_back(op.kind == FieldOp::Kind::kSet ? old : stored);
     }
   };
@@ -570,8 +580,10 @@ cluster::Task<> BitField(CommandContext& ctx) {
       const bool grows = !old || r.value.size() < need;
       if (r.value.size() < need) r.value.resize(need, '\0');
       run(&r.value);
-      // Redis makes or grows the string even if every write FAILs.
-      return grows || applied > 0 ? Mutation::Put(std::move(r)) : Mutation::Keep();
+      // Redis makes or grows the string even if every write FAILs (storing
+      // it here tells a WATCH of the key, which Redis does only if a value
+      // changed); a write of the value already there changes nothing.
+      return grows || changed > 0 ? Mutation::Put(std::move(r)) : Mutation::Keep();
     };
     Status s = co_await ctx.store.Update(ctx.arg(1), fn);
     if (!s.ok()) {
