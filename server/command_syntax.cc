@@ -200,6 +200,7 @@ constexpr SyntaxEntry kSyntax[] = {
     {"getrange", "key:key start:integer end:integer"},
     {"getset", "key:key value"},
     {"incr", "key:key"},
+    {"lcs", "key1:key key2:key [LEN] [IDX] [MINMATCHLEN len:integer] [WITHMATCHLEN]"},
     {"incrby", "key:key increment:integer"},
     {"incrbyfloat", "key:key increment:double"},
     {"mget", "key:key..."},

@@ -79,6 +79,7 @@ struct CommandSpec {
 // Families: each returns its array (static storage).
 std::span<const CommandSpec> StringCommands();
 std::span<const CommandSpec> BitmapCommands();
+std::span<const CommandSpec> LcsCommands();
 std::span<const CommandSpec> KeyspaceCommands();
 std::span<const CommandSpec> ConnectionCommands();
 std::span<const CommandSpec> ServerCommands();

@@ -143,7 +143,7 @@ class Gen:
             (4, self.c_decr), (5, self.c_incrby), (3, self.c_decrby), (8, self.c_incrbyfloat),
             (4, self.c_append), (3, self.c_strlen), (5, self.c_getrange), (4, self.c_setrange),
             (4, self.c_setbit), (3, self.c_getbit), (3, self.c_bitcount), (3, self.c_bitpos),
-            (2, self.c_bitop), (3, self.c_bitfield), (1, self.c_bitfield_ro),
+            (2, self.c_bitop), (3, self.c_bitfield), (1, self.c_bitfield_ro), (2, self.c_lcs),
             (3, self.c_del), (1, self.c_unlink), (3, self.c_exists), (2, self.c_type),
             (2, self.c_rename), (2, self.c_renamenx), (3, self.c_copy), (1, self.c_touch),
             (8, self.c_expire), (2, self.c_persist), (6, self.c_ttl), (2, self.c_dbsize),
@@ -393,6 +393,23 @@ class Gen:
                 cmd += [self.kw(b"GET")] + self._field()
             else:
                 cmd += [b"SET", b"u8", b"0", b"1"]
+        return cmd
+
+    def c_lcs(self):
+        cmd = [b"LCS", self.key(), self.key()]
+        for _ in range(self.rng.choice([0, 0, 1, 1, 2, 3])):
+            r = self.rng.random()
+            if r < 0.3:
+                cmd.append(self.kw(b"IDX"))
+            elif r < 0.5:
+                cmd.append(self.kw(b"LEN"))
+            elif r < 0.7:
+                cmd.append(self.kw(b"WITHMATCHLEN"))
+            elif r < 0.95:
+                cmd += [self.kw(b"MINMATCHLEN"),
+                        enc(self.rng.choice([0, 1, 2, 3, 5, -1, b"x", LLONG_MAX]))]
+            else:
+                cmd.append(self.rng.choice([b"MINMATCHLEN", b"FOO"]))
         return cmd
 
     def c_del(self):
