@@ -45,6 +45,8 @@ class TestForwardedWritesRunOnce(ClusterCase):
         self.fail("no key coordinated by node %d" % node)
 
     def read_all(self, c, key):
+        # The nodes a link timed out to are suspect until gossip shows them up.
+        c.wait_up([0, 1, 2], [0, 1, 2])
         cl = self.client(0, socket_timeout=30)
         cl.execute_command("CONSISTENCY", "ALL")
         return cl.get(key)
