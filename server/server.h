@@ -94,6 +94,9 @@ class Server : private cluster::KeyObserver {
   Status SetConfig(std::string_view name, std::string_view value);
   Status RewriteConfig();
   ServerStats& stats() { return stats_; }
+  // INFO keyspace_hits / keyspace_misses: one key lookup by a command that
+  // reads (Redis does not count the lookups of write commands).
+  void CountLookup(bool hit) { ++(hit ? stats_.keyspace_hits : stats_.keyspace_misses); }
   void ResetStats();
   Logger& log() { return log_; }
   const CommandTable& commands() const { return commands_; }

@@ -35,14 +35,6 @@ constexpr std::string_view kBitArgError = "ERR The bit argument must be 1 or 0."
 constexpr std::string_view kBitopNotError =
     "ERR BITOP NOT must be called with a single source key.";
 
-void CountLookup(CommandContext& ctx, bool hit) {
-  if (hit) {
-    ++ctx.server.stats().keyspace_hits;
-  } else {
-    ++ctx.server.stats().keyspace_misses;
-  }
-}
-
 // A bit offset: non-negative, and its byte within proto-max-bulk-len (the
 // largest string the server makes).
 bool ParseBitOffset(CommandContext& ctx, std::string_view arg, uint64_t* out) {
@@ -171,7 +163,7 @@ cluster::Task<> GetBit(CommandContext& ctx) {
     co_return;
   }
   const RecordRef& r = *rec;
-  CountLookup(ctx, r != nullptr);
+  ctx.server.CountLookup(r != nullptr);
   bool set = r && offset / 8 < r->value.size() && BitAt(r->value, offset);
   ctx.reply.Integer(set ? 1 : 0);
 }
@@ -197,7 +189,7 @@ cluster::Task<> BitCount(CommandContext& ctx) {
     co_return;
   }
   const RecordRef& r = *rec;
-  CountLookup(ctx, r != nullptr);
+  ctx.server.CountLookup(r != nullptr);
   if (!r) {
     ctx.reply.Integer(0);
     co_return;
@@ -247,7 +239,7 @@ cluster::Task<> BitPos(CommandContext& ctx) {
     co_return;
   }
   const RecordRef& r = *rec;
-  CountLookup(ctx, r != nullptr);
+  ctx.server.CountLookup(r != nullptr);
   if (!r) {  // an endless string of zeros
     ctx.reply.Integer(bit ? -1 : 0);
     co_return;
@@ -322,7 +314,7 @@ cluster::Task<> BitOp(CommandContext& ctx) {
       ctx.ReplyStatusError(rec.status());
       co_return;
     }
-    CountLookup(ctx, *rec != nullptr);
+    ctx.server.CountLookup(*rec != nullptr);
     recs[k] = std::move(*rec);
   }
   size_t longest = 0;
@@ -360,7 +352,7 @@ cluster::Task<> BitOp(CommandContext& ctx) {
     ctx.ReplyStatusError(s);
     co_return;
   }
-  for (size_t i = 0; i < dest_reads; ++i) CountLookup(ctx, dest_found);
+  for (size_t i = 0; i < dest_reads; ++i) ctx.server.CountLookup(dest_found);
   ctx.reply.Integer(static_cast<int64_t>(longest));
 }
 
@@ -566,7 +558,7 @@ cluster::Task<> BitField(CommandContext& ctx) {
       ctx.ReplyStatusError(rec.status());
       co_return;
     }
-    CountLookup(ctx, *rec != nullptr);
+    ctx.server.CountLookup(*rec != nullptr);
     std::string value = *rec ? (*rec)->value : std::string();
     run(&value);
   } else {

@@ -36,15 +36,8 @@ constexpr std::string_view kExpireGtLtConflict =
 constexpr int64_t kScanDefaultCount = 10;
 constexpr size_t kKeysPageSize = 1000;
 
-// Redis counts keyspace hits and misses for reads (EXISTS, TYPE, TTL, TOUCH,
-// COPY's source) but not for the lookups of write commands.
-void CountLookup(CommandContext& ctx, bool hit) {
-  if (hit) {
-    ++ctx.server.stats().keyspace_hits;
-  } else {
-    ++ctx.server.stats().keyspace_misses;
-  }
-}
+// Server::CountLookup counts, as Redis does, the lookups of reads here
+// (EXISTS, TYPE, TTL, TOUCH, COPY's source) and none of write commands.
 
 // A copy of `r` to write under another name: value and TTL; the version is
 // the store's business.
@@ -86,7 +79,7 @@ Task<> Exists(CommandContext& ctx) {
       ctx.ReplyStatusError(r.status());
       co_return;
     }
-    CountLookup(ctx, *r != nullptr);
+    ctx.server.CountLookup(*r != nullptr);
     if (*r) ++found;
   }
   ctx.reply.Integer(found);
@@ -99,7 +92,7 @@ Task<> Type(CommandContext& ctx) {
     ctx.ReplyStatusError(r.status());
     co_return;
   }
-  CountLookup(ctx, *r != nullptr);
+  ctx.server.CountLookup(*r != nullptr);
   ctx.reply.SimpleString(*r ? "string" : "none");
 }
 
@@ -308,7 +301,7 @@ Task<> Copy(CommandContext& ctx) {
     co_return;
   }
   RecordRef rec = std::move(*r);
-  CountLookup(ctx, rec != nullptr);
+  ctx.server.CountLookup(rec != nullptr);
   if (!rec) {
     ctx.reply.Integer(0);
     co_return;
@@ -420,7 +413,7 @@ Task<> TtlGeneric(CommandContext& ctx, bool output_ms, bool absolute) {
     co_return;
   }
   const RecordRef& rec = *r;
-  CountLookup(ctx, rec != nullptr);
+  ctx.server.CountLookup(rec != nullptr);
   if (!rec) {
     ctx.reply.Integer(-2);
     co_return;

@@ -60,11 +60,7 @@ cluster::Task<> Lcs(CommandContext& ctx) {
       ctx.ReplyStatusError(rec.status());
       co_return;
     }
-    if (*rec) {
-      ++ctx.server.stats().keyspace_hits;
-    } else {
-      ++ctx.server.stats().keyspace_misses;
-    }
+    ctx.server.CountLookup(*rec != nullptr);
     recs[k] = std::move(*rec);
   }
   const std::string_view a = recs[0] ? std::string_view(recs[0]->value) : std::string_view();

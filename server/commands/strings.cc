@@ -37,14 +37,6 @@ Record MakeRecord(std::string value, int64_t expire_at_ms) {
   return r;
 }
 
-void CountLookup(CommandContext& ctx, bool hit) {
-  if (hit) {
-    ++ctx.server.stats().keyspace_hits;
-  } else {
-    ++ctx.server.stats().keyspace_misses;
-  }
-}
-
 // The reply of GETSET/GETDEL-style commands once their update ran: the old
 // value, or nil if the key was absent (counted as a keyspace hit or miss).
 void ReplyOldValue(CommandContext& ctx, const Status& s, bool found, const std::string& old) {
@@ -52,7 +44,7 @@ void ReplyOldValue(CommandContext& ctx, const Status& s, bool found, const std::
     ctx.ReplyStatusError(s);
     return;
   }
-  CountLookup(ctx, found);
+  ctx.server.CountLookup(found);
   if (found) {
     ctx.reply.Bulk(old);
   } else {
@@ -158,7 +150,7 @@ cluster::Task<> Get(CommandContext& ctx) {
     co_return;
   }
   const RecordRef& r = *rec;
-  CountLookup(ctx, r != nullptr);
+  ctx.server.CountLookup(r != nullptr);
   if (r) {
     ctx.reply.Bulk(r->value);
   } else {
@@ -227,7 +219,7 @@ cluster::Task<> Set(CommandContext& ctx) {
   }
   if (flags & kOptGet) {
     // The old value (or nil) whether or not NX/XX let the write happen.
-    CountLookup(ctx, found);
+    ctx.server.CountLookup(found);
     if (found) {
       ctx.reply.Bulk(old_value);
     } else {
@@ -319,7 +311,7 @@ cluster::Task<> GetEx(CommandContext& ctx) {
       co_return;
     }
     const RecordRef& r = *rec;
-    CountLookup(ctx, r != nullptr);
+    ctx.server.CountLookup(r != nullptr);
     if (r) {
       ctx.reply.Bulk(r->value);
     } else {
@@ -355,7 +347,7 @@ cluster::Task<> GetEx(CommandContext& ctx) {
     ctx.ReplyStatusError(s);
     co_return;
   }
-  CountLookup(ctx, found);
+  ctx.server.CountLookup(found);
   if (!found) {
     ctx.reply.Null();
   } else if (expire_error != ExpireParse::kOk) {
@@ -383,7 +375,7 @@ cluster::Task<> MGet(CommandContext& ctx) {
       ctx.ReplyStatusError(rec.status());
       co_return;
     }
-    CountLookup(ctx, *rec != nullptr);
+    ctx.server.CountLookup(*rec != nullptr);
     records.push_back(std::move(*rec));
   }
   ctx.reply.ArrayHeader(static_cast<int64_t>(records.size()));
@@ -565,7 +557,7 @@ cluster::Task<> StrLen(CommandContext& ctx) {
     co_return;
   }
   const RecordRef& r = *rec;
-  CountLookup(ctx, r != nullptr);
+  ctx.server.CountLookup(r != nullptr);
   ctx.reply.Integer(r ? static_cast<int64_t>(r->value.size()) : 0);
 }
 
@@ -585,7 +577,7 @@ cluster::Task<> GetRange(CommandContext& ctx) {
     co_return;
   }
   const RecordRef& r = *rec;
-  CountLookup(ctx, r != nullptr);
+  ctx.server.CountLookup(r != nullptr);
   if (!r || (start < 0 && end < 0 && start > end)) {
     ctx.reply.Bulk("");
     co_return;

@@ -342,26 +342,26 @@ class Gen:
     def _unit(self):
         return self.kw(self.rng.choice([b"BYTE", b"BIT", b"BIT", b"BITS", b""]))
 
+    def _range_tail(self, n):
+        """BITCOUNT's and BITPOS's `n` arguments after the bit: start, end,
+        a unit, then one too many."""
+        tail = [enc(self.rng.choice(RANGE_ARGS)) for _ in range(min(n, 2))]
+        if n >= 3:
+            tail.append(self._unit())
+        if n == 4:
+            tail.append(b"x")
+        return tail
+
     def c_bitcount(self):
         cmd = [b"BITCOUNT", self.key()]
-        n = self.rng.choice([0, 0, 1, 2, 2, 3, 4])  # 1 and 4 extra arguments are refused
-        cmd += [enc(self.rng.choice(RANGE_ARGS)) for _ in range(min(n, 2))]
-        if n >= 3:
-            cmd.append(self._unit())
-        if n == 4:
-            cmd.append(b"x")
-        return cmd
+        # 1 and 4 extra arguments are refused
+        return cmd + self._range_tail(self.rng.choice([0, 0, 1, 2, 2, 3, 4]))
 
     def c_bitpos(self):
         bit = self.rng.choice([b"0", b"1", b"1", b"0", b"2", b"-1", b"a", b""])
         cmd = [b"BITPOS", self.key(), bit]
-        n = self.rng.choice([0, 1, 2, 2, 3, 4])  # 4 extra arguments are refused
-        cmd += [enc(self.rng.choice(RANGE_ARGS)) for _ in range(min(n, 2))]
-        if n >= 3:
-            cmd.append(self._unit())
-        if n == 4:
-            cmd.append(b"x")
-        return cmd
+        # 4 extra arguments are refused
+        return cmd + self._range_tail(self.rng.choice([0, 1, 2, 2, 3, 4]))
 
     def c_bitop(self):
         op = self.rng.choice(BITOP_OPS)

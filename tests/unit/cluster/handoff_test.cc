@@ -80,6 +80,13 @@ class TestView : public ClusterView {
 
 Detached Run(Task<Status> t, std::optional<Status>* out) { out->emplace(co_await t); }
 
+// An INCR-like read-modify-write: appends "1" to the value.
+constexpr auto kAppendOne = [](const Record* cur) {
+  Record r;
+  r.value = cur ? cur->value + "1" : "1";
+  return Mutation::Put(std::move(r));
+};
+
 // Two nodes, two replicas: every key lives on both, this node coordinates.
 struct Fixture {
   Fixture() {
@@ -187,12 +194,7 @@ TEST_CASE("Key lock: thousands of waiters that fail at once hand the lock on wit
   // up replica), each unlocking inside the previous one's unlock. That
   // recursion overflowed the stack before.
   Fixture f;
-  auto incr = [](const Record* cur) {
-    Record r;
-    r.value = cur ? cur->value + "1" : "1";
-    return Mutation::Put(std::move(r));
-  };
-  FunctionRef<Mutation(const Record*)> fn(incr);
+  FunctionRef<Mutation(const Record*)> fn(kAppendOne);
   constexpr size_t kWaiters = 50000;
   std::vector<std::optional<Status>> done(kWaiters + 1);
   Run(f.coordinator->Update("hot", fn, 2, 2), &done[0]);
@@ -219,12 +221,7 @@ TEST_CASE(
   // gets the lock, the sender has stopped waiting and may run the command
   // itself: it must not run here too.
   Fixture f;
-  auto incr = [](const Record* cur) {
-    Record r;
-    r.value = cur ? cur->value + "1" : "1";
-    return Mutation::Put(std::move(r));
-  };
-  FunctionRef<Mutation(const Record*)> fn(incr);
+  FunctionRef<Mutation(const Record*)> fn(kAppendOne);
   std::optional<Status> first, forwarded;
   Run(f.coordinator->Update("hot", fn, 2, 2), &first);  // waits for the peer's read
   REQUIRE(f.transport.sent.size() == 1);
