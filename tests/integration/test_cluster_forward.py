@@ -45,11 +45,21 @@ class TestForwardedWritesRunOnce(ClusterCase):
         self.fail("no key coordinated by node %d" % node)
 
     def read_all(self, c, key):
-        # The nodes a link timed out to are suspect until gossip shows them up.
+        # The nodes a link timed out to are suspect until gossip shows them up
+        # again, and a request that was in flight while a node was paused can
+        # time out after it resumed and make it suspect once more: the read
+        # at ALL is retried (bounded) while it finds a replica down.
         c.wait_up([0, 1, 2], [0, 1, 2])
         cl = self.client(0, socket_timeout=30)
         cl.execute_command("CONSISTENCY", "ALL")
-        return cl.get(key)
+        deadline = time.time() + 20
+        while True:
+            try:
+                return cl.get(key)
+            except redis.ResponseError as e:
+                if "NOQUORUM" not in str(e) or time.time() > deadline:
+                    raise
+                time.sleep(0.1)
 
     def test_incr_refused_at_the_coordinators_lock_is_not_applied(self):
         c = self.start()
