@@ -381,6 +381,9 @@ std::vector<OptionDef> BuildOptions() {
       IntOption("leveldb-compaction-nice", kFixed, &Config::leveldb_compaction_nice, 0, 19));
   o.push_back(
       IntOption("leveldb-idle-flush-ms", kFixed, &Config::leveldb_idle_flush_ms, 0, 86400000));
+  o.push_back(IntOption("write-behind-ms", kFixed, &Config::write_behind_ms, 0, 60000));
+  o.push_back(MemoryOption("journal-segment-size", kFixed, &Config::journal_segment_size, 1 << 20,
+                           kLongMax));
   o.push_back(IntOption("active-expire-keys-per-cycle", kMutable,
                         &Config::active_expire_keys_per_cycle, 1, 1000000));
   // limits

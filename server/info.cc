@@ -413,6 +413,11 @@ std::string Server::Info(std::string_view section) {
     t.Field("committed_writes", es.committed_writes);
     t.Field("coalesced_writes", es.coalesced_writes);
     t.Field("syncs", es.syncs);
+    t.Field("write_behind_flushes", es.behind_flushes);
+    t.Field("write_behind_writes", es.behind_writes);
+    t.Field("write_behind_pending", e.unflushed());
+    t.Field("journal_segments", e.journal_segments());
+    t.Field("journal_replayed_records", es.replayed_records);
     t.Field("leveldb_memory", leveldb_mem.empty() ? "0" : leveldb_mem);
     t.Field("leveldb_idle_flushes", e.idle_flushes());
     // LevelDB delays each write by 1 ms from 8 level-0 files on and stops

@@ -136,6 +136,8 @@ bool Server::OpenStorage() {
   eo.compression = config_.leveldb_compression;
   eo.compaction_nice = static_cast<int>(config_.leveldb_compaction_nice);
   eo.idle_flush_ms = config_.leveldb_idle_flush_ms;
+  eo.write_behind_ms = config_.write_behind_ms;
+  eo.journal_segment_bytes = config_.journal_segment_size;
   eo.sync_commits = config_.appendfsync == FsyncPolicy::kAlways;
   eo.log = [this](const std::string& m) { log_.Notice("{}", m); };
   auto engine = storage::Engine::Open(eo);

@@ -213,8 +213,15 @@ void RecordCache::Clear() {
 
 void RecordCache::EvictToCapacity() {
   int chances = 0;
+  size_t pinned = 0;  // passed over because the engine has yet to write them
   while (bytes_ > capacity_ && count_ != 0) {
     Node* oldest = head_.prev;
+    if (oldest->unflushed) {
+      if (++pinned > count_) break;  // all pinned: the engine's next flush frees them
+      Unlink(oldest);
+      PushFront(oldest);
+      continue;
+    }
     if (oldest->referenced && chances < kMaxSecondChances) {
       oldest->referenced = false;  // used since it was last here: a second chance
       Unlink(oldest);

@@ -52,9 +52,10 @@ class RecordCache {
     Node* prev = nullptr;
     Node* next = nullptr;
     uint32_t key_size = 0;
-    uint16_t slot = 0;        // the key's slot, set by the engine when it marks it dirty
-    bool dirty = false;       // written since the last commit (the engine's flag)
-    bool referenced = false;  // used since it was inserted or last passed over (CLOCK)
+    uint16_t slot = 0;            // the key's slot, set by the engine when it marks it dirty
+    bool dirty : 1 = false;       // written since the last commit (the engine's flag)
+    bool unflushed : 1 = false;   // committed, not yet in LevelDB (the engine's): never evicted
+    bool referenced : 1 = false;  // used since it was inserted or last passed over (CLOCK)
     // The key's bytes follow the node in the same allocation.
     std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
   };

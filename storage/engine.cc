@@ -9,11 +9,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 
 #include "storage/engine_meta.h"
+#include "storage/journal.h"
 #include "storage/leveldb_util.h"
 #include "storage/pread_env.h"
 
@@ -52,9 +54,16 @@ Status WalkPrefix(leveldb::DB* db, const std::string& prefix, std::string_view f
 Engine::Engine(const EngineOptions& options)
     : options_(options),
       batch_(std::make_unique<leveldb::WriteBatch>()),
+      behind_batch_(std::make_unique<leveldb::WriteBatch>()),
       cache_(options.cache_bytes) {}
 
-Engine::~Engine() = default;
+Engine::~Engine() {
+  // A clean close leaves no journal to replay: everything goes to LevelDB,
+  // synced, and then the segments go. (After a failure they stay.)
+  if (journal_ && usable() && failure_.ok() && FlushBehind(/*sync=*/true).ok()) {
+    (void)journal_->DropAll();
+  }
+}
 
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   std::error_code ec;
@@ -79,7 +88,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
       std::string stem = entry.path().stem().string();
       bool numbered = !stem.empty() && stem.find_first_not_of("0123456789") == std::string::npos;
       std::string ext = entry.path().extension().string();
-      if (name.starts_with("MANIFEST-") ||
+      if (name.starts_with("MANIFEST-") || Journal::IsSegmentName(name) ||
           (numbered && (ext == ".ldb" || ext == ".sst" || ext == ".log"))) {
         return Status::Corruption("the data dir " + options.dir + " holds LevelDB files (" + name +
                                   ") but no CURRENT file; refusing to start on a damaged database");
@@ -88,6 +97,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   }
   std::unique_ptr<Engine> engine(new Engine(options));
   Status s = engine->OpenDb();
+  if (!s.ok()) return s;
+  s = engine->StartJournal();
   if (!s.ok()) return s;
   return engine;
 }
@@ -135,6 +146,10 @@ Status Engine::LoadCounters() {
   expire_sum_known_ = !sum->empty() || expires_count_ == 0;
   expire_sum_ms_ = sum->empty() ? 0 : std::stold(*sum);
   expire_sum_dirty_ = false;
+  committed_key_count_ = key_count_;
+  committed_expires_count_ = expires_count_;
+  committed_expire_sum_ms_ = expire_sum_ms_;
+  committed_expire_sum_known_ = expire_sum_known_;
   return LoadSlotCounts();
 }
 
@@ -206,7 +221,7 @@ void Engine::Account(uint16_t slot, const RecordRef& old_rec, const Record* new_
       ++key_count_;
       ++slot_counts_[slot];
     }
-    dirty_slots_.push_back(slot);
+    dirty_slots_.push_back({slot, static_cast<int8_t>(was ? -1 : 1)});
   }
   bool had_ttl = was && old_rec->expire_at_ms != 0;
   bool has_ttl = is && new_rec->expire_at_ms != 0;
@@ -248,7 +263,7 @@ void Engine::Put(std::string_view key, Record rec) {
   Account(slot, old, &rec);
   if (rec.expire_at_ms != 0 && !rec.tombstone) batch_->Put(ExpiryKey(rec.expire_at_ms, key), "");
   cache_.Set(entry, std::make_shared<Record>(std::move(rec)));
-  MarkDirty(entry, slot);
+  MarkDirty(entry, slot, old);
 }
 
 void Engine::Delete(std::string_view key) {
@@ -257,10 +272,10 @@ void Engine::Delete(std::string_view key) {
   const uint16_t slot = KeySlot(key);
   Account(slot, old, nullptr);
   cache_.Set(entry, RecordRef());
-  MarkDirty(entry, slot);
+  MarkDirty(entry, slot, old);
 }
 
-void Engine::MarkDirty(RecordCache::Node* entry, uint16_t slot) {
+void Engine::MarkDirty(RecordCache::Node* entry, uint16_t slot, const RecordRef& old) {
   ++pending_writes_;
   entry->slot = slot;
   if (entry->dirty) {  // written before in this batch: only the last state goes out
@@ -269,10 +284,12 @@ void Engine::MarkDirty(RecordCache::Node* entry, uint16_t slot) {
   }
   entry->dirty = true;
   dirty_.push_back(entry);
+  if (journal_) undo_.push_back(old);
 }
 
 Status Engine::EndTurn() {
   Status s = Commit();
+  if (s.ok() && FlushDue()) s = FlushBehind(false);
   if (!turn_failure_.ok()) {
     s = std::move(turn_failure_);
     turn_failure_ = Status::Ok();
@@ -282,6 +299,7 @@ Status Engine::EndTurn() {
 
 Status Engine::Commit() {
   if (pending_writes_ == 0) return Status::Ok();
+  if (journal_) return CommitJournal();
   // The cache holds the last state of every key written since the last
   // commit; a key written many times in one turn reaches LevelDB once. In
   // key order (LevelDB's), so that each insert into the memtable's skip list
@@ -325,8 +343,8 @@ Status Engine::Commit() {
     }
   }
   expire_sum_dirty_ = false;
-  for (uint16_t slot : dirty_slots_) {
-    batch_->Put(MetaKey(SlotCountName(slot)), std::to_string(slot_counts_[slot]));
+  for (SlotDelta d : dirty_slots_) {
+    batch_->Put(MetaKey(SlotCountName(d.slot)), std::to_string(slot_counts_[d.slot]));
   }
   dirty_slots_.clear();
   leveldb::WriteOptions wo;
@@ -358,6 +376,13 @@ Status Engine::Commit() {
 }
 
 Status Engine::Sync() {
+  if (journal_) {
+    Status s = FlushBehind(/*sync=*/true);
+    if (s.ok()) s = journal_->StartSegment();
+    if (s.ok()) s = journal_->DropOld();
+    if (!s.ok() && failure_.ok()) failure_ = s;
+    return s;
+  }
   leveldb::WriteBatch empty;
   leveldb::WriteOptions wo;
   wo.sync = true;
@@ -370,10 +395,9 @@ Status Engine::SyncLogFiles(const std::string& dir) {
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     const std::filesystem::path& p = entry.path();
     std::string stem = p.stem().string();
-    if (p.extension() != ".log" || stem.empty() ||
-        stem.find_first_not_of("0123456789") != std::string::npos) {
-      continue;
-    }
+    bool leveldb_log = p.extension() == ".log" && !stem.empty() &&
+                       stem.find_first_not_of("0123456789") == std::string::npos;
+    if (!leveldb_log && !Journal::IsSegmentName(p.filename().string())) continue;
     int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) continue;  // rotated away meanwhile: its data is in a synced table
     int rc = fdatasync(fd);
@@ -389,7 +413,7 @@ Status Engine::Walk(std::string_view from, size_t limit, bool with_tombstones,
                     const std::function<bool(uint16_t)>* in_range,
                     const std::function<bool(std::string_view, const Record&)>& fn,
                     std::string* next) {
-  Status s = Commit();
+  Status s = Settle();
   if (!s.ok()) return s;
   next->clear();
   std::unique_ptr<leveldb::Iterator> it = NewWalkIterator(db_.get());
@@ -480,7 +504,7 @@ Status Engine::ScanRaw(std::string_view from, size_t limit,
 }
 
 Status Engine::ExpireStep(int64_t now_ms, size_t max_keys, std::vector<std::string>* deleted) {
-  Status s = Commit();
+  Status s = Settle();
   if (!s.ok()) return s;
   std::unique_ptr<leveldb::Iterator> it = NewWalkIterator(db_.get());
   size_t examined = 0;

@@ -2,14 +2,24 @@
 // bounded record cache, with an expiry index and an exact key count.
 //
 // Writes (Put/Delete) go to the cache at once and mark the entry dirty;
-// Commit() writes the last state of every dirty key, together with the updated
-// key counts, as ONE LevelDB Write (a key written many times in a turn, like a
-// hot counter, reaches LevelDB once). The server calls Commit() once per loop
+// Commit() makes the last state of every dirty key durable, together with the
+// updated key counts, in one write (a key written many times in a turn, like
+// a hot counter, is written once). The server calls Commit() once per loop
 // turn, before any reply of that turn leaves, so an acknowledged write is
-// always in LevelDB's log (and, with sync, on disk). Reads see uncommitted
+// always on its way to disk (and, with sync, on disk). Reads see uncommitted
 // writes through the cache, which never evicts while a write is pending.
 //
-// Loop thread only, except Sync(), which may run on another thread.
+// Write-behind (write_behind_ms > 0, the default): a commit appends one
+// record to the write journal (journal.h) and leaves its keys in the cache,
+// pinned; every write_behind_ms, or sooner when pinned keys fill the cache,
+// FlushBehind() writes the last state of every pinned key to LevelDB as one
+// sorted batch, and a journal segment goes once LevelDB durably holds what it
+// journaled. A key written in every turn (a hot counter, a SET of one key
+// from 50 clients) then reaches LevelDB's memtable, its level-0 files and its
+// compactions once per flush instead of once per turn. Opening replays the
+// journal into LevelDB. With write_behind_ms 0 a commit is one LevelDB write.
+//
+// Loop thread only, except SyncLogFiles(), which may run on another thread.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +46,8 @@ class WriteBatch;
 
 namespace ringkv::storage {
 
+class Journal;
+
 struct EngineOptions {
   std::string dir;                      // created if missing
   size_t cache_bytes = 64 << 20;        // record cache (`cache-size`)
@@ -50,6 +62,12 @@ struct EngineOptions {
   // The memtable moves to a table after this long without a commit, if it
   // holds a quarter of write_buffer_bytes or more (idle_flush.h). 0: never.
   int64_t idle_flush_ms = 2000;
+  // Write-behind (see above): how long a committed key may wait in the
+  // cache before it is written to LevelDB; 0 turns the journal off.
+  int64_t write_behind_ms = 10;
+  // A journal segment this large is closed after the next flush (once
+  // LevelDB has synced what it holds) and deleted.
+  uint64_t journal_segment_bytes = 64 << 20;
   bool sync_commits = false;                    // appendfsync always
   std::function<void(const std::string&)> log;  // progress of long work (may be empty)
 };
@@ -63,6 +81,9 @@ struct EngineStats {
   uint64_t coalesced_writes = 0;  // overwritten in the same batch: never reached LevelDB
   uint64_t syncs = 0;
   uint64_t expired_keys = 0;
+  uint64_t behind_flushes = 0;    // write-behind batches written to LevelDB
+  uint64_t behind_writes = 0;     // keys they wrote
+  uint64_t replayed_records = 0;  // journal records replayed at open
 };
 
 class Engine {
@@ -90,7 +111,8 @@ class Engine {
   void Prefetch(const std::string_view* keys, size_t n) const { cache_.Prefetch(keys, n); }
 
   bool HasPending() const { return pending_writes_ > 0; }
-  // Writes the pending batch as one LevelDB write (synced if sync_commits).
+  // Makes the pending batch durable: one journal record, or one LevelDB write
+  // without write-behind (synced if sync_commits).
   // On failure nothing of the batch is acknowledged; the caller must not reply
   // success to the commands that produced it. After one failure every later
   // commit fails too, without writing (a log with a torn record must not get
@@ -108,10 +130,19 @@ class Engine {
   // Commits that failed so far (a cluster write acknowledged by this replica
   // compares it across turns: its copy was in a batch that never landed).
   uint64_t commit_failures() const { return commit_failures_; }
-  // Makes everything committed so far durable (fsync of LevelDB's log).
+  // Makes everything committed so far durable in LevelDB (a synced write; with
+  // write-behind, after a flush, and the journal then starts a new segment).
   Status Sync();
-  // The same without LevelDB's writer lock: fdatasync()s the log files in
-  // the data dir through their own descriptors. Safe to call from another
+  // Write-behind: writes every committed key not yet in LevelDB, as one sorted
+  // batch (synced if `sync`), committing pending writes first. After a failure
+  // the keys stay pinned in the cache (the journal holds them) and the engine
+  // is read-only. Without write-behind: Commit() (and Sync() if `sync`).
+  Status FlushBehind(bool sync = false);
+  // Committed keys waiting for FlushBehind.
+  size_t unflushed() const { return unflushed_.size(); }
+  uint64_t journal_segments() const;
+  // The same without LevelDB's writer lock: fdatasync()s the log files and
+  // journal segments in the data dir through their own descriptors. Safe to call from another
   // thread while the loop keeps committing (appendfsync everysec).
   static Status SyncLogFiles(const std::string& dir);
   void set_sync_commits(bool sync) { options_.sync_commits = sync; }
@@ -192,6 +223,7 @@ class Engine {
   uint64_t ApproximateDiskBytes();
 
  private:
+  static constexpr size_t kEmptyBatchBytes = 12;  // a LevelDB WriteBatch's header
   explicit Engine(const EngineOptions& options);
   Status OpenDb();
   // The metadata a FLUSHALL left in its marker file; false if there is none.
@@ -200,6 +232,17 @@ class Engine {
   // marker (engine_flush.cc).
   Status RecreateDb(const MetaList& meta);
   void OpenStandIn();
+  // Replays the write journal's segments into LevelDB, then starts a new
+  // segment (or, without write-behind, leaves none) (engine_journal.cc).
+  Status StartJournal();
+  Status CommitJournal();
+  // A journal commit failed: the cache, counters and batch go back to what
+  // the last commit left.
+  void UndoTurn();
+  // Commit() and FlushBehind(): LevelDB then holds every committed write
+  // (before a walk of LevelDB: scans, expiry, hints).
+  Status Settle() { return FlushBehind(false); }
+  bool FlushDue() const;
   // Adjusts the key counts for a write of a key in `slot`.
   void Account(uint16_t slot, const RecordRef& old_rec, const Record* new_rec);
   // The cache entry a write of `key` goes to (made if missing), and the
@@ -207,7 +250,8 @@ class Engine {
   RecordCache::Node* EntryForWrite(std::string_view key, RecordRef* old);
   // Counts a write and remembers its cache entry for the next Commit().
   // `slot` is KeySlot of the entry's key (kept for Commit's DataKey).
-  void MarkDirty(RecordCache::Node* entry, uint16_t slot);
+  // `old` is its record before the write (the undo of a failed journal commit).
+  void MarkDirty(RecordCache::Node* entry, uint16_t slot, const RecordRef& old);
   // Scan and ScanRaw: visits data records from `from`; stops before a record
   // once `limit` were visited or `in_range` (if given) rejects its slot
   // (`*next` = that record), or after one for which `fn` returns false
@@ -243,6 +287,24 @@ class Engine {
   // Cache entries written since the last commit, each once (their records are
   // what Commit() writes; the cache does not evict while writes are pending).
   std::vector<RecordCache::Node*> dirty_;
+  std::vector<RecordRef> undo_;  // with write-behind: dirty_[i]'s record before this turn
+  // Write-behind: the journal, the committed cache entries not yet in LevelDB
+  // (each once; pinned: the cache does not evict them), the other committed
+  // writes (expiry index, hints) in order, the hints among them, and whether
+  // the counters changed since the last flush.
+  std::unique_ptr<Journal> journal_;
+  std::vector<RecordCache::Node*> unflushed_;
+  std::unique_ptr<leveldb::WriteBatch> behind_batch_;
+  std::map<std::string, std::string, std::less<>> behind_hints_;
+  std::vector<uint16_t> behind_slots_;
+  bool behind_sum_dirty_ = false;
+  int64_t last_flush_ms_ = 0;  // steady clock
+  Status behind_failure_;      // the first failed flush (sticky)
+  // The counters as the last commit left them (UndoTurn).
+  uint64_t committed_key_count_ = 0;
+  uint64_t committed_expires_count_ = 0;
+  long double committed_expire_sum_ms_ = 0;
+  bool committed_expire_sum_known_ = true;
   std::string commit_key_, commit_value_;  // Commit's encoding buffers
   RecordCache cache_;
   uint64_t key_count_ = 0;
@@ -255,7 +317,11 @@ class Engine {
   bool expire_sum_known_ = true;
   bool expire_sum_dirty_ = false;  // changed since the last commit
   std::vector<uint64_t> slot_counts_ = std::vector<uint64_t>(kSlots, 0);
-  std::vector<uint16_t> dirty_slots_;  // slots whose count changed since the last commit
+  struct SlotDelta {
+    uint16_t slot;
+    int8_t delta;
+  };
+  std::vector<SlotDelta> dirty_slots_;  // slots whose count changed since the last commit
   EngineStats stats_;
 };
 

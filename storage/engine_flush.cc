@@ -21,6 +21,7 @@
 #include "storage/durable_file.h"
 #include "storage/engine.h"
 #include "storage/engine_meta.h"
+#include "storage/journal.h"
 #include "storage/leveldb_util.h"
 
 namespace ringkv::storage {
@@ -130,6 +131,17 @@ Status Engine::RecreateDb(const MetaList& meta) {
   db_.reset();
   cache_.Clear();
   dirty_.clear();
+  undo_.clear();
+  // The write journal holds writes of the data being dropped: it goes first
+  // (a crash from here on restarts into this function, which removes it).
+  journal_.reset();
+  unflushed_.clear();
+  behind_batch_->Clear();
+  behind_hints_.clear();
+  behind_slots_.clear();
+  behind_sum_dirty_ = false;
+  Status js = Journal::RemoveAll(options_.dir);
+  if (!js.ok()) return js;
   leveldb::Options o;
   o.filter_policy = filter_.get();
   leveldb::Status ds = leveldb::DestroyDB(options_.dir, o);
@@ -139,6 +151,9 @@ Status Engine::RecreateDb(const MetaList& meta) {
   expire_sum_ms_ = 0;
   expire_sum_known_ = true;
   expire_sum_dirty_ = false;
+  committed_key_count_ = committed_expires_count_ = 0;
+  committed_expire_sum_ms_ = 0;
+  committed_expire_sum_known_ = true;
   std::fill(slot_counts_.begin(), slot_counts_.end(), 0);
   dirty_slots_.clear();
   Status s = OpenDb();
@@ -156,7 +171,9 @@ Status Engine::RecreateDb(const MetaList& meta) {
   if (::unlink(marker.c_str()) != 0 && errno != ENOENT) {
     return Status::IoError("removing " + marker + ": " + std::strerror(errno));
   }
-  return SyncDir(options_.dir);  // else a power cut could bring the marker back
+  s = SyncDir(options_.dir);  // else a power cut could bring the marker back
+  if (!s.ok()) return s;
+  return StartJournal();
 }
 
 }  // namespace ringkv::storage

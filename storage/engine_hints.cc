@@ -44,7 +44,7 @@ void Engine::DeleteHint(std::string_view node, std::string_view key) {
 
 Status Engine::Hints(std::string_view node, std::string_view from, size_t limit,
                      std::vector<std::pair<std::string, std::string>>* out) {
-  Status s = Commit();
+  Status s = Settle();
   if (!s.ok()) return s;
   if (limit == 0) return Status::Ok();
   return WalkPrefix(db_.get(), HintPrefix(node), from, [&](leveldb::Slice k, leveldb::Slice v) {
@@ -58,6 +58,7 @@ Result<std::string> Engine::GetHint(std::string_view node, std::string_view key)
   // let a failed write's replies out.
   const std::string hint_key = HintKey(node, key);
   if (auto it = pending_hints_.find(hint_key); it != pending_hints_.end()) return it->second;
+  if (auto it = behind_hints_.find(hint_key); it != behind_hints_.end()) return it->second;
   leveldb::ReadOptions ro;
   ro.fill_cache = false;
   std::string value;
@@ -79,7 +80,16 @@ Result<uint64_t> Engine::DropHints(std::string_view node) {
     return true;
   });
   if (!s.ok()) return s;
-  // Those written this turn are in the batch, not yet in the database.
+  // Those committed but not yet flushed (write-behind), then those written
+  // this turn, are not in the database yet.
+  for (auto it = behind_hints_.lower_bound(prefix);
+       it != behind_hints_.end() && it->first.starts_with(prefix); ++it) {
+    if (it->second.empty() || pending_hints_.contains(it->first)) continue;
+    batch_->Delete(it->first);
+    pending_hints_.emplace(it->first, std::string());
+    ++pending_writes_;
+    ++n;
+  }
   for (auto it = pending_hints_.lower_bound(prefix);
        it != pending_hints_.end() && it->first.starts_with(prefix); ++it) {
     if (it->second.empty()) continue;
@@ -91,7 +101,7 @@ Result<uint64_t> Engine::DropHints(std::string_view node) {
 }
 
 Result<uint64_t> Engine::CountHints() {
-  Status s = Commit();
+  Status s = Settle();
   if (!s.ok()) return s;
   uint64_t n = 0;
   s = WalkPrefix(db_.get(), std::string(1, kHintPrefix), "", [&](leveldb::Slice, leveldb::Slice) {

@@ -141,6 +141,8 @@ TEST_CASE("the option table covers every Config field once", "[config]") {
       "leveldb-compression",
       "leveldb-compaction-nice",
       "leveldb-idle-flush-ms",
+      "write-behind-ms",
+      "journal-segment-size",
       "active-expire-keys-per-cycle",
       "proto-max-bulk-len",
       "client-query-buffer-limit",

@@ -1,0 +1,359 @@
+// Engine: write-behind through the write journal (engine.h, journal.h).
+//
+// A journal record's payload is the commit's LevelDB writes, in order:
+//   op   1 byte: 1 put, 0 delete
+//   key  varint32 length, bytes
+//   value (a put only) varint32 length, bytes
+// the same writes a commit without write-behind gives LevelDB, so a replay
+// is a LevelDB write of each record.
+#include <leveldb/db.h>
+#include <leveldb/write_batch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "storage/engine.h"
+#include "storage/engine_meta.h"
+#include "storage/journal.h"
+#include "storage/leveldb_util.h"
+
+namespace ringkv::storage {
+namespace {
+
+constexpr char kOpDelete = 0;
+constexpr char kOpPut = 1;
+
+void PutVarint32(std::string* out, uint32_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+bool GetVarint32(std::string_view* in, uint32_t* v) {
+  uint32_t result = 0;
+  for (int shift = 0; shift <= 28 && !in->empty(); shift += 7) {
+    auto byte = static_cast<uint8_t>(in->front());
+    in->remove_prefix(1);
+    result |= static_cast<uint32_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) {
+      *v = result;
+      return true;
+    }
+  }
+  return false;
+}
+
+void PutBytes(std::string* out, std::string_view b) {
+  PutVarint32(out, static_cast<uint32_t>(b.size()));
+  out->append(b);
+}
+
+bool GetBytes(std::string_view* in, std::string_view* b) {
+  uint32_t n;
+  if (!GetVarint32(in, &n) || in->size() < n) return false;
+  *b = in->substr(0, n);
+  in->remove_prefix(n);
+  return true;
+}
+
+void PutOp(std::string* out, std::string_view key, std::string_view value) {
+  out->push_back(kOpPut);
+  PutBytes(out, key);
+  PutBytes(out, value);
+}
+
+void DeleteOp(std::string* out, std::string_view key) {
+  out->push_back(kOpDelete);
+  PutBytes(out, key);
+}
+
+// Copies a LevelDB batch's writes into a journal payload.
+class OpWriter final : public leveldb::WriteBatch::Handler {
+ public:
+  explicit OpWriter(std::string* out) : out_(out) {}
+  void Put(const leveldb::Slice& k, const leveldb::Slice& v) override {
+    PutOp(out_, {k.data(), k.size()}, {v.data(), v.size()});
+  }
+  void Delete(const leveldb::Slice& k) override { DeleteOp(out_, {k.data(), k.size()}); }
+
+ private:
+  std::string* out_;
+};
+
+Status DecodeOps(std::string_view in, leveldb::WriteBatch* b) {
+  while (!in.empty()) {
+    char op = in.front();
+    in.remove_prefix(1);
+    std::string_view k, v;
+    if ((op != kOpPut && op != kOpDelete) || !GetBytes(&in, &k) ||
+        (op == kOpPut && !GetBytes(&in, &v))) {
+      return Status::Corruption("a write journal record holds an undecodable write");
+    }
+    if (op == kOpPut) {
+      b->Put(leveldb::Slice(k.data(), k.size()), leveldb::Slice(v.data(), v.size()));
+    } else {
+      b->Delete(leveldb::Slice(k.data(), k.size()));
+    }
+  }
+  return Status::Ok();
+}
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string SumText(long double sum) {
+  char text[64];
+  int n = std::snprintf(text, sizeof text, "%.0Lf", sum);
+  return n > 0 && static_cast<size_t>(n) < sizeof text ? std::string(text, static_cast<size_t>(n))
+                                                       : std::string();
+}
+
+}  // namespace
+
+uint64_t Engine::journal_segments() const { return journal_ ? journal_->segments() : 0; }
+
+Status Engine::StartJournal() {
+  auto opened = Journal::Open(options_.dir, options_.log);
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<Journal> journal = std::move(*opened);
+  if (journal->has_old_segments()) {
+    // Writes a crash (or a failed flush) left only in the journal: into
+    // LevelDB, in order, a few MB per write, then one synced write.
+    const int64_t start = SteadyMs();
+    Journal::ReplayStats st;
+    leveldb::WriteBatch b;
+    leveldb::WriteOptions wo;
+    Status s = journal->Replay(
+        [&](std::string_view payload) -> Status {
+          Status d = DecodeOps(payload, &b);
+          if (!d.ok()) return d;
+          constexpr size_t kReplayBatch = 4 << 20;
+          if (b.ApproximateSize() < kReplayBatch) return Status::Ok();
+          d = FromLevelDb(db_->Write(wo, &b));
+          b.Clear();
+          return d;
+        },
+        &st);
+    if (!s.ok()) return s;
+    wo.sync = true;
+    s = FromLevelDb(db_->Write(wo, &b));
+    if (!s.ok()) return s;
+    s = LoadCounters();
+    if (!s.ok()) return s;
+    stats_.replayed_records += st.records;
+    if (options_.log) {
+      options_.log("Replayed " + std::to_string(st.records) + " records (" +
+                   std::to_string(st.bytes) + " bytes) of the write journal in " +
+                   std::to_string(SteadyMs() - start) + " ms");
+    }
+  }
+  if (options_.write_behind_ms > 0) {
+    Status s = journal->StartSegment();
+    if (!s.ok()) return s;
+  }
+  Status s = journal->DropOld();  // LevelDB holds their writes, synced
+  if (!s.ok()) return s;
+  if (options_.write_behind_ms > 0) {
+    journal_ = std::move(journal);
+    last_flush_ms_ = SteadyMs();
+  }
+  return Status::Ok();
+}
+
+Status Engine::CommitJournal() {
+  if (!failure_.ok()) {
+    UndoTurn();
+    ++commit_failures_;
+    Status refused = Status::IoError("refused after an earlier failure: " + failure_.message());
+    if (turn_failure_.ok()) turn_failure_ = refused;
+    return refused;
+  }
+  std::string* out = journal_->Begin();
+  for (RecordCache::Node* n : dirty_) {
+    DataKeyForSlot(n->slot, n->key(), &commit_key_);
+    if (n->rec) {
+      EncodeRecord(*n->rec, &commit_value_);
+      PutOp(out, commit_key_, commit_value_);
+    } else {
+      DeleteOp(out, commit_key_);
+    }
+  }
+  constexpr size_t kKeepBuffer = 64 << 10;
+  if (commit_value_.capacity() > kKeepBuffer) std::string().swap(commit_value_);
+  if (commit_key_.capacity() > kKeepBuffer) std::string().swap(commit_key_);
+  OpWriter others(out);
+  (void)batch_->Iterate(&others);
+  if (key_count_ != committed_key_count_) {
+    PutOp(out, MetaKey(kKeyCountMeta), std::to_string(key_count_));
+  }
+  if (expires_count_ != committed_expires_count_) {
+    PutOp(out, MetaKey(kExpiresCountMeta), std::to_string(expires_count_));
+  }
+  if (expire_sum_dirty_ && expire_sum_known_) {
+    if (std::string sum = SumText(expire_sum_ms_); !sum.empty()) {
+      PutOp(out, MetaKey(kExpireSumMeta), sum);
+    }
+  }
+  for (SlotDelta d : dirty_slots_) {
+    PutOp(out, MetaKey(SlotCountName(d.slot)), std::to_string(slot_counts_[d.slot]));
+  }
+  Status s = journal_->Append(options_.sync_commits);
+  ++stats_.commits;
+  stats_.committed_writes += pending_writes_;
+  if (options_.sync_commits) ++stats_.syncs;
+  if (!s.ok()) {
+    UndoTurn();
+    ++commit_failures_;
+    if (failure_.ok()) failure_ = s;
+    if (turn_failure_.ok()) turn_failure_ = s;
+    // What earlier commits journaled is still worth having in LevelDB: the
+    // engine is read-only now, and scans read LevelDB.
+    (void)FlushBehind(false);
+    return s;
+  }
+  for (RecordCache::Node* n : dirty_) {
+    n->dirty = false;
+    if (!n->unflushed) {
+      n->unflushed = true;
+      unflushed_.push_back(n);
+    }
+  }
+  dirty_.clear();
+  undo_.clear();
+  behind_batch_->Append(*batch_);
+  batch_->Clear();
+  for (auto& [k, v] : pending_hints_) behind_hints_.insert_or_assign(k, std::move(v));
+  pending_hints_.clear();
+  for (SlotDelta d : dirty_slots_) behind_slots_.push_back(d.slot);
+  dirty_slots_.clear();
+  if (expire_sum_dirty_) behind_sum_dirty_ = true;
+  expire_sum_dirty_ = false;
+  committed_key_count_ = key_count_;
+  committed_expires_count_ = expires_count_;
+  committed_expire_sum_ms_ = expire_sum_ms_;
+  committed_expire_sum_known_ = expire_sum_known_;
+  pending_writes_ = 0;
+  cache_.EvictToCapacity();
+  return Status::Ok();
+}
+
+void Engine::UndoTurn() {
+  for (size_t i = 0; i < dirty_.size(); ++i) {
+    RecordCache::Node* n = dirty_[i];
+    n->dirty = false;
+    if (n->unflushed) {
+      cache_.Set(n, std::move(undo_[i]));  // the journaled state
+    } else {
+      cache_.Erase(n->key());  // LevelDB holds the state before
+    }
+  }
+  dirty_.clear();
+  undo_.clear();
+  key_count_ = committed_key_count_;
+  expires_count_ = committed_expires_count_;
+  expire_sum_ms_ = committed_expire_sum_ms_;
+  expire_sum_known_ = committed_expire_sum_known_;
+  expire_sum_dirty_ = false;
+  for (auto it = dirty_slots_.rbegin(); it != dirty_slots_.rend(); ++it) {
+    slot_counts_[it->slot] -= static_cast<uint64_t>(static_cast<int64_t>(it->delta));
+  }
+  dirty_slots_.clear();
+  batch_->Clear();
+  pending_hints_.clear();
+  pending_writes_ = 0;
+}
+
+bool Engine::FlushDue() const {
+  if (!journal_ || !behind_failure_.ok()) return false;
+  if (unflushed_.empty() && behind_batch_->ApproximateSize() <= kEmptyBatchBytes) return false;
+  return cache_.bytes() > cache_.capacity() ||
+         SteadyMs() - last_flush_ms_ >= options_.write_behind_ms;
+}
+
+Status Engine::FlushBehind(bool sync) {
+  Status s = Commit();
+  if (!s.ok()) return s;
+  if (!journal_) return sync ? Sync() : Status::Ok();
+  if (!behind_failure_.ok()) return behind_failure_;
+  const bool counters = key_count_ != stored_key_count_ ||
+                        expires_count_ != stored_expires_count_ || behind_sum_dirty_ ||
+                        !behind_slots_.empty();
+  if (!sync && !counters && unflushed_.empty() &&
+      behind_batch_->ApproximateSize() <= kEmptyBatchBytes) {
+    last_flush_ms_ = SteadyMs();
+    return Status::Ok();
+  }
+  // In key order (LevelDB's): each insert into the memtable's skip list then
+  // walks much of the path the one before it walked, still in the CPU cache.
+  std::sort(unflushed_.begin(), unflushed_.end(),
+            [](const RecordCache::Node* a, const RecordCache::Node* b) {
+              return a->slot != b->slot ? a->slot < b->slot : a->key() < b->key();
+            });
+  leveldb::WriteBatch& b = *behind_batch_;
+  for (const RecordCache::Node* n : unflushed_) {
+    DataKeyForSlot(n->slot, n->key(), &commit_key_);
+    if (n->rec) {
+      EncodeRecord(*n->rec, &commit_value_);
+      b.Put(commit_key_, commit_value_);
+    } else {
+      b.Delete(commit_key_);
+    }
+  }
+  if (key_count_ != stored_key_count_) b.Put(MetaKey(kKeyCountMeta), std::to_string(key_count_));
+  if (expires_count_ != stored_expires_count_) {
+    b.Put(MetaKey(kExpiresCountMeta), std::to_string(expires_count_));
+  }
+  if (behind_sum_dirty_ && expire_sum_known_) {
+    if (std::string sum = SumText(expire_sum_ms_); !sum.empty()) {
+      b.Put(MetaKey(kExpireSumMeta), sum);
+    }
+  }
+  std::sort(behind_slots_.begin(), behind_slots_.end());
+  behind_slots_.erase(std::unique(behind_slots_.begin(), behind_slots_.end()), behind_slots_.end());
+  for (uint16_t slot : behind_slots_) {
+    b.Put(MetaKey(SlotCountName(slot)), std::to_string(slot_counts_[slot]));
+  }
+  leveldb::WriteOptions wo;
+  wo.sync = sync;
+  s = FromLevelDb(db_->Write(wo, &b));
+  ++stats_.behind_flushes;
+  stats_.behind_writes += unflushed_.size();
+  if (sync) ++stats_.syncs;
+  if (!s.ok()) {
+    // The journal still holds every write: they stay pinned in the cache,
+    // and the next start replays them.
+    behind_failure_ = s;
+    if (failure_.ok()) failure_ = s;
+    return s;
+  }
+  for (RecordCache::Node* n : unflushed_) n->unflushed = false;
+  unflushed_.clear();
+  b.Clear();
+  behind_hints_.clear();
+  behind_slots_.clear();
+  behind_sum_dirty_ = false;
+  stored_key_count_ = key_count_;
+  stored_expires_count_ = expires_count_;
+  if (flusher_) flusher_->NoteCommit();
+  cache_.EvictToCapacity();
+  last_flush_ms_ = SteadyMs();
+  if (journal_->segment_bytes() < options_.journal_segment_bytes) return Status::Ok();
+  // A full segment: once LevelDB holds its writes durably, it goes.
+  if (!sync) {
+    wo.sync = true;
+    leveldb::WriteBatch empty;
+    s = FromLevelDb(db_->Write(wo, &empty));
+  }
+  if (s.ok()) s = journal_->StartSegment();
+  if (s.ok()) s = journal_->DropOld();
+  if (!s.ok() && failure_.ok()) failure_ = s;
+  return s;
+}
+
+}  // namespace ringkv::storage

@@ -1,0 +1,230 @@
+#include "storage/journal.h"
+
+#include <fcntl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "storage/crc32c.h"
+#include "storage/durable_file.h"
+
+namespace ringkv::storage {
+namespace {
+
+constexpr std::string_view kPrefix = "journal-";
+constexpr std::string_view kSuffix = ".rkj";
+
+// As LevelDB does for its logs: a CRC stored inside the data it covers (a
+// journal holding journals) must not look valid, and zeros must not either.
+uint32_t Mask(uint32_t crc) { return ((crc >> 15) | (crc << 17)) + 0xa282ead8u; }
+
+void PutFixed32(char* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+uint32_t GetFixed32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<uint8_t>(p[i])) << (8 * i);
+  return v;
+}
+
+uint32_t RecordCrc(const char* len_bytes, std::string_view payload) {
+  return Mask(Crc32c(payload.data(), payload.size(), Crc32c(len_bytes, 4)));
+}
+
+bool ParseNumber(std::string_view name, uint64_t* number) {
+  if (!name.starts_with(kPrefix) || !name.ends_with(kSuffix)) return false;
+  std::string_view digits =
+      name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
+  if (digits.empty() || digits.size() > 18) return false;
+  uint64_t n = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return false;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  *number = n;
+  return true;
+}
+
+Status Errno(const std::string& what, int err) {
+  return Status::IoError(what + ": " + std::strerror(err));
+}
+
+bool AllZero(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c == 0; });
+}
+
+}  // namespace
+
+bool Journal::IsSegmentName(std::string_view name) {
+  uint64_t n;
+  return ParseNumber(name, &n);
+}
+
+std::string Journal::PathOf(uint64_t number) const {
+  char name[64];
+  std::snprintf(name, sizeof name, "%s%06llu%s", kPrefix.data(),
+                static_cast<unsigned long long>(number), kSuffix.data());
+  return (std::filesystem::path(dir_) / name).string();
+}
+
+Result<std::unique_ptr<Journal>> Journal::Open(const std::string& dir, Log log) {
+  std::unique_ptr<Journal> j(new Journal(dir, std::move(log)));
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    uint64_t n;
+    if (ParseNumber(entry.path().filename().string(), &n)) j->old_.push_back(n);
+  }
+  if (ec) return Status::IoError("listing " + dir + ": " + ec.message());
+  std::sort(j->old_.begin(), j->old_.end());
+  if (!j->old_.empty()) j->next_ = j->old_.back() + 1;
+  return j;
+}
+
+Journal::~Journal() { CloseCurrent(); }
+
+void Journal::CloseCurrent() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+Status Journal::Replay(const std::function<Status(std::string_view)>& fn, ReplayStats* stats) {
+  for (size_t i = 0; i < old_.size(); ++i) {
+    Status s = ReplaySegment(PathOf(old_[i]), i + 1 == old_.size(), fn, stats, log_);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status Journal::ReplaySegment(const std::string& path, bool last,
+                              const std::function<Status(std::string_view)>& fn, ReplayStats* stats,
+                              const Log& log) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return Errno("opening " + path, errno);
+  std::string data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (f.bad()) return Status::IoError("reading " + path);
+  if (log)
+    log("Replaying the write journal " + path + " (" + std::to_string(data.size()) + " bytes)");
+  std::string_view in(data);
+  size_t pos = 0;
+  uint64_t records = 0;
+  while (pos < in.size()) {
+    std::string_view rest = in.substr(pos);
+    bool whole = rest.size() >= kHeader;
+    uint32_t len = whole ? GetFixed32(rest.data()) : 0;
+    whole = whole && rest.size() - kHeader >= len;
+    bool valid =
+        whole && GetFixed32(rest.data() + 4) == RecordCrc(rest.data(), rest.substr(kHeader, len));
+    if (!valid) {
+      // Cut short at the end (the header or the payload runs past the end of
+      // the file), the last record with a bad checksum, or zeros to the end:
+      // a write that a crash interrupted. Anything else is damage.
+      bool torn = !whole || pos + kHeader + len == in.size() || AllZero(rest);
+      if (!last || !torn) {
+        return Status::Corruption(
+            "the write journal " + path + " is damaged at offset " + std::to_string(pos) +
+            " (a record with a bad checksum" +
+            (last ? ", followed by more data" : ", in a segment that is not the last") +
+            "); refusing to start");
+      }
+      stats->dropped_bytes += rest.size();
+      if (log) {
+        log("The write journal " + path + " ends with " + std::to_string(rest.size()) +
+            " bytes of a record a crash cut short (never acknowledged); dropped");
+      }
+      break;
+    }
+    Status s = fn(rest.substr(kHeader, len));
+    if (!s.ok()) return s;
+    pos += kHeader + len;
+    ++records;
+    stats->bytes += kHeader + len;
+  }
+  stats->records += records;
+  return Status::Ok();
+}
+
+Status Journal::StartSegment() {
+  if (fd_ >= 0) old_.push_back(current_);
+  CloseCurrent();
+  const uint64_t n = next_++;
+  const std::string path = PathOf(n);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("creating " + path, errno);
+  fd_ = fd;
+  current_ = n;
+  segment_bytes_ = 0;
+  failure_ = Status::Ok();
+  return SyncDir(dir_);  // else a power cut could lose the file with its records
+}
+
+Status Journal::DropOld() {
+  for (uint64_t n : old_) {
+    const std::string path = PathOf(n);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return Errno("removing " + path, errno);
+  }
+  if (old_.empty()) return Status::Ok();
+  old_.clear();
+  return SyncDir(dir_);
+}
+
+Status Journal::DropAll() {
+  if (fd_ >= 0) old_.push_back(current_);
+  CloseCurrent();
+  segment_bytes_ = 0;
+  return DropOld();
+}
+
+Status Journal::RemoveAll(const std::string& dir) {
+  auto j = Open(dir, nullptr);
+  if (!j.ok()) return j.status();
+  return (*j)->DropOld();
+}
+
+Status Journal::Append(bool sync) {
+  if (!failure_.ok()) return failure_;
+  if (fd_ < 0) return Status::IoError("the write journal has no open segment");
+  if (payload_.size() > UINT32_MAX) {
+    return Status::InvalidArgument("a commit of " + std::to_string(payload_.size()) +
+                                   " bytes is too large for the write journal (4 GB)");
+  }
+  char header[kHeader];
+  PutFixed32(header, static_cast<uint32_t>(payload_.size()));
+  PutFixed32(header + 4, RecordCrc(header, payload_));
+  iovec iov[2] = {{header, kHeader}, {payload_.data(), payload_.size()}};
+  const size_t total = kHeader + payload_.size();
+  size_t done = 0;
+  while (done < total) {
+    ssize_t w = ::writev(fd_, iov, 2);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      failure_ = Errno("writing the write journal " + PathOf(current_), errno);
+      return failure_;
+    }
+    done += static_cast<size_t>(w);
+    // A short write: go on from where it stopped.
+    size_t skip = static_cast<size_t>(w);
+    for (iovec& v : iov) {
+      size_t k = std::min(skip, v.iov_len);
+      v.iov_base = static_cast<char*>(v.iov_base) + k;
+      v.iov_len -= k;
+      skip -= k;
+    }
+  }
+  segment_bytes_ += total;
+  if (sync && ::fdatasync(fd_) != 0) {
+    failure_ = Errno("fdatasync of the write journal " + PathOf(current_), errno);
+    return failure_;
+  }
+  constexpr size_t kKeepBuffer = 1 << 20;  // a big commit's buffer is not kept
+  if (payload_.capacity() > kKeepBuffer) std::string().swap(payload_);
+  return Status::Ok();
+}
+
+}  // namespace ringkv::storage

@@ -1,0 +1,104 @@
+// The write journal of the engine's write-behind (engine.h): what makes a
+// commit durable when its records reach LevelDB only later.
+//
+// A journal is a sequence of segment files in the data dir,
+// journal-NNNNNN.rkj (a name LevelDB ignores), each a sequence of records:
+//   length   uint32, little-endian: of the payload
+//   checksum uint32, little-endian: masked CRC-32C of the length and payload
+//   payload  the engine's ops (engine_journal.cc), opaque here
+// A commit appends one record with one writev() (and an fdatasync under
+// appendfsync always). A record is never changed once written; a segment is
+// deleted only when LevelDB durably holds everything it journaled (DropOld),
+// and replaying a segment over a database that already holds some of its
+// writes changes nothing, since every op writes a whole value.
+//
+// Loop thread only (Engine::SyncLogFiles syncs the segments by name from
+// another thread).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/status.h"
+
+namespace ringkv::storage {
+
+class Journal {
+ public:
+  using Log = std::function<void(const std::string&)>;
+
+  // The segments found in `dir`, oldest first. Creates nothing.
+  static Result<std::unique_ptr<Journal>> Open(const std::string& dir, Log log);
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  bool has_old_segments() const { return !old_.empty(); }
+
+  struct ReplayStats {
+    uint64_t records = 0;
+    uint64_t bytes = 0;
+    uint64_t dropped_bytes = 0;  // a torn record at the very end
+  };
+  // Calls fn(payload) for every record of the segments found at Open, in
+  // order. A record cut short at the end of the last segment (a write a crash
+  // interrupted, or the zeros or garbage a power cut can leave past the last
+  // synced byte) ends the replay there, with a warning in the log; a damaged
+  // record anywhere else is a Corruption error. Progress goes to the log.
+  Status Replay(const std::function<Status(std::string_view payload)>& fn, ReplayStats* stats);
+
+  // Creates the next segment (and syncs the directory), where Append writes
+  // from now on. The segments before it stay until DropOld.
+  Status StartSegment();
+  // Deletes every segment before the current one, then syncs the directory.
+  // Only once LevelDB holds, durably, every write they journaled.
+  Status DropOld();
+  // Deletes every segment, the current one too (after which Append fails
+  // until StartSegment).
+  Status DropAll();
+
+  // The payload buffer of the next record, empty.
+  std::string* Begin() {
+    payload_.clear();
+    return &payload_;
+  }
+  // Writes the record begun with one writev(); fdatasync()s the segment if
+  // `sync`. After a failure (the record may be torn on disk) every later
+  // Append fails too, without writing: a torn record must stay the last.
+  Status Append(bool sync);
+  bool failed() const { return !failure_.ok(); }
+
+  uint64_t segment_bytes() const { return segment_bytes_; }
+  uint64_t segments() const { return old_.size() + (fd_ >= 0 ? 1 : 0); }
+
+  // Whether `name` (a file name, no directory) is a journal segment's.
+  static bool IsSegmentName(std::string_view name);
+  // Deletes every segment in `dir` (FLUSHALL: the data they hold is gone),
+  // then syncs the directory.
+  static Status RemoveAll(const std::string& dir);
+
+ private:
+  static constexpr size_t kHeader = 8;
+  Journal(std::string dir, Log log) : dir_(std::move(dir)), log_(std::move(log)) {}
+  std::string PathOf(uint64_t number) const;
+  static Status ReplaySegment(const std::string& path, bool last,
+                              const std::function<Status(std::string_view)>& fn, ReplayStats* stats,
+                              const Log& log);
+  void CloseCurrent();
+
+  const std::string dir_;
+  Log log_;
+  std::vector<uint64_t> old_;  // segments before the current one, ascending
+  uint64_t current_ = 0;       // the current segment's number (valid if fd_ >= 0)
+  uint64_t next_ = 1;          // the number StartSegment gives next
+  int fd_ = -1;
+  uint64_t segment_bytes_ = 0;
+  std::string payload_;  // of the record being written
+  Status failure_;
+};
+
+}  // namespace ringkv::storage
