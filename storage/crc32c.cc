@@ -47,7 +47,13 @@ __attribute__((target("sse4.2"))) uint32_t Hardware(const uint8_t* p, size_t n, 
   return c32;
 }
 
-const bool kHaveHardware = __builtin_cpu_supports("sse4.2");
+bool HaveHardware() {
+  static const bool have = [] {
+    __builtin_cpu_init();  // may run before libgcc's own constructor did it
+    return __builtin_cpu_supports("sse4.2") != 0;
+  }();
+  return have;
+}
 #endif
 
 }  // namespace
@@ -56,7 +62,7 @@ uint32_t Crc32c(const void* data, size_t n, uint32_t crc) {
   const auto* p = static_cast<const uint8_t*>(data);
   uint32_t c = ~crc;
 #if defined(__x86_64__)
-  if (kHaveHardware) return ~Hardware(p, n, c);
+  if (HaveHardware()) return ~Hardware(p, n, c);
 #endif
   return ~Portable(p, n, c);
 }
