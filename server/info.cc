@@ -413,6 +413,8 @@ std::string Server::Info(std::string_view section) {
     t.Field("committed_writes", es.committed_writes);
     t.Field("coalesced_writes", es.coalesced_writes);
     t.Field("syncs", es.syncs);
+    t.Field("write_behind_journaling", e.journaling() ? 1 : 0);
+    t.Field("write_behind_switches", es.behind_switches);
     t.Field("write_behind_flushes", es.behind_flushes);
     t.Field("write_behind_writes", es.behind_writes);
     t.Field("write_behind_pending", e.unflushed());

@@ -35,6 +35,8 @@ size_t RecordCache::Charge(std::string_view key, const RecordRef& rec) {
 
 uint64_t RecordCache::HashOf(std::string_view key) { return std::hash<std::string_view>{}(key); }
 
+static_assert(sizeof(RecordCache::Node) == 40, "a cache entry's header stays 40 bytes");
+
 RecordCache::Node* RecordCache::NewNode(std::string_view key) {
   void* mem = ::operator new(sizeof(Node) + key.size());
   Node* n = new (mem) Node();
@@ -216,7 +218,7 @@ void RecordCache::EvictToCapacity() {
   size_t pinned = 0;  // passed over because the engine has yet to write them
   while (bytes_ > capacity_ && count_ != 0) {
     Node* oldest = head_.prev;
-    if (oldest->unflushed) {
+    if (oldest->unflushed || oldest->in_flight) {
       if (++pinned > count_) break;  // all pinned: the engine's next flush frees them
       Unlink(oldest);
       PushFront(oldest);

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "storage/behind_writer.h"
 #include "storage/engine_meta.h"
 #include "storage/journal.h"
 #include "storage/leveldb_util.h"
@@ -284,12 +285,18 @@ void Engine::MarkDirty(RecordCache::Node* entry, uint16_t slot, const RecordRef&
   }
   entry->dirty = true;
   dirty_.push_back(entry);
-  if (journal_) undo_.push_back(old);
+  if (!journal_) return;
+  if (journaling_) undo_.push_back(old);
+  ++period_writes_;
+  if (entry->window != window_) {
+    entry->window = window_;
+    ++period_fresh_;
+  }
 }
 
 Status Engine::EndTurn() {
   Status s = Commit();
-  if (s.ok() && FlushDue()) s = FlushBehind(false);
+  if (s.ok() && journal_) s = EndTurnBehind();
   if (!turn_failure_.ok()) {
     s = std::move(turn_failure_);
     turn_failure_ = Status::Ok();
@@ -299,7 +306,7 @@ Status Engine::EndTurn() {
 
 Status Engine::Commit() {
   if (pending_writes_ == 0) return Status::Ok();
-  if (journal_) return CommitJournal();
+  if (journaling_) return CommitJournal();
   // The cache holds the last state of every key written since the last
   // commit; a key written many times in one turn reaches LevelDB once. In
   // key order (LevelDB's), so that each insert into the memtable's skip list
@@ -376,7 +383,7 @@ Status Engine::Commit() {
 }
 
 Status Engine::Sync() {
-  if (journal_) {
+  if (journaling_) {
     Status s = FlushBehind(/*sync=*/true);
     if (s.ok()) s = journal_->StartSegment();
     if (s.ok()) s = journal_->DropOld();
@@ -391,13 +398,23 @@ Status Engine::Sync() {
 }
 
 Status Engine::SyncLogFiles(const std::string& dir) {
+  // With write-behind the journal holds every committed write LevelDB has
+  // not synced (a segment goes only after a synced LevelDB write), so its
+  // segments are all that need syncing; else LevelDB's logs.
+  std::vector<std::filesystem::path> journal, logs;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     const std::filesystem::path& p = entry.path();
     std::string stem = p.stem().string();
-    bool leveldb_log = p.extension() == ".log" && !stem.empty() &&
-                       stem.find_first_not_of("0123456789") == std::string::npos;
-    if (!leveldb_log && !Journal::IsSegmentName(p.filename().string())) continue;
+    if (Journal::IsSegmentName(p.filename().string())) {
+      journal.push_back(p);
+    } else if (p.extension() == ".log" && !stem.empty() &&
+               stem.find_first_not_of("0123456789") == std::string::npos) {
+      logs.push_back(p);
+    }
+  }
+  if (ec) return Status::IoError("listing " + dir + ": " + ec.message());
+  for (const auto& p : journal.empty() ? logs : journal) {
     int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) continue;  // rotated away meanwhile: its data is in a synced table
     int rc = fdatasync(fd);
@@ -405,7 +422,6 @@ Status Engine::SyncLogFiles(const std::string& dir) {
     close(fd);
     if (rc != 0) return Status::IoError("fdatasync " + p.string() + ": " + strerror(err));
   }
-  if (ec) return Status::IoError("listing " + dir + ": " + ec.message());
   return Status::Ok();
 }
 

@@ -46,6 +46,7 @@ class WriteBatch;
 
 namespace ringkv::storage {
 
+class BehindWriter;
 class Journal;
 
 struct EngineOptions {
@@ -68,6 +69,14 @@ struct EngineOptions {
   // A journal segment this large is closed after the next flush (once
   // LevelDB has synced what it holds) and deleted.
   uint64_t journal_segment_bytes = 64 << 20;
+  // The journal pays where keys are written again within write_behind_ms
+  // (each flush writes them once) and costs where they are not (every write
+  // then reaches disk twice: journal, then LevelDB's log). Adaptive, the
+  // engine measures that over periods of 20 write_behind_ms (at least 100
+  // ms): it journals from a period where under half of the writes were the
+  // first to their key in their window on, and commits straight to LevelDB
+  // from one where over 80% were. Off: it always journals.
+  bool write_behind_adaptive = true;
   bool sync_commits = false;                    // appendfsync always
   std::function<void(const std::string&)> log;  // progress of long work (may be empty)
 };
@@ -83,6 +92,7 @@ struct EngineStats {
   uint64_t expired_keys = 0;
   uint64_t behind_flushes = 0;    // write-behind batches written to LevelDB
   uint64_t behind_writes = 0;     // keys they wrote
+  uint64_t behind_switches = 0;   // adaptive write-behind turned on or off
   uint64_t replayed_records = 0;  // journal records replayed at open
 };
 
@@ -139,8 +149,9 @@ class Engine {
   // is read-only. Without write-behind: Commit() (and Sync() if `sync`).
   Status FlushBehind(bool sync = false);
   // Committed keys waiting for FlushBehind.
-  size_t unflushed() const { return unflushed_.size(); }
+  size_t unflushed() const { return unflushed_.size() + in_flight_.size(); }
   uint64_t journal_segments() const;
+  bool journaling() const { return journaling_; }  // commits go to the journal now
   // The same without LevelDB's writer lock: fdatasync()s the log files and
   // journal segments in the data dir through their own descriptors. Safe to call from another
   // thread while the loop keeps committing (appendfsync everysec).
@@ -242,7 +253,20 @@ class Engine {
   // Commit() and FlushBehind(): LevelDB then holds every committed write
   // (before a walk of LevelDB: scans, expiry, hints).
   Status Settle() { return FlushBehind(false); }
-  bool FlushDue() const;
+  bool FlushDue(int64_t now_ms) const;
+  // Adaptive write-behind: counts windows and periods, and turns the journal
+  // on or off at the end of a period (EndTurn, nothing pending).
+  Status Adapt(int64_t now_ms);
+  // EndTurn's part with a journal: a finished flush, Adapt, a due flush.
+  Status EndTurnBehind();
+  Status StartJournaling(int64_t now_ms);
+  Status StopJournaling();
+  // Hands the committed keys not yet in LevelDB to writer_ as one batch.
+  void StartFlight(bool sync);
+  // Takes writer_'s result (waiting for it if `wait`, else only if done):
+  // unpins the batch's keys.
+  Status FinishFlight(bool wait);
+  Status PollFlight();  // FinishFlight(false) if a batch is done
   // Adjusts the key counts for a write of a key in `slot`.
   void Account(uint16_t slot, const RecordRef& old_rec, const Record* new_rec);
   // The cache entry a write of `key` goes to (made if missing), and the
@@ -274,6 +298,7 @@ class Engine {
   std::unique_ptr<leveldb::Env> standin_env_;
   std::unique_ptr<leveldb::DB> db_;
   std::unique_ptr<IdleFlusher> flusher_;  // after db_: stops before db_ closes
+  std::unique_ptr<BehindWriter> writer_;  // write-behind's LevelDB writes; after db_ too
   uint64_t idle_flushes_before_ = 0;      // by flushers of databases FlushAll dropped
   std::unique_ptr<leveldb::WriteBatch> batch_;
   // The hints written to batch_ since the last commit, by LevelDB key: the
@@ -293,7 +318,21 @@ class Engine {
   // writes (expiry index, hints) in order, the hints among them, and whether
   // the counters changed since the last flush.
   std::unique_ptr<Journal> journal_;
+  bool journaling_ = false;  // commits go to journal_ (else straight to LevelDB)
+  // Adaptive write-behind: the current window (a cache entry remembers the
+  // last window it was written in), the period's start, its first writes of a
+  // key in a turn, and how many of those were the key's first in the window.
+  uint8_t window_ = 1;
+  int64_t window_start_ms_ = 0;
+  int64_t period_start_ms_ = 0;
+  uint64_t period_writes_ = 0;
+  uint64_t period_fresh_ = 0;
   std::vector<RecordCache::Node*> unflushed_;
+  // The batch being written by writer_: its cache entries (pinned until it
+  // is done), its hints, and whether old journal segments go when it is done.
+  std::vector<RecordCache::Node*> in_flight_;
+  std::map<std::string, std::string, std::less<>> flight_hints_;
+  bool flight_drops_segments_ = false;
   std::unique_ptr<leveldb::WriteBatch> behind_batch_;
   std::map<std::string, std::string, std::less<>> behind_hints_;
   std::vector<uint16_t> behind_slots_;

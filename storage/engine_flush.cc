@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "storage/behind_writer.h"
 #include "storage/durable_file.h"
 #include "storage/engine.h"
 #include "storage/engine_meta.h"
@@ -114,6 +115,7 @@ Status Engine::FlushAll() {
 }
 
 void Engine::OpenStandIn() {
+  writer_.reset();
   flusher_.reset();
   db_.reset();
   standin_env_.reset(leveldb::NewMemEnv(leveldb::Env::Default()));
@@ -127,6 +129,11 @@ void Engine::OpenStandIn() {
 }
 
 Status Engine::RecreateDb(const MetaList& meta) {
+  (void)FinishFlight(/*wait=*/true);  // its writes are about to go anyway
+  writer_.reset();
+  in_flight_.clear();
+  flight_hints_.clear();
+  flight_drops_segments_ = false;
   flusher_.reset();
   db_.reset();
   cache_.Clear();
@@ -135,6 +142,7 @@ Status Engine::RecreateDb(const MetaList& meta) {
   // The write journal holds writes of the data being dropped: it goes first
   // (a crash from here on restarts into this function, which removes it).
   journal_.reset();
+  journaling_ = false;
   unflushed_.clear();
   behind_batch_->Clear();
   behind_hints_.clear();

@@ -59,6 +59,7 @@ Result<std::string> Engine::GetHint(std::string_view node, std::string_view key)
   const std::string hint_key = HintKey(node, key);
   if (auto it = pending_hints_.find(hint_key); it != pending_hints_.end()) return it->second;
   if (auto it = behind_hints_.find(hint_key); it != behind_hints_.end()) return it->second;
+  if (auto it = flight_hints_.find(hint_key); it != flight_hints_.end()) return it->second;
   leveldb::ReadOptions ro;
   ro.fill_cache = false;
   std::string value;
@@ -69,6 +70,9 @@ Result<std::string> Engine::GetHint(std::string_view node, std::string_view key)
 }
 
 Result<uint64_t> Engine::DropHints(std::string_view node) {
+  // A batch being written may hold some of them: the walk below finds them
+  // once it is in LevelDB.
+  if (Status f = FinishFlight(/*wait=*/true); !f.ok()) return f;
   const std::string prefix = HintPrefix(node);
   uint64_t n = 0;
   Status s = WalkPrefix(db_.get(), prefix, "", [&](leveldb::Slice k, leveldb::Slice) {

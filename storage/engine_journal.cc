@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "storage/behind_writer.h"
 #include "storage/engine.h"
 #include "storage/engine_meta.h"
 #include "storage/journal.h"
@@ -153,7 +154,10 @@ Status Engine::StartJournal() {
                    std::to_string(SteadyMs() - start) + " ms");
     }
   }
-  if (options_.write_behind_ms > 0) {
+  // Adaptive, the engine starts committing straight to LevelDB, and journals
+  // once a period shows that it pays.
+  const bool journaling = options_.write_behind_ms > 0 && !options_.write_behind_adaptive;
+  if (journaling) {
     Status s = journal->StartSegment();
     if (!s.ok()) return s;
   }
@@ -161,7 +165,9 @@ Status Engine::StartJournal() {
   if (!s.ok()) return s;
   if (options_.write_behind_ms > 0) {
     journal_ = std::move(journal);
-    last_flush_ms_ = SteadyMs();
+    journaling_ = journaling;
+    writer_ = std::make_unique<BehindWriter>(db_.get());
+    last_flush_ms_ = window_start_ms_ = period_start_ms_ = SteadyMs();
   }
   return Status::Ok();
 }
@@ -247,7 +253,7 @@ void Engine::UndoTurn() {
   for (size_t i = 0; i < dirty_.size(); ++i) {
     RecordCache::Node* n = dirty_[i];
     n->dirty = false;
-    if (n->unflushed) {
+    if (n->unflushed || n->in_flight) {
       cache_.Set(n, std::move(undo_[i]));  // the journaled state
     } else {
       cache_.Erase(n->key());  // LevelDB holds the state before
@@ -269,26 +275,87 @@ void Engine::UndoTurn() {
   pending_writes_ = 0;
 }
 
-bool Engine::FlushDue() const {
-  if (!journal_ || !behind_failure_.ok()) return false;
+bool Engine::FlushDue(int64_t now_ms) const {
+  if (!journaling_ || !behind_failure_.ok() || writer_->busy()) return false;
   if (unflushed_.empty() && behind_batch_->ApproximateSize() <= kEmptyBatchBytes) return false;
-  return cache_.bytes() > cache_.capacity() ||
-         SteadyMs() - last_flush_ms_ >= options_.write_behind_ms;
+  return cache_.bytes() > cache_.capacity() || now_ms - last_flush_ms_ >= options_.write_behind_ms;
+}
+
+Status Engine::EndTurnBehind() {
+  const int64_t now = SteadyMs();
+  Status s = PollFlight();
+  if (s.ok()) s = Adapt(now);
+  if (s.ok() && FlushDue(now)) StartFlight(/*sync=*/false);
+  return s;
+}
+
+Status Engine::Adapt(int64_t now_ms) {
+  if (now_ms - window_start_ms_ >= options_.write_behind_ms) {
+    window_start_ms_ = now_ms;
+    if (++window_ == 0) window_ = 1;  // 0 is a new entry's: never current
+  }
+  const int64_t period = std::max<int64_t>(100, 20 * options_.write_behind_ms);
+  if (!options_.write_behind_adaptive || now_ms - period_start_ms_ < period) return Status::Ok();
+  const uint64_t writes = period_writes_, fresh = period_fresh_;
+  period_start_ms_ = now_ms;
+  period_writes_ = period_fresh_ = 0;
+  // Too few writes to judge, or to matter: the mode stays.
+  constexpr uint64_t kMinWrites = 100;
+  if (writes < kMinWrites || !failure_.ok()) return Status::Ok();
+  if (journaling_ && fresh * 10 > writes * 8) return StopJournaling();
+  if (!journaling_ && fresh * 2 < writes) return StartJournaling(now_ms);
+  return Status::Ok();
+}
+
+Status Engine::StartJournaling(int64_t now_ms) {
+  // What went straight to LevelDB is made durable first: from now on the
+  // everysec sync covers the journal only.
+  Status s = Sync();
+  if (s.ok()) s = journal_->StartSegment();
+  if (!s.ok()) {
+    if (failure_.ok()) failure_ = s;
+    return s;
+  }
+  journaling_ = true;
+  last_flush_ms_ = now_ms;
+  ++stats_.behind_switches;
+  return Status::Ok();
+}
+
+Status Engine::StopJournaling() {
+  Status s = FlushBehind(/*sync=*/true);  // LevelDB holds it all, durably
+  if (s.ok()) s = journal_->DropAll();
+  if (!s.ok()) {
+    if (failure_.ok()) failure_ = s;
+    return s;
+  }
+  journaling_ = false;
+  ++stats_.behind_switches;
+  return Status::Ok();
 }
 
 Status Engine::FlushBehind(bool sync) {
   Status s = Commit();
   if (!s.ok()) return s;
-  if (!journal_) return sync ? Sync() : Status::Ok();
+  if (!journaling_) return sync ? Sync() : Status::Ok();
+  s = FinishFlight(/*wait=*/true);
+  if (!s.ok()) return s;
   if (!behind_failure_.ok()) return behind_failure_;
-  const bool counters = key_count_ != stored_key_count_ ||
-                        expires_count_ != stored_expires_count_ || behind_sum_dirty_ ||
-                        !behind_slots_.empty();
-  if (!sync && !counters && unflushed_.empty() &&
-      behind_batch_->ApproximateSize() <= kEmptyBatchBytes) {
-    last_flush_ms_ = SteadyMs();
+  if (!sync && unflushed_.empty() && behind_batch_->ApproximateSize() <= kEmptyBatchBytes &&
+      key_count_ == stored_key_count_ && expires_count_ == stored_expires_count_ &&
+      !behind_sum_dirty_ && behind_slots_.empty()) {
     return Status::Ok();
   }
+  StartFlight(sync);
+  return FinishFlight(/*wait=*/true);
+}
+
+Status Engine::PollFlight() {
+  if (!journal_ || !writer_->busy() || !writer_->done()) return Status::Ok();
+  return FinishFlight(/*wait=*/false);
+}
+
+void Engine::StartFlight(bool sync) {
   // In key order (LevelDB's): each insert into the memtable's skip list then
   // walks much of the path the one before it walked, still in the CPU cache.
   std::sort(unflushed_.begin(), unflushed_.end(),
@@ -296,7 +363,7 @@ Status Engine::FlushBehind(bool sync) {
               return a->slot != b->slot ? a->slot < b->slot : a->key() < b->key();
             });
   leveldb::WriteBatch& b = *behind_batch_;
-  for (const RecordCache::Node* n : unflushed_) {
+  for (RecordCache::Node* n : unflushed_) {
     DataKeyForSlot(n->slot, n->key(), &commit_key_);
     if (n->rec) {
       EncodeRecord(*n->rec, &commit_value_);
@@ -304,6 +371,8 @@ Status Engine::FlushBehind(bool sync) {
     } else {
       b.Delete(commit_key_);
     }
+    n->unflushed = false;
+    n->in_flight = true;  // still pinned until the write is done
   }
   if (key_count_ != stored_key_count_) b.Put(MetaKey(kKeyCountMeta), std::to_string(key_count_));
   if (expires_count_ != stored_expires_count_) {
@@ -319,12 +388,37 @@ Status Engine::FlushBehind(bool sync) {
   for (uint16_t slot : behind_slots_) {
     b.Put(MetaKey(SlotCountName(slot)), std::to_string(slot_counts_[slot]));
   }
-  leveldb::WriteOptions wo;
-  wo.sync = sync;
-  s = FromLevelDb(db_->Write(wo, &b));
+  behind_slots_.clear();
+  behind_sum_dirty_ = false;
+  stored_key_count_ = key_count_;
+  stored_expires_count_ = expires_count_;
   ++stats_.behind_flushes;
   stats_.behind_writes += unflushed_.size();
+  in_flight_.swap(unflushed_);
+  unflushed_.clear();
+  flight_hints_.swap(behind_hints_);
+  behind_hints_.clear();
+  // A full segment: later commits go to a new one, and once this batch is in
+  // LevelDB, synced, the old ones go (it holds everything they journaled).
+  flight_drops_segments_ = false;
+  if (journal_->segment_bytes() >= options_.journal_segment_bytes) {
+    Status s = journal_->StartSegment();
+    if (s.ok()) {
+      flight_drops_segments_ = true;
+    } else if (failure_.ok()) {
+      failure_ = s;  // commits fail from now on: read-only
+    }
+  }
   if (sync) ++stats_.syncs;
+  writer_->Submit(std::move(behind_batch_), sync || flight_drops_segments_);
+  behind_batch_ = std::make_unique<leveldb::WriteBatch>();
+  last_flush_ms_ = SteadyMs();
+}
+
+Status Engine::FinishFlight(bool wait) {
+  if (!writer_ || !writer_->busy()) return Status::Ok();
+  if (!wait && !writer_->done()) return Status::Ok();
+  Status s = writer_->Wait();
   if (!s.ok()) {
     // The journal still holds every write: they stay pinned in the cache,
     // and the next start replays them.
@@ -332,26 +426,14 @@ Status Engine::FlushBehind(bool sync) {
     if (failure_.ok()) failure_ = s;
     return s;
   }
-  for (RecordCache::Node* n : unflushed_) n->unflushed = false;
-  unflushed_.clear();
-  b.Clear();
-  behind_hints_.clear();
-  behind_slots_.clear();
-  behind_sum_dirty_ = false;
-  stored_key_count_ = key_count_;
-  stored_expires_count_ = expires_count_;
+  for (RecordCache::Node* n : in_flight_) n->in_flight = false;
+  in_flight_.clear();
+  flight_hints_.clear();
   if (flusher_) flusher_->NoteCommit();
-  cache_.EvictToCapacity();
-  last_flush_ms_ = SteadyMs();
-  if (journal_->segment_bytes() < options_.journal_segment_bytes) return Status::Ok();
-  // A full segment: once LevelDB holds its writes durably, it goes.
-  if (!sync) {
-    wo.sync = true;
-    leveldb::WriteBatch empty;
-    s = FromLevelDb(db_->Write(wo, &empty));
-  }
-  if (s.ok()) s = journal_->StartSegment();
-  if (s.ok()) s = journal_->DropOld();
+  if (!HasPending()) cache_.EvictToCapacity();
+  if (!flight_drops_segments_) return Status::Ok();
+  flight_drops_segments_ = false;
+  s = journal_->DropOld();
   if (!s.ok() && failure_.ok()) failure_ = s;
   return s;
 }

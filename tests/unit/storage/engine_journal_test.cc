@@ -4,13 +4,16 @@
 // dir taken while the engine is open: the files as the kernel holds them.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "storage/crc32c.h"
@@ -28,8 +31,9 @@ using ringkv::testing::TempDir;
 EngineOptions Options(const std::string& dir) {
   EngineOptions o;
   o.dir = dir;
-  o.idle_flush_ms = 0;            // no background memtable moves while a test copies the dir
-  o.write_behind_ms = 1'000'000;  // flushes only when a test asks
+  o.idle_flush_ms = 0;              // no background memtable moves while a test copies the dir
+  o.write_behind_ms = 1'000'000;    // flushes only when a test asks
+  o.write_behind_adaptive = false;  // always journals
   return o;
 }
 
@@ -93,6 +97,7 @@ TEST_CASE("Write-behind: committed writes wait in the cache, and one flush write
   e->Delete(Key(7));
   Commit(*e);
   CHECK(e->stats().commits == 501);
+  CHECK(e->journaling());
   CHECK(e->unflushed() == 101);
   CHECK(e->stats().behind_flushes == 0);
   CHECK(ValueOf(*e, "hot") == "v499");
@@ -278,6 +283,75 @@ TEST_CASE("Write-behind off: commits go to LevelDB, and a journal left behind is
   Commit(*e);
   CHECK(e->unflushed() == 0);
   CHECK(Segments(copy).empty());
+}
+
+TEST_CASE("Write-behind: journaled keys are pinned in a full cache until the flush", "[journal]") {
+  TempDir dir;
+  EngineOptions o = Options(dir.path());
+  o.cache_bytes = 4096;
+  auto e = testing::OpenTestEngine(o);
+  for (int i = 0; i < 500; ++i) e->Put(Key(i), Rec(std::string(100, 'p')));
+  Commit(*e);
+  CHECK(e->unflushed() == 500);
+  CHECK(e->cache().bytes() > o.cache_bytes);  // nothing evicted: LevelDB lacks them
+  CHECK(e->cache().evictions() == 0);
+  const uint64_t disk_reads = e->stats().disk_reads;
+  for (int i = 0; i < 500; i += 7) CHECK(ValueOf(*e, Key(i)) == std::string(100, 'p'));
+  CHECK(e->stats().disk_reads == disk_reads);
+  REQUIRE(e->FlushBehind().ok());
+  CHECK(e->cache().bytes() <= o.cache_bytes);
+  CHECK(e->cache().evictions() > 0);
+  for (int i = 0; i < 500; i += 7) CHECK(ValueOf(*e, Key(i)) == std::string(100, 'p'));
+  CHECK(e->stats().disk_reads > disk_reads);
+}
+
+TEST_CASE("Adaptive write-behind: journals a hot key, not keys written once", "[journal]") {
+  TempDir dir, crashed;
+  EngineOptions o = Options(dir.path());
+  o.write_behind_ms = 5;  // periods of 100 ms
+  o.write_behind_adaptive = true;
+  auto e = testing::OpenTestEngine(o);
+  CHECK_FALSE(e->journaling());  // it starts writing straight to LevelDB
+  auto run = [&](int ms, const std::function<void(int)>& turn) {
+    int i = 0;
+    for (const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+         std::chrono::steady_clock::now() < end; ++i) {
+      turn(i);
+      REQUIRE(e->EndTurn().ok());
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    return i;
+  };
+  // Every turn writes 5 keys never written before: the journal would not pay.
+  const int fresh_turns = run(350, [&](int t) {
+    for (int k = 0; k < 5; ++k) e->Put(Key(t * 5 + k), Rec("once"));
+  });
+  CHECK_FALSE(e->journaling());
+  CHECK(e->stats().behind_switches == 0);
+  CHECK(Segments(dir.path()).empty());
+  // Every turn writes the same key: journaled, flushed once per window.
+  run(350, [&](int t) { e->Put("hot", Rec(std::to_string(t))); });
+  CHECK(e->journaling());
+  CHECK(e->stats().behind_switches == 1);
+  CHECK(Segments(dir.path()).size() == 1);
+  CHECK(e->stats().behind_flushes > 0);
+  CHECK(e->stats().behind_writes < e->stats().commits / 2);
+  // A crash now keeps both kinds of writes.
+  const std::string copy = crashed.path() + "/data";
+  CrashCopy(dir.path(), copy);
+  const std::string hot = *ValueOf(*e, "hot");
+  // And back: fresh keys again turn the journal off, leaving no segment.
+  run(350, [&](int t) {
+    for (int k = 0; k < 5; ++k) e->Put("again:" + std::to_string(t * 5 + k), Rec("once"));
+  });
+  CHECK_FALSE(e->journaling());
+  CHECK(e->stats().behind_switches == 2);
+  CHECK(Segments(dir.path()).empty());
+  e.reset();
+  auto c = testing::OpenTestEngine(Options(copy));
+  CHECK(ValueOf(*c, "hot") == hot);
+  CHECK(ValueOf(*c, Key(fresh_turns * 5 - 1)) == "once");
+  CHECK(c->KeyCount() == static_cast<uint64_t>(fresh_turns) * 5 + 1);
 }
 
 }  // namespace
