@@ -335,6 +335,83 @@ class Kill9Test(DurabilityCase):
 
 
 
+class HotWriter(support.AckWriter):
+    """One hot key per writer, written again in every step: INCR of a counter
+    all writers share, then SET of the writer's own key to step i's value.
+    acked: the steps whose two replies came back."""
+
+    def __init__(self, port, prefix, deadline):
+        super().__init__(port, prefix, deadline, 1000000, socket_timeout=5, connect_timeout=2)
+        self.sent = 0  # INCRs sent (the last may be unacknowledged)
+
+    def step(self, c, i):
+        self.sent += 1
+        if c.incr(b"hot:counter") < 1:
+            raise AssertionError("INCR went below 1")
+        if c.set(b"hot:%s" % self.prefix, value_for(self.prefix, i)) is not True:
+            raise AssertionError("SET did not answer OK")
+        return [i]
+
+
+class HotKeyKill9Test(DurabilityCase):
+    """Keys written again and again (a counter, one key per client) are what
+    ringkv's write-behind journals: they reach LevelDB once per flush, and
+    meanwhile live in the cache and the journal. kill -9 in the middle of such
+    a load loses no acknowledged write; the restart replays the journal."""
+
+    WRITERS = 6
+    LIMIT_S = 8.0
+
+    def kill9_hot(self, mode):
+        if support.IS_REDIS and mode == "everysec":
+            self.skipTest(REDIS_EVERYSEC_REASON)
+        s = self.start(mode)
+        deadline = time.time() + self.LIMIT_S
+        writers = [HotWriter(s.port, b"w%d" % n, deadline) for n in range(self.WRITERS)]
+        for w in writers:
+            w.start()
+        info = self.client(s)
+        # Until ringkv journals (it measures for at least 100 ms first) and
+        # a good share is acknowledged; then a little more.
+        settle = time.time() + self.LIMIT_S / 2
+        journaling = support.IS_REDIS
+        while time.time() < settle and all(w.is_alive() for w in writers):
+            if not journaling:
+                journaling = info.info("storage").get("write_behind_journaling") == 1
+            if journaling and sum(len(w.acked) for w in writers) > 2000:
+                break
+            time.sleep(0.02)
+        self.assertTrue(journaling, "the hot load never turned the journal on")
+        time.sleep(0.1)
+        s.kill(signal.SIGKILL)
+        for w in writers:
+            w.join(15)
+            self.assertFalse(w.is_alive(), "writer did not stop")
+            self.assertIsNone(w.error, w.error)
+        acked = sum(len(w.acked) for w in writers)
+        self.assertGreater(acked, 500, "too little load to test anything")
+        c = self.client(self.restart(s, mode))
+        counter = int(c.get(b"hot:counter"))
+        self.assertGreaterEqual(counter, acked, "acknowledged INCRs lost")
+        self.assertLessEqual(counter, sum(w.sent for w in writers))
+        for w in writers:
+            last = max(w.acked, default=-1)
+            got = c.get(b"hot:%s" % w.prefix)
+            # The last acknowledged value, or the one sent after it.
+            allowed = (value_for(w.prefix, last) if last >= 0 else None,
+                       value_for(w.prefix, last + 1))
+            self.assertIn(got, allowed, "%s: last acknowledged step %d" % (w.prefix.decode(), last))
+        if not support.IS_REDIS:
+            st = c.info("storage")
+            self.assertGreater(st["journal_replayed_records"], 0, st)
+
+    def test_kill9_hot_keys_appendfsync_everysec(self):
+        self.kill9_hot("everysec")
+
+    def test_kill9_hot_keys_appendfsync_always(self):
+        self.kill9_hot("always")
+
+
 class IdleFlushTest(DurabilityCase):
     """Once writes stop for leveldb-idle-flush-ms, LevelDB's write buffer
     moves into a file (INFO storage: leveldb_idle_flushes counts it,
