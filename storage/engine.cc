@@ -147,10 +147,7 @@ Status Engine::LoadCounters() {
   expire_sum_known_ = !sum->empty() || expires_count_ == 0;
   expire_sum_ms_ = sum->empty() ? 0 : std::stold(*sum);
   expire_sum_dirty_ = false;
-  committed_key_count_ = key_count_;
-  committed_expires_count_ = expires_count_;
-  committed_expire_sum_ms_ = expire_sum_ms_;
-  committed_expire_sum_known_ = expire_sum_known_;
+  NoteCommittedCounters();
   return LoadSlotCounts();
 }
 
@@ -296,7 +293,8 @@ void Engine::MarkDirty(RecordCache::Node* entry, uint16_t slot, const RecordRef&
 
 Status Engine::EndTurn() {
   Status s = Commit();
-  if (s.ok() && journal_) s = EndTurnBehind();
+  // (A turn of reads only, with nothing journaled, skips it: no clock read.)
+  if (s.ok() && journal_ && (journaling_ || period_writes_ != 0)) s = EndTurnBehind();
   if (!turn_failure_.ok()) {
     s = std::move(turn_failure_);
     turn_failure_ = Status::Ok();
@@ -378,15 +376,24 @@ Status Engine::Commit() {
     if (turn_failure_.ok()) turn_failure_ = failed;
     return failed;
   }
+  NoteCommittedCounters();
   cache_.EvictToCapacity();
   return Status::Ok();
+}
+
+void Engine::NoteCommittedCounters() {
+  committed_key_count_ = key_count_;
+  committed_expires_count_ = expires_count_;
+  committed_expire_sum_ms_ = expire_sum_ms_;
+  committed_expire_sum_known_ = expire_sum_known_;
 }
 
 Status Engine::Sync() {
   if (journaling_) {
     Status s = FlushBehind(/*sync=*/true);
-    if (s.ok()) s = journal_->StartSegment();
-    if (s.ok()) s = journal_->DropOld();
+    if (!s.ok() || !failure_.ok()) return s.ok() ? failure_ : s;  // a torn record stays last
+    s = journal_->StartSegment();
+    if (s.ok()) s = DropJournalSegments(/*all=*/false);
     if (!s.ok() && failure_.ok()) failure_ = s;
     return s;
   }
@@ -397,32 +404,43 @@ Status Engine::Sync() {
   return FromLevelDb(db_->Write(wo, &empty));
 }
 
-Status Engine::SyncLogFiles(const std::string& dir) {
-  // With write-behind the journal holds every committed write LevelDB has
-  // not synced (a segment goes only after a synced LevelDB write), so its
-  // segments are all that need syncing; else LevelDB's logs.
-  std::vector<std::filesystem::path> journal, logs;
+Status SyncDirFiles(const std::string& dir, bool journal, size_t* synced) {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     const std::filesystem::path& p = entry.path();
     std::string stem = p.stem().string();
-    if (Journal::IsSegmentName(p.filename().string())) {
-      journal.push_back(p);
-    } else if (p.extension() == ".log" && !stem.empty() &&
-               stem.find_first_not_of("0123456789") == std::string::npos) {
-      logs.push_back(p);
-    }
-  }
-  if (ec) return Status::IoError("listing " + dir + ": " + ec.message());
-  for (const auto& p : journal.empty() ? logs : journal) {
+    bool wanted = journal ? Journal::IsSegmentName(p.filename().string())
+                          : p.extension() == ".log" && !stem.empty() &&
+                                stem.find_first_not_of("0123456789") == std::string::npos;
+    if (!wanted) continue;
     int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) continue;  // rotated away meanwhile: its data is in a synced table
     int rc = fdatasync(fd);
     int err = errno;
     close(fd);
     if (rc != 0) return Status::IoError("fdatasync " + p.string() + ": " + strerror(err));
+    if (synced) ++*synced;
   }
+  if (ec) return Status::IoError("listing " + dir + ": " + ec.message());
   return Status::Ok();
+}
+
+Status Engine::SyncLogFiles(const std::string& dir) {
+  // While the engine journals, the journal holds every committed write that
+  // LevelDB may not have synced: segments go only after LevelDB's logs were
+  // synced (DropJournalSegments). Else LevelDB's logs are what holds them.
+  size_t segments = 0;
+  Status s = SyncDirFiles(dir, /*journal=*/true, &segments);
+  if (!s.ok() || segments > 0) return s;
+  return SyncDirFiles(dir, /*journal=*/false);
+}
+
+Status Engine::DropJournalSegments(bool all) {
+  // LevelDB's synced write fsyncs only its current log: writes in an older
+  // one (its memtable not yet in a table) would die with a power cut.
+  Status s = SyncDirFiles(options_.dir, /*journal=*/false);
+  if (!s.ok()) return s;
+  return all ? journal_->DropAll() : journal_->DropOld();
 }
 
 Status Engine::Walk(std::string_view from, size_t limit, bool with_tombstones,

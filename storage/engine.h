@@ -260,6 +260,12 @@ class Engine {
   // EndTurn's part with a journal: a finished flush, Adapt, a due flush.
   Status EndTurnBehind();
   Status StartJournaling(int64_t now_ms);
+  // Deletes the journal's segments before the current one (`all`: every
+  // one), once LevelDB's logs are synced: LevelDB must hold durably what
+  // they journaled (a synced LevelDB write before this).
+  Status DropJournalSegments(bool all);
+  // The counters as this commit left them (UndoTurn goes back to them).
+  void NoteCommittedCounters();
   Status StopJournaling();
   // Hands the committed keys not yet in LevelDB to writer_ as one batch.
   void StartFlight(bool sync);

@@ -77,6 +77,10 @@ Result<uint64_t> Engine::DropHints(std::string_view node) {
   uint64_t n = 0;
   Status s = WalkPrefix(db_.get(), prefix, "", [&](leveldb::Slice k, leveldb::Slice) {
     std::string hint_key = prefix + k.ToString();
+    // Deleted already, by a commit not yet flushed.
+    if (auto it = behind_hints_.find(hint_key); it != behind_hints_.end() && it->second.empty()) {
+      return true;
+    }
     batch_->Delete(hint_key);
     pending_hints_.insert_or_assign(std::move(hint_key), std::string());
     ++pending_writes_;

@@ -157,12 +157,18 @@ Status Engine::StartJournal() {
   // Adaptive, the engine starts committing straight to LevelDB, and journals
   // once a period shows that it pays.
   const bool journaling = options_.write_behind_ms > 0 && !options_.write_behind_adaptive;
+  if (journal->has_old_segments()) {
+    // LevelDB holds their writes (synced: its logs too, for a replay long
+    // enough to switch memtables). Gone before a new segment exists, so
+    // that a torn record a replay dropped can never end up before another.
+    Status s = SyncDirFiles(options_.dir, /*journal=*/false);
+    if (s.ok()) s = journal->DropOld();
+    if (!s.ok()) return s;
+  }
   if (journaling) {
     Status s = journal->StartSegment();
     if (!s.ok()) return s;
   }
-  Status s = journal->DropOld();  // LevelDB holds their writes, synced
-  if (!s.ok()) return s;
   if (options_.write_behind_ms > 0) {
     journal_ = std::move(journal);
     journaling_ = journaling;
@@ -240,10 +246,7 @@ Status Engine::CommitJournal() {
   dirty_slots_.clear();
   if (expire_sum_dirty_) behind_sum_dirty_ = true;
   expire_sum_dirty_ = false;
-  committed_key_count_ = key_count_;
-  committed_expires_count_ = expires_count_;
-  committed_expire_sum_ms_ = expire_sum_ms_;
-  committed_expire_sum_known_ = expire_sum_known_;
+  NoteCommittedCounters();
   pending_writes_ = 0;
   cache_.EvictToCapacity();
   return Status::Ok();
@@ -283,10 +286,23 @@ bool Engine::FlushDue(int64_t now_ms) const {
 
 Status Engine::EndTurnBehind() {
   const int64_t now = SteadyMs();
+  // Backpressure: LevelDB is slow (its level-0 files stall writes) and the
+  // keys waiting fill twice the cache, or the segment twice its size: the
+  // loop waits for the batch in flight, and starts the next.
+  if (writer_->busy() && (cache_.bytes() > 2 * cache_.capacity() ||
+                          journal_->segment_bytes() > 2 * options_.journal_segment_bytes)) {
+    (void)FinishFlight(/*wait=*/true);
+  }
   Status s = PollFlight();
   if (s.ok()) s = Adapt(now);
   if (s.ok() && FlushDue(now)) StartFlight(/*sync=*/false);
-  return s;
+  if (!s.ok() && options_.log) {
+    // This turn's writes are journaled; what failed is earlier work (a
+    // flush, deleting a segment, a switch). failure_ holds it: commits fail
+    // from the next one on, and the server turns read-only then.
+    options_.log("Write-behind failed, refusing writes from now on: " + s.message());
+  }
+  return Status::Ok();
 }
 
 Status Engine::Adapt(int64_t now_ms) {
@@ -308,9 +324,10 @@ Status Engine::Adapt(int64_t now_ms) {
 }
 
 Status Engine::StartJournaling(int64_t now_ms) {
-  // What went straight to LevelDB is made durable first: from now on the
-  // everysec sync covers the journal only.
+  // What went straight to LevelDB is made durable first (its older logs
+  // too): from now on the everysec sync covers the journal only.
   Status s = Sync();
+  if (s.ok()) s = SyncDirFiles(options_.dir, /*journal=*/false);
   if (s.ok()) s = journal_->StartSegment();
   if (!s.ok()) {
     if (failure_.ok()) failure_ = s;
@@ -324,7 +341,7 @@ Status Engine::StartJournaling(int64_t now_ms) {
 
 Status Engine::StopJournaling() {
   Status s = FlushBehind(/*sync=*/true);  // LevelDB holds it all, durably
-  if (s.ok()) s = journal_->DropAll();
+  if (s.ok()) s = DropJournalSegments(/*all=*/true);
   if (!s.ok()) {
     if (failure_.ok()) failure_ = s;
     return s;
@@ -401,7 +418,8 @@ void Engine::StartFlight(bool sync) {
   // A full segment: later commits go to a new one, and once this batch is in
   // LevelDB, synced, the old ones go (it holds everything they journaled).
   flight_drops_segments_ = false;
-  if (journal_->segment_bytes() >= options_.journal_segment_bytes) {
+  if (failure_.ok() && !journal_->failed() &&
+      journal_->segment_bytes() >= options_.journal_segment_bytes) {
     Status s = journal_->StartSegment();
     if (s.ok()) {
       flight_drops_segments_ = true;
@@ -433,7 +451,7 @@ Status Engine::FinishFlight(bool wait) {
   if (!HasPending()) cache_.EvictToCapacity();
   if (!flight_drops_segments_) return Status::Ok();
   flight_drops_segments_ = false;
-  s = journal_->DropOld();
+  s = DropJournalSegments(/*all=*/false);
   if (!s.ok() && failure_.ok()) failure_ = s;
   return s;
 }

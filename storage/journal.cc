@@ -60,6 +60,22 @@ bool AllZero(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c == 0; });
 }
 
+// Whether a whole record with a good checksum starts anywhere in `rest` past
+// its first byte (looked for in its first 4 MB): then what came before it
+// is damage, not a write a crash cut short.
+bool ValidRecordFollows(std::string_view rest) {
+  constexpr size_t kHeaderBytes = 8;
+  const size_t limit = std::min<size_t>(rest.size(), 4 << 20);
+  for (size_t p = 1; p + kHeaderBytes <= limit; ++p) {
+    std::string_view at = rest.substr(p);
+    uint32_t len = GetFixed32(at.data());
+    if (len == 0 || at.size() - kHeaderBytes < len) continue;
+    if (GetFixed32(at.data() + 4) == RecordCrc(at.data(), at.substr(kHeaderBytes, len)))
+      return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool Journal::IsSegmentName(std::string_view name) {
@@ -95,8 +111,15 @@ void Journal::CloseCurrent() {
 }
 
 Status Journal::Replay(const std::function<Status(std::string_view)>& fn, ReplayStats* stats) {
+  // A record a crash cut short can only be followed by empty segments (one
+  // made after it, before the crash).
+  size_t last = 0;
   for (size_t i = 0; i < old_.size(); ++i) {
-    Status s = ReplaySegment(PathOf(old_[i]), i + 1 == old_.size(), fn, stats, log_);
+    std::error_code ec;
+    if (std::filesystem::file_size(PathOf(old_[i]), ec) > 0 || ec) last = i;
+  }
+  for (size_t i = 0; i < old_.size(); ++i) {
+    Status s = ReplaySegment(PathOf(old_[i]), i >= last, fn, stats, log_);
     if (!s.ok()) return s;
   }
   return Status::Ok();
@@ -125,7 +148,10 @@ Status Journal::ReplaySegment(const std::string& path, bool last,
       // Cut short at the end (the header or the payload runs past the end of
       // the file), the last record with a bad checksum, or zeros to the end:
       // a write that a crash interrupted. Anything else is damage.
-      bool torn = !whole || pos + kHeader + len == in.size() || AllZero(rest);
+      // (A length cut short or damaged looks the same; a good record
+      // after it tells them apart.)
+      bool torn = (!whole && !ValidRecordFollows(rest)) || pos + kHeader + len == in.size() ||
+                  AllZero(rest);
       if (!last || !torn) {
         return Status::Corruption(
             "the write journal " + path + " is damaged at offset " + std::to_string(pos) +
@@ -151,7 +177,13 @@ Status Journal::ReplaySegment(const std::string& path, bool last,
 }
 
 Status Journal::StartSegment() {
-  if (fd_ >= 0) old_.push_back(current_);
+  if (fd_ >= 0) {
+    // Its records synced before any can follow in the next segment: a power
+    // cut must not keep a later record and lose an earlier one.
+    if (::fdatasync(fd_) != 0)
+      return Errno("fdatasync of the write journal " + PathOf(current_), errno);
+    old_.push_back(current_);
+  }
   CloseCurrent();
   const uint64_t n = next_++;
   const std::string path = PathOf(n);
@@ -159,8 +191,7 @@ Status Journal::StartSegment() {
   if (fd < 0) return Errno("creating " + path, errno);
   fd_ = fd;
   current_ = n;
-  segment_bytes_ = 0;
-  failure_ = Status::Ok();
+  segment_bytes_ = 0;    // (a failure stays: the engine is read-only until restarted)
   return SyncDir(dir_);  // else a power cut could lose the file with its records
 }
 

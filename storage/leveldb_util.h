@@ -15,6 +15,11 @@ namespace ringkv::storage {
 
 Status FromLevelDb(const leveldb::Status& s);
 
+// fdatasync()s LevelDB's logs (NNNNNN.log) in `dir`, or (`journal`) the
+// write journal's segments, through descriptors of their own (so from any
+// thread); counts them in `*synced` if given (defined in engine.cc).
+Status SyncDirFiles(const std::string& dir, bool journal, size_t* synced = nullptr);
+
 // An iterator for a walk that reads each block once (scans, expiry, hints):
 // what it reads does not go into the block cache.
 std::unique_ptr<leveldb::Iterator> NewWalkIterator(leveldb::DB* db);

@@ -198,6 +198,29 @@ TEST_CASE("Write-behind: a record a crash cut short is dropped, damage elsewhere
     CHECK(e->stats().replayed_records == 3);
     CHECK(ValueOf(*e, "c") == "3");
   }
+  SECTION("a torn last record, then an empty segment (made before the crash): dropped") {
+    fs::resize_file(seg, size - 3);
+    std::ofstream(fs::path(copy) / "journal-999999.rkj");
+    auto e = testing::OpenTestEngine(Options(copy));
+    CHECK(e->stats().replayed_records == 2);
+    CHECK_FALSE(ValueOf(*e, "c").has_value());
+  }
+  SECTION("a torn record before a segment with records: refused") {
+    fs::resize_file(seg, size - 3);
+    fs::copy_file(fs::path(whole) / seg.filename(), fs::path(copy) / "journal-999999.rkj");
+    auto r = Engine::Open(Options(copy));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message().find("damaged") != std::string::npos);
+  }
+  SECTION("a damaged length with good records after it: refused, not taken for a torn tail") {
+    std::fstream f(seg, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(0);
+    f.write("\xff\xff\xff\x7f", 4);  // the first record's length
+    f.close();
+    auto r = Engine::Open(Options(copy));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message().find("damaged") != std::string::npos);
+  }
   SECTION("a byte changed in the middle record: refused, naming the file") {
     std::fstream f(seg, std::ios::binary | std::ios::in | std::ios::out);
     f.seekp(200);  // inside b's 5000 bytes
@@ -341,17 +364,45 @@ TEST_CASE("Adaptive write-behind: journals a hot key, not keys written once", "[
   CrashCopy(dir.path(), copy);
   const std::string hot = *ValueOf(*e, "hot");
   // And back: fresh keys again turn the journal off, leaving no segment.
+  // (The keys written once it is off are noted.)
+  std::vector<std::string> direct;
   run(350, [&](int t) {
-    for (int k = 0; k < 5; ++k) e->Put("again:" + std::to_string(t * 5 + k), Rec("once"));
+    const bool journaled = e->journaling();
+    for (int k = 0; k < 5; ++k) {
+      std::string key = "again:" + std::to_string(t * 5 + k);
+      e->Put(key, Rec("once"));
+      if (!journaled) direct.push_back(std::move(key));
+    }
   });
   CHECK_FALSE(e->journaling());
   CHECK(e->stats().behind_switches == 2);
   CHECK(Segments(dir.path()).empty());
+  // The counters are journaled right after a switch: hot writes until it
+  // journals, then, in the first journaled commit, the keys written straight
+  // to LevelDB since the last switch are deleted (the count falls back to
+  // what the last journaled commit left), and a crash.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (int t = 0; !e->journaling() && std::chrono::steady_clock::now() < until; ++t) {
+    e->Put("hot", Rec(std::to_string(t)));
+    REQUIRE(e->EndTurn().ok());
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  REQUIRE(e->journaling());
+  REQUIRE(!direct.empty());
+  const uint64_t count = e->KeyCount() - direct.size();
+  for (const auto& k : direct) e->Delete(k);
+  Commit(*e);
+  CHECK(e->KeyCount() == count);
+  const std::string emptied = crashed.path() + "/emptied";
+  CrashCopy(dir.path(), emptied);
   e.reset();
   auto c = testing::OpenTestEngine(Options(copy));
   CHECK(ValueOf(*c, "hot") == hot);
   CHECK(ValueOf(*c, Key(fresh_turns * 5 - 1)) == "once");
   CHECK(c->KeyCount() == static_cast<uint64_t>(fresh_turns) * 5 + 1);
+  auto d = testing::OpenTestEngine(Options(emptied));
+  CHECK(d->KeyCount() == count);
+  CHECK_FALSE(ValueOf(*d, direct.front()).has_value());
 }
 
 }  // namespace
