@@ -400,6 +400,95 @@ class FullDiskAtRuntimeTest(TmpfsCase):
         self.assertEqual(c2.get(b"after-restart"), b"writable again")
 
 
+class HotKeyFullDiskWriter(threading.Thread):
+    """SETs one key, prefix:hot, to step i's 4 KB value, step after step,
+    until its first failure; keeps the last acknowledged step and how the
+    failure looked."""
+
+    def __init__(self, port, prefix, deadline):
+        super().__init__(daemon=True)
+        self.port, self.prefix, self.deadline = port, prefix, deadline
+        self.last_acked = -1
+        self.failure = None  # ("closed" | "misconf" | "other", detail)
+        self.stop = threading.Event()
+
+    def run(self):
+        c = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=10, socket_connect_timeout=5)
+        try:
+            i = 0
+            while time.time() < self.deadline and not self.stop.is_set():
+                try:
+                    r = c.set(b"%s:hot" % self.prefix, value_for(self.prefix, i, 4096))
+                except redis.exceptions.ResponseError as e:
+                    self.failure = ("misconf" if str(e).startswith(MISCONF) else "other", str(e))
+                    return
+                except CONNECT_ERRORS as e:
+                    self.failure = ("closed", repr(e))
+                    return
+                if r is not True:
+                    self.failure = ("other", "reply %r" % (r,))
+                    return
+                self.last_acked = i
+                i += 1
+        finally:
+            c.close()
+
+
+class FullDiskWhileJournalingTest(TmpfsCase):
+    """Keys written again and again are journaled (write-behind). When the
+    disk fills then, the write that failed is not acknowledged and is undone
+    (reads give each key's last acknowledged value), the server turns
+    read-only, and after kill -9 and more room the restart replays the
+    journal, a record the full disk cut short dropped."""
+
+    WRITERS = 4
+    LIMIT_S = 30.0
+
+    def test_disk_fills_while_journaling(self):
+        mnt = self.mount_tmpfs("48m")
+        data_dir = os.path.join(mnt, "data")
+        s = self.server(data_dir).start()
+        deadline = time.time() + self.LIMIT_S
+        writers = [HotKeyFullDiskWriter(s.port, b"w%d" % n, deadline) for n in range(self.WRITERS)]
+        for w in writers:
+            w.start()
+        info = self.client(s)
+        journaling = False
+        until = time.time() + 10
+        while time.time() < until and not journaling:
+            journaling = info.info("storage")["write_behind_journaling"] == 1
+            time.sleep(0.02)
+        self.assertTrue(journaling, "four hot keys never turned the journal on")
+        filler = self.fill(mnt)
+        self.addCleanup(lambda: os.path.exists(filler) and os.remove(filler))
+        for w in writers:
+            w.join(self.LIMIT_S + 15)
+            self.assertFalse(w.is_alive(), "writer hung")
+        failures = [w.failure for w in writers]
+        self.assertNotIn(None, failures, "a writer never failed: the disk did not fill")
+        self.assertEqual([f for f in failures if f[0] == "other"], [], failures)
+        self.assertIn("closed", [f[0] for f in failures], failures)
+        acked = {b"%s:hot" % w.prefix: value_for(w.prefix, w.last_acked, 4096)
+                 for w in writers if w.last_acked >= 0}
+        self.assertEqual(len(acked), self.WRITERS)
+
+        self.assertIsNone(s.proc.poll(), "server died:\n" + s.read_log())
+        self.assertIn("no space left on device", s.read_log().lower())
+        c = self.client(s)
+        with self.assertRaises(redis.exceptions.ResponseError) as cm:
+            c.set(b"w0:hot", b"after")
+        self.assertTrue(str(cm.exception).startswith(MISCONF), str(cm.exception))
+        self.check_values(c, acked, "while the disk is full")
+
+        s.kill(signal.SIGKILL)
+        os.remove(filler)
+        self.restart(s)
+        c2 = self.client(s)
+        self.check_values(c2, acked, "after kill -9 and restart with room")
+        self.assertGreater(c2.info("storage")["journal_replayed_records"], 0)
+        self.assertTrue(c2.set(b"w0:hot", b"writable again"))
+
+
 class FailedCommitMidTurnTest(TmpfsCase):
     """A SCAN (like KEYS, SAVE or FLUSHALL) commits what its turn wrote so far
     before it reads. When that commit fails, the writes of the turn were not
