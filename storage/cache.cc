@@ -215,11 +215,15 @@ void RecordCache::Clear() {
 
 void RecordCache::EvictToCapacity() {
   int chances = 0;
-  size_t pinned = 0;  // passed over because the engine has yet to write them
+  // Entries the engine has yet to write are passed over (to the front, so the
+  // next call starts behind them); after 64 in a row this call gives up:
+  // the cache then holds mostly those, and the engine's flush frees them.
+  constexpr int kMaxPinnedInARow = 64;
+  int pinned = 0;
   while (bytes_ > capacity_ && count_ != 0) {
     Node* oldest = head_.prev;
     if (oldest->unflushed || oldest->in_flight) {
-      if (++pinned > count_) break;  // all pinned: the engine's next flush frees them
+      if (++pinned > kMaxPinnedInARow || static_cast<size_t>(pinned) > count_) break;
       Unlink(oldest);
       PushFront(oldest);
       continue;
@@ -234,6 +238,7 @@ void RecordCache::EvictToCapacity() {
     ++evictions_;
     Remove(oldest);
     chances = 0;
+    pinned = 0;
   }
 }
 

@@ -15,6 +15,7 @@
 #include <filesystem>
 
 #include "storage/behind_writer.h"
+#include "storage/durable_file.h"
 #include "storage/engine_meta.h"
 #include "storage/journal.h"
 #include "storage/leveldb_util.h"
@@ -62,7 +63,7 @@ Engine::~Engine() {
   // A clean close leaves no journal to replay: everything goes to LevelDB,
   // synced, and then the segments go. (After a failure they stay.)
   if (journal_ && usable() && failure_.ok() && FlushBehind(/*sync=*/true).ok()) {
-    (void)journal_->DropAll();
+    (void)DropJournalSegments(/*all=*/true);
   }
 }
 
@@ -389,9 +390,12 @@ void Engine::NoteCommittedCounters() {
 }
 
 Status Engine::Sync() {
+  // After a failure nothing more is written: a torn record (LevelDB's or
+  // the journal's) must stay the last one, or the next start refuses.
+  if (!failure_.ok()) return failure_;
   if (journaling_) {
     Status s = FlushBehind(/*sync=*/true);
-    if (!s.ok() || !failure_.ok()) return s.ok() ? failure_ : s;  // a torn record stays last
+    if (!s.ok() || !failure_.ok()) return s.ok() ? failure_ : s;
     s = journal_->StartSegment();
     if (s.ok()) s = DropJournalSegments(/*all=*/false);
     if (!s.ok() && failure_.ok()) failure_ = s;
@@ -406,8 +410,10 @@ Status Engine::Sync() {
 
 Status SyncDirFiles(const std::string& dir, bool journal, size_t* synced) {
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    const std::filesystem::path& p = entry.path();
+  // (increment(ec), not ++: this runs on the everysec thread, where an
+  // exception would end the process.)
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::filesystem::path& p = it->path();
     std::string stem = p.stem().string();
     bool wanted = journal ? Journal::IsSegmentName(p.filename().string())
                           : p.extension() == ".log" && !stem.empty() &&
@@ -439,6 +445,7 @@ Status Engine::DropJournalSegments(bool all) {
   // LevelDB's synced write fsyncs only its current log: writes in an older
   // one (its memtable not yet in a table) would die with a power cut.
   Status s = SyncDirFiles(options_.dir, /*journal=*/false);
+  if (s.ok()) s = SyncDir(options_.dir);  // (a log made since, with its name)
   if (!s.ok()) return s;
   return all ? journal_->DropAll() : journal_->DropOld();
 }

@@ -23,6 +23,7 @@ namespace ringkv::storage {
 namespace {
 
 constexpr char kOpDelete = 0;
+constexpr size_t kMaxJournalRecord = UINT32_MAX;
 constexpr char kOpPut = 1;
 
 void PutVarint32(std::string* out, uint32_t v) {
@@ -215,6 +216,16 @@ Status Engine::CommitJournal() {
   for (SlotDelta d : dirty_slots_) {
     PutOp(out, MetaKey(SlotCountName(d.slot)), std::to_string(slot_counts_[d.slot]));
   }
+  if (out->size() > kMaxJournalRecord) {
+    // Nothing was written: this turn's writes are refused, the engine stays
+    // writable (one MULTI of many big values, say).
+    Status refused = Status::InvalidArgument(
+        "one turn's writes (" + std::to_string(out->size()) +
+        " bytes) exceed what one write journal record holds (4 GB); not applied");
+    UndoTurn();
+    if (turn_failure_.ok()) turn_failure_ = refused;
+    return refused;
+  }
   Status s = journal_->Append(options_.sync_commits);
   ++stats_.commits;
   stats_.committed_writes += pending_writes_;
@@ -291,7 +302,10 @@ Status Engine::EndTurnBehind() {
   // loop waits for the batch in flight, and starts the next.
   if (writer_->busy() && (cache_.bytes() > 2 * cache_.capacity() ||
                           journal_->segment_bytes() > 2 * options_.journal_segment_bytes)) {
-    (void)FinishFlight(/*wait=*/true);
+    Status f = FinishFlight(/*wait=*/true);
+    if (!f.ok() && options_.log) {
+      options_.log("Write-behind failed, refusing writes from now on: " + f.message());
+    }
   }
   Status s = PollFlight();
   if (s.ok()) s = Adapt(now);

@@ -60,18 +60,45 @@ bool AllZero(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c == 0; });
 }
 
-// Whether a whole record with a good checksum starts anywhere in `rest` past
-// its first byte (looked for in its first 4 MB): then what came before it
-// is damage, not a write a crash cut short.
+bool ValidRecordAt(std::string_view at) {
+  constexpr size_t kHeaderBytes = 8;
+  if (at.size() < kHeaderBytes) return false;
+  uint32_t len = GetFixed32(at.data());
+  if (at.size() - kHeaderBytes < len) return false;
+  return GetFixed32(at.data() + 4) == RecordCrc(at.data(), at.substr(kHeaderBytes, len));
+}
+
+bool SkipVarintBytes(std::string_view* in) {
+  uint32_t n = 0;
+  for (int shift = 0; shift <= 28; shift += 7) {
+    if (in->empty()) return false;
+    auto byte = static_cast<uint8_t>(in->front());
+    in->remove_prefix(1);
+    n |= static_cast<uint32_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) {
+      if (in->size() < n) return false;
+      in->remove_prefix(n);
+      return true;
+    }
+  }
+  return false;
+}
+
+// `rest` starts with a record whose length runs past the end of the file:
+// a write a crash cut short, or a damaged length. Damage shows as a good
+// record starting where one of the payload's writes ends (the payload is a
+// sequence of writes: op byte, key, value; engine_journal.cc); user bytes
+// inside a value never count, and the checks are one per write.
 bool ValidRecordFollows(std::string_view rest) {
   constexpr size_t kHeaderBytes = 8;
-  const size_t limit = std::min<size_t>(rest.size(), 4 << 20);
-  for (size_t p = 1; p + kHeaderBytes <= limit; ++p) {
-    std::string_view at = rest.substr(p);
-    uint32_t len = GetFixed32(at.data());
-    if (len == 0 || at.size() - kHeaderBytes < len) continue;
-    if (GetFixed32(at.data() + 4) == RecordCrc(at.data(), at.substr(kHeaderBytes, len)))
-      return true;
+  std::string_view in = rest.substr(kHeaderBytes);
+  while (!in.empty()) {
+    const char op = in.front();
+    in.remove_prefix(1);
+    if ((op != 0 && op != 1) || !SkipVarintBytes(&in) || (op == 1 && !SkipVarintBytes(&in))) {
+      return false;  // cut short (or not ops at all): nothing valid after it
+    }
+    if (ValidRecordAt(in)) return true;
   }
   return false;
 }
@@ -93,9 +120,9 @@ std::string Journal::PathOf(uint64_t number) const {
 Result<std::unique_ptr<Journal>> Journal::Open(const std::string& dir, Log log) {
   std::unique_ptr<Journal> j(new Journal(dir, std::move(log)));
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     uint64_t n;
-    if (ParseNumber(entry.path().filename().string(), &n)) j->old_.push_back(n);
+    if (ParseNumber(it->path().filename().string(), &n)) j->old_.push_back(n);
   }
   if (ec) return Status::IoError("listing " + dir + ": " + ec.message());
   std::sort(j->old_.begin(), j->old_.end());

@@ -239,6 +239,43 @@ TEST_CASE("Write-behind: a record a crash cut short is dropped, damage elsewhere
   }
 }
 
+TEST_CASE("Write-behind: a torn record whose value holds journal records is still a torn tail",
+          "[journal]") {
+  // Whole journal records as a user's value (a backup of a journal, say):
+  // inside the record a crash cut short they must not look like records
+  // that follow it.
+  TempDir maker, dir, crashed;
+  std::string record;
+  {
+    auto m = testing::OpenTestEngine(Options(maker.path()));
+    m->Put("x", Rec("y"));
+    Commit(*m);
+    CrashCopy(maker.path(), crashed.path() + "/maker");
+    auto segs = Segments(crashed.path() + "/maker");
+    REQUIRE(segs.size() == 1);
+    std::ifstream f(segs[0], std::ios::binary);
+    record.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    REQUIRE(record.size() > 8);
+  }
+  std::string value;
+  while (value.size() < 200000) value += record;
+  const std::string copy = crashed.path() + "/data";
+  {
+    auto e = testing::OpenTestEngine(Options(dir.path()));
+    e->Put("before", Rec("kept"));
+    Commit(*e);
+    e->Put("big", Rec(value));
+    Commit(*e);
+    CrashCopy(dir.path(), copy);
+  }
+  auto segs = Segments(copy);
+  REQUIRE(segs.size() == 1);
+  fs::resize_file(segs[0], fs::file_size(segs[0]) - 100000);  // cut inside the value
+  auto e = testing::OpenTestEngine(Options(copy));
+  CHECK(ValueOf(*e, "before") == "kept");
+  CHECK_FALSE(ValueOf(*e, "big").has_value());
+}
+
 TEST_CASE("Write-behind: segments rotate once LevelDB holds them, and a clean close leaves none",
           "[journal]") {
   TempDir dir, crashed;
