@@ -12,6 +12,7 @@ reference run therefore leaves out.
 """
 
 import os
+import random
 import signal
 import socket
 import time
@@ -410,6 +411,85 @@ class HotKeyKill9Test(DurabilityCase):
 
     def test_kill9_hot_keys_appendfsync_always(self):
         self.kill9_hot("always")
+
+
+class CrashLoopTest(DurabilityCase):
+    """Restart after restart, kill -9 at a random moment of a mixed load: hot
+    keys (the write-behind journals them) and keys written once (it commits
+    those straight to LevelDB), with 1 MB journal segments so that segments
+    rotate under the load, and the adaptive switch going both ways between
+    rounds. Every round checks every write acknowledged in any round.
+    RINGKV_CRASH_SEED picks other kill times and batch sizes (default 7)."""
+
+    ROUNDS = 6
+    ROUND_S = (0.6, 1.6)  # the kill comes at a random time in this range
+
+    def test_kill9_again_and_again_under_a_mixed_load(self):
+        if support.IS_REDIS:
+            self.skipTest("journal-segment-size and INFO storage are ringkv's")
+        rng = random.Random(int(os.environ.get("RINGKV_CRASH_SEED", "7")))
+        args = ("--journal-segment-size", "1mb")
+        s = support.ServerProcess(persistence_args("everysec") + args)
+        self.addCleanup(s.cleanup)
+        s.start()
+        expected = {}  # key -> value (written once)
+        hot = {}       # hot key -> (last acknowledged step, its prefix)
+        counter_acked = counter_sent = 0
+        saw = {"journaling": 0, "replayed": 0}
+        for r in range(self.ROUNDS):
+            deadline = time.time() + 10
+            hot_writers = [HotWriter(s.port, b"r%dh%d" % (r, n), deadline)
+                           for n in range(3 if r % 2 == 0 else 1)]
+            once_writers = [Writer(s.port, b"r%do%d" % (r, n), 100000, deadline,
+                                   batch=rng.choice((1, 20)))
+                            for n in range(1 if r % 2 == 0 else 3)]
+            for w in hot_writers + once_writers:
+                w.start()
+            info = s.client()
+            end = time.time() + rng.uniform(*self.ROUND_S)
+            while time.time() < end:
+                st = info.info("storage")
+                saw["journaling"] += st["write_behind_journaling"]
+                time.sleep(0.05)
+            info.close()
+            s.kill(signal.SIGKILL)
+            for w in hot_writers + once_writers:
+                w.join(15)
+                self.assertFalse(w.is_alive(), "writer did not stop")
+                self.assertIsNone(w.error, w.error)
+            for w in once_writers:
+                expected.update({b"%s:%d" % (w.prefix, i): value_for(w.prefix, i) for i in w.acked})
+            for w in hot_writers:
+                hot[b"hot:%s" % w.prefix] = (max(w.acked, default=-1), w.prefix)
+                counter_acked += len(w.acked)
+                counter_sent += w.sent
+            s = self.restart_with(s, args)
+            c = s.client()
+            try:
+                st = c.info("storage")
+                saw["replayed"] += st["journal_replayed_records"] > 0
+                self.check_values(c, expected)
+                counter = int(c.get(b"hot:counter") or 0)
+                self.assertGreaterEqual(counter, counter_acked, "round %d: acknowledged INCRs lost" % r)
+                self.assertLessEqual(counter, counter_sent)
+                for key, (last, prefix) in hot.items():
+                    allowed = (value_for(prefix, last) if last >= 0 else None,
+                               value_for(prefix, last + 1))
+                    self.assertIn(c.get(key), allowed, "round %d: %r" % (r, key))
+            finally:
+                c.close()
+        self.assertGreater(len(expected), 1000, "too little load to test anything")
+        self.assertGreater(saw["journaling"], 0, "the server never journaled")
+        self.assertGreater(saw["replayed"], 0, "no restart replayed the journal")
+
+    def restart_with(self, old, args):
+        self.assertIsNotNone(old.proc.poll(), "old server still running")
+        if getattr(old, "log", None):
+            old.log.close()
+            old.log = None
+        s = support.ServerProcess(persistence_args("everysec") + args, data_dir=old.dir)
+        self.addCleanup(s.cleanup)
+        return s.start()
 
 
 class IdleFlushTest(DurabilityCase):
