@@ -294,8 +294,12 @@ void Engine::MarkDirty(RecordCache::Node* entry, uint16_t slot, const RecordRef&
 
 Status Engine::EndTurn() {
   Status s = Commit();
-  // (A turn of reads only, with nothing journaled, skips it: no clock read.)
-  if (s.ok() && journal_ && (journaling_ || period_writes_ != 0)) s = EndTurnBehind();
+  // (A turn of reads with nothing waiting skips it: no clock read.)
+  if (s.ok() && journal_ &&
+      (period_writes_ != 0 || !unflushed_.empty() || writer_->busy() ||
+       behind_batch_->ApproximateSize() > kEmptyBatchBytes)) {
+    s = EndTurnBehind();
+  }
   if (!turn_failure_.ok()) {
     s = std::move(turn_failure_);
     turn_failure_ = Status::Ok();
