@@ -10,7 +10,8 @@ Result<RecordRef> LocalStore::ReadLive(std::string_view key) {
   if (!rec.ok()) return rec;
   const RecordRef& r = *rec;
   if (!r || r->tombstone) return RecordRef();
-  if (r->ExpiredAt(clock_->NowMs())) {
+  // (The clock is read only for a key with an expiry: most have none.)
+  if (r->expire_at_ms != 0 && r->ExpiredAt(clock_->NowMs())) {
     // Purged on the way unless the engine is read-only after a failed commit
     // (reads go on working then; the key stays until a restart expires it).
     if (!engine_->failed()) {
