@@ -149,7 +149,7 @@ class Engine {
   // is read-only. Without write-behind: Commit() (and Sync() if `sync`).
   Status FlushBehind(bool sync = false);
   // Committed keys waiting for FlushBehind.
-  size_t unflushed() const { return unflushed_.size() + in_flight_.size(); }
+  size_t unflushed() const;
   uint64_t journal_segments() const;
   bool journaling() const { return journaling_; }  // commits go to the journal now
   // The same without LevelDB's writer lock: fdatasync()s the log files and

@@ -120,6 +120,13 @@ std::string SumText(long double sum) {
 
 uint64_t Engine::journal_segments() const { return journal_ ? journal_->segments() : 0; }
 
+size_t Engine::unflushed() const {
+  // A key written again while its last batch is in flight is in both lists.
+  size_t both = 0;
+  for (const RecordCache::Node* n : unflushed_) both += n->in_flight ? 1 : 0;
+  return unflushed_.size() + in_flight_.size() - both;
+}
+
 Status Engine::StartJournal() {
   auto opened = Journal::Open(options_.dir, options_.log);
   if (!opened.ok()) return opened.status();
