@@ -16,6 +16,7 @@
 
 #include "storage/behind_writer.h"
 #include "storage/durable_file.h"
+#include "storage/engine_batch.h"
 #include "storage/engine_meta.h"
 #include "storage/journal.h"
 #include "storage/leveldb_util.h"
@@ -311,51 +312,18 @@ Status Engine::Commit() {
   if (pending_writes_ == 0) return Status::Ok();
   if (journaling_) return CommitJournal();
   // The cache holds the last state of every key written since the last
-  // commit; a key written many times in one turn reaches LevelDB once. In
-  // key order (LevelDB's), so that each insert into the memtable's skip list
-  // walks much of the path the one before it walked, still in the CPU cache
-  // (random SETs at -P 16: 7% less CPU).
-  if (dirty_.size() > 1) {
-    std::sort(dirty_.begin(), dirty_.end(),
-              [](const RecordCache::Node* a, const RecordCache::Node* b) {
-                return a->slot != b->slot ? a->slot < b->slot : a->key() < b->key();
-              });
-  }
-  for (RecordCache::Node* n : dirty_) {
-    n->dirty = false;
-    // Encoded into buffers kept across commits: a malloc less per part.
-    DataKeyForSlot(n->slot, n->key(), &commit_key_);
-    if (n->rec) {
-      EncodeRecord(*n->rec, &commit_value_);
-      batch_->Put(commit_key_, commit_value_);
-    } else {
-      batch_->Delete(commit_key_);
-    }
-  }
+  // commit; a key written many times in one turn reaches LevelDB once.
+  SortByDataKey(&dirty_);
+  for (RecordCache::Node* n : dirty_) n->dirty = false;
+  const auto put = BatchPut(batch_.get());
+  WriteEntries(dirty_, put, BatchDelete(batch_.get()));
   dirty_.clear();
-  // A big value's buffer is not kept for the next commits.
-  constexpr size_t kKeepBuffer = 64 << 10;
-  if (commit_value_.capacity() > kKeepBuffer) std::string().swap(commit_value_);
-  if (commit_key_.capacity() > kKeepBuffer) std::string().swap(commit_key_);
-  if (key_count_ != stored_key_count_) {
-    batch_->Put(MetaKey(kKeyCountMeta), std::to_string(key_count_));
-    stored_key_count_ = key_count_;
-  }
-  if (expires_count_ != stored_expires_count_) {
-    batch_->Put(MetaKey(kExpiresCountMeta), std::to_string(expires_count_));
-    stored_expires_count_ = expires_count_;
-  }
-  if (expire_sum_dirty_ && expire_sum_known_) {
-    char sum[64];
-    int n = std::snprintf(sum, sizeof sum, "%.0Lf", expire_sum_ms_);
-    if (n > 0 && static_cast<size_t>(n) < sizeof sum) {
-      batch_->Put(MetaKey(kExpireSumMeta), leveldb::Slice(sum, static_cast<size_t>(n)));
-    }
-  }
+  WriteCounters(stored_key_count_, stored_expires_count_, expire_sum_dirty_, put);
+  stored_key_count_ = key_count_;
+  stored_expires_count_ = expires_count_;
   expire_sum_dirty_ = false;
-  for (SlotDelta d : dirty_slots_) {
-    batch_->Put(MetaKey(SlotCountName(d.slot)), std::to_string(slot_counts_[d.slot]));
-  }
+  for (SlotDelta d : dirty_slots_)
+    put(MetaKey(SlotCountName(d.slot)), std::to_string(slot_counts_[d.slot]));
   dirty_slots_.clear();
   leveldb::WriteOptions wo;
   wo.sync = options_.sync_commits;
@@ -384,6 +352,14 @@ Status Engine::Commit() {
   NoteCommittedCounters();
   cache_.EvictToCapacity();
   return Status::Ok();
+}
+
+void Engine::SortByDataKey(std::vector<RecordCache::Node*>* nodes) {
+  if (nodes->size() < 2) return;
+  std::sort(nodes->begin(), nodes->end(),
+            [](const RecordCache::Node* a, const RecordCache::Node* b) {
+              return a->slot != b->slot ? a->slot < b->slot : a->key() < b->key();
+            });
 }
 
 void Engine::NoteCommittedCounters() {

@@ -280,6 +280,20 @@ class Engine {
   RecordCache::Node* EntryForWrite(std::string_view key, RecordRef* old);
   // Counts a write and remembers its cache entry for the next Commit().
   // `slot` is KeySlot of the entry's key (kept for Commit's DataKey).
+  // A commit's or flush's writes (engine_batch.h): each entry's last state
+  // (`put(data key, encoded record)` or `del(data key)`), and the key count,
+  // expiry count and expiry sum where they differ from what was last written
+  // there (`keys_written`, `expires_written`, `sum_changed`).
+  template <typename PutFn, typename DelFn>
+  void WriteEntries(const std::vector<RecordCache::Node*>& nodes, const PutFn& put,
+                    const DelFn& del);
+  template <typename PutFn>
+  void WriteCounters(uint64_t keys_written, uint64_t expires_written, bool sum_changed,
+                     const PutFn& put) const;
+  // In key order (LevelDB's): each insert into the memtable's skip list then
+  // walks much of the path the one before it walked, still in the CPU cache
+  // (random SETs at -P 16: 7% less CPU).
+  static void SortByDataKey(std::vector<RecordCache::Node*>* nodes);
   // `old` is its record before the write (the undo of a failed journal commit).
   void MarkDirty(RecordCache::Node* entry, uint16_t slot, const RecordRef& old);
   // Scan and ScanRaw: visits data records from `from`; stops before a record

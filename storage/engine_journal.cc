@@ -1,20 +1,17 @@
 // Engine: write-behind through the write journal (engine.h, journal.h).
 //
-// A journal record's payload is the commit's LevelDB writes, in order:
-//   op   1 byte: 1 put, 0 delete
-//   key  varint32 length, bytes
-//   value (a put only) varint32 length, bytes
-// the same writes a commit without write-behind gives LevelDB, so a replay
-// is a LevelDB write of each record.
+// A journal record's payload (journal.h) is the commit's LevelDB writes, the
+// same a commit without write-behind gives LevelDB, so a replay is a LevelDB
+// write of each record.
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 
 #include "storage/behind_writer.h"
 #include "storage/engine.h"
+#include "storage/engine_batch.h"
 #include "storage/engine_meta.h"
 #include "storage/journal.h"
 #include "storage/leveldb_util.h"
@@ -22,82 +19,34 @@
 namespace ringkv::storage {
 namespace {
 
-constexpr char kOpDelete = 0;
 constexpr size_t kMaxJournalRecord = UINT32_MAX;
-constexpr char kOpPut = 1;
-
-void PutVarint32(std::string* out, uint32_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-bool GetVarint32(std::string_view* in, uint32_t* v) {
-  uint32_t result = 0;
-  for (int shift = 0; shift <= 28 && !in->empty(); shift += 7) {
-    auto byte = static_cast<uint8_t>(in->front());
-    in->remove_prefix(1);
-    result |= static_cast<uint32_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) {
-      *v = result;
-      return true;
-    }
-  }
-  return false;
-}
-
-void PutBytes(std::string* out, std::string_view b) {
-  PutVarint32(out, static_cast<uint32_t>(b.size()));
-  out->append(b);
-}
-
-bool GetBytes(std::string_view* in, std::string_view* b) {
-  uint32_t n;
-  if (!GetVarint32(in, &n) || in->size() < n) return false;
-  *b = in->substr(0, n);
-  in->remove_prefix(n);
-  return true;
-}
-
-void PutOp(std::string* out, std::string_view key, std::string_view value) {
-  out->push_back(kOpPut);
-  PutBytes(out, key);
-  PutBytes(out, value);
-}
-
-void DeleteOp(std::string* out, std::string_view key) {
-  out->push_back(kOpDelete);
-  PutBytes(out, key);
-}
 
 // Copies a LevelDB batch's writes into a journal payload.
 class OpWriter final : public leveldb::WriteBatch::Handler {
  public:
   explicit OpWriter(std::string* out) : out_(out) {}
   void Put(const leveldb::Slice& k, const leveldb::Slice& v) override {
-    PutOp(out_, {k.data(), k.size()}, {v.data(), v.size()});
+    Journal::AppendPut(out_, {k.data(), k.size()}, {v.data(), v.size()});
   }
-  void Delete(const leveldb::Slice& k) override { DeleteOp(out_, {k.data(), k.size()}); }
+  void Delete(const leveldb::Slice& k) override {
+    Journal::AppendDelete(out_, {k.data(), k.size()});
+  }
 
  private:
   std::string* out_;
 };
 
 Status DecodeOps(std::string_view in, leveldb::WriteBatch* b) {
+  Journal::Op op;
   while (!in.empty()) {
-    char op = in.front();
-    in.remove_prefix(1);
-    std::string_view k, v;
-    if ((op != kOpPut && op != kOpDelete) || !GetBytes(&in, &k) ||
-        (op == kOpPut && !GetBytes(&in, &v))) {
+    if (!Journal::NextOp(&in, &op)) {
       return Status::Corruption("a write journal record holds an undecodable write");
     }
-    if (op == kOpPut) {
-      b->Put(leveldb::Slice(k.data(), k.size()), leveldb::Slice(v.data(), v.size()));
+    const leveldb::Slice key(op.key.data(), op.key.size());
+    if (op.put) {
+      b->Put(key, leveldb::Slice(op.value.data(), op.value.size()));
     } else {
-      b->Delete(leveldb::Slice(k.data(), k.size()));
+      b->Delete(key);
     }
   }
   return Status::Ok();
@@ -107,13 +56,6 @@ int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-std::string SumText(long double sum) {
-  char text[64];
-  int n = std::snprintf(text, sizeof text, "%.0Lf", sum);
-  return n > 0 && static_cast<size_t>(n) < sizeof text ? std::string(text, static_cast<size_t>(n))
-                                                       : std::string();
 }
 
 }  // namespace
@@ -195,33 +137,13 @@ Status Engine::CommitJournal() {
     return refused;
   }
   std::string* out = journal_->Begin();
-  for (RecordCache::Node* n : dirty_) {
-    DataKeyForSlot(n->slot, n->key(), &commit_key_);
-    if (n->rec) {
-      EncodeRecord(*n->rec, &commit_value_);
-      PutOp(out, commit_key_, commit_value_);
-    } else {
-      DeleteOp(out, commit_key_);
-    }
-  }
-  constexpr size_t kKeepBuffer = 64 << 10;
-  if (commit_value_.capacity() > kKeepBuffer) std::string().swap(commit_value_);
-  if (commit_key_.capacity() > kKeepBuffer) std::string().swap(commit_key_);
+  auto put = [out](std::string_view k, std::string_view v) { Journal::AppendPut(out, k, v); };
+  WriteEntries(dirty_, put, [out](std::string_view k) { Journal::AppendDelete(out, k); });
   OpWriter others(out);
   (void)batch_->Iterate(&others);
-  if (key_count_ != committed_key_count_) {
-    PutOp(out, MetaKey(kKeyCountMeta), std::to_string(key_count_));
-  }
-  if (expires_count_ != committed_expires_count_) {
-    PutOp(out, MetaKey(kExpiresCountMeta), std::to_string(expires_count_));
-  }
-  if (expire_sum_dirty_ && expire_sum_known_) {
-    if (std::string sum = SumText(expire_sum_ms_); !sum.empty()) {
-      PutOp(out, MetaKey(kExpireSumMeta), sum);
-    }
-  }
+  WriteCounters(committed_key_count_, committed_expires_count_, expire_sum_dirty_, put);
   for (SlotDelta d : dirty_slots_) {
-    PutOp(out, MetaKey(SlotCountName(d.slot)), std::to_string(slot_counts_[d.slot]));
+    put(MetaKey(SlotCountName(d.slot)), std::to_string(slot_counts_[d.slot]));
   }
   if (out->size() > kMaxJournalRecord) {
     // Nothing was written: this turn's writes are refused, the engine stays
@@ -394,38 +316,19 @@ Status Engine::PollFlight() {
 }
 
 void Engine::StartFlight(bool sync) {
-  // In key order (LevelDB's): each insert into the memtable's skip list then
-  // walks much of the path the one before it walked, still in the CPU cache.
-  std::sort(unflushed_.begin(), unflushed_.end(),
-            [](const RecordCache::Node* a, const RecordCache::Node* b) {
-              return a->slot != b->slot ? a->slot < b->slot : a->key() < b->key();
-            });
-  leveldb::WriteBatch& b = *behind_batch_;
+  SortByDataKey(&unflushed_);
+  leveldb::WriteBatch* b = behind_batch_.get();
+  const auto put = BatchPut(b);
+  WriteEntries(unflushed_, put, BatchDelete(b));
   for (RecordCache::Node* n : unflushed_) {
-    DataKeyForSlot(n->slot, n->key(), &commit_key_);
-    if (n->rec) {
-      EncodeRecord(*n->rec, &commit_value_);
-      b.Put(commit_key_, commit_value_);
-    } else {
-      b.Delete(commit_key_);
-    }
     n->unflushed = false;
     n->in_flight = true;  // still pinned until the write is done
   }
-  if (key_count_ != stored_key_count_) b.Put(MetaKey(kKeyCountMeta), std::to_string(key_count_));
-  if (expires_count_ != stored_expires_count_) {
-    b.Put(MetaKey(kExpiresCountMeta), std::to_string(expires_count_));
-  }
-  if (behind_sum_dirty_ && expire_sum_known_) {
-    if (std::string sum = SumText(expire_sum_ms_); !sum.empty()) {
-      b.Put(MetaKey(kExpireSumMeta), sum);
-    }
-  }
+  WriteCounters(stored_key_count_, stored_expires_count_, behind_sum_dirty_, put);
   std::sort(behind_slots_.begin(), behind_slots_.end());
   behind_slots_.erase(std::unique(behind_slots_.begin(), behind_slots_.end()), behind_slots_.end());
-  for (uint16_t slot : behind_slots_) {
-    b.Put(MetaKey(SlotCountName(slot)), std::to_string(slot_counts_[slot]));
-  }
+  for (uint16_t slot : behind_slots_)
+    put(MetaKey(SlotCountName(slot)), std::to_string(slot_counts_[slot]));
   behind_slots_.clear();
   behind_sum_dirty_ = false;
   stored_key_count_ = key_count_;

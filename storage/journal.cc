@@ -13,6 +13,7 @@
 
 #include "storage/crc32c.h"
 #include "storage/durable_file.h"
+#include "storage/record.h"
 
 namespace ringkv::storage {
 namespace {
@@ -68,42 +69,63 @@ bool ValidRecordAt(std::string_view at) {
   return GetFixed32(at.data() + 4) == RecordCrc(at.data(), at.substr(kHeaderBytes, len));
 }
 
-bool SkipVarintBytes(std::string_view* in) {
-  uint32_t n = 0;
-  for (int shift = 0; shift <= 28; shift += 7) {
-    if (in->empty()) return false;
-    auto byte = static_cast<uint8_t>(in->front());
-    in->remove_prefix(1);
-    n |= static_cast<uint32_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) {
-      if (in->size() < n) return false;
-      in->remove_prefix(n);
-      return true;
-    }
-  }
-  return false;
-}
-
 // `rest` starts with a record whose length runs past the end of the file:
 // a write a crash cut short, or a damaged length. Damage shows as a good
-// record starting where one of the payload's writes ends (the payload is a
-// sequence of writes: op byte, key, value; engine_journal.cc); user bytes
-// inside a value never count, and the checks are one per write.
+// record starting where one of the payload's writes ends; user bytes inside
+// a value never count, and the checks are one per write.
 bool ValidRecordFollows(std::string_view rest) {
   constexpr size_t kHeaderBytes = 8;
   std::string_view in = rest.substr(kHeaderBytes);
+  Journal::Op op;
   while (!in.empty()) {
-    const char op = in.front();
-    in.remove_prefix(1);
-    if ((op != 0 && op != 1) || !SkipVarintBytes(&in) || (op == 1 && !SkipVarintBytes(&in))) {
-      return false;  // cut short (or not ops at all): nothing valid after it
-    }
+    if (!Journal::NextOp(&in, &op)) return false;  // cut short: nothing valid after it
     if (ValidRecordAt(in)) return true;
   }
   return false;
 }
 
 }  // namespace
+
+namespace {
+
+constexpr char kOpDelete = 0;
+constexpr char kOpPut = 1;
+
+void PutBytes(std::string* out, std::string_view b) {
+  PutVarint(out, b.size());
+  out->append(b);
+}
+
+bool GetBytes(std::string_view* in, std::string_view* b) {
+  uint64_t n;
+  if (!GetVarint(in, &n) || in->size() < n) return false;
+  *b = in->substr(0, n);
+  in->remove_prefix(n);
+  return true;
+}
+
+}  // namespace
+
+void Journal::AppendPut(std::string* payload, std::string_view key, std::string_view value) {
+  payload->push_back(kOpPut);
+  PutBytes(payload, key);
+  PutBytes(payload, value);
+}
+
+void Journal::AppendDelete(std::string* payload, std::string_view key) {
+  payload->push_back(kOpDelete);
+  PutBytes(payload, key);
+}
+
+bool Journal::NextOp(std::string_view* in, Op* op) {
+  if (in->empty()) return false;
+  const char code = in->front();
+  in->remove_prefix(1);
+  op->put = code == kOpPut;
+  op->value = {};
+  return (code == kOpPut || code == kOpDelete) && GetBytes(in, &op->key) &&
+         (!op->put || GetBytes(in, &op->value));
+}
 
 bool Journal::IsSegmentName(std::string_view name) {
   uint64_t n;

@@ -5,7 +5,10 @@
 // journal-NNNNNN.rkj (a name LevelDB ignores), each a sequence of records:
 //   length   uint32, little-endian: of the payload
 //   checksum uint32, little-endian: masked CRC-32C of the length and payload
-//   payload  the engine's ops (engine_journal.cc), opaque here
+//   payload  the commit's LevelDB writes, in order, each:
+//              op    1 byte: 1 put, 0 delete
+//              key   varint length, bytes
+//              value (a put only) varint length, bytes
 // A commit appends one record with one writev() (and an fdatasync under
 // appendfsync always). A record is never changed once written; a segment is
 // deleted only when LevelDB durably holds everything it journaled (DropOld),
@@ -74,6 +77,16 @@ class Journal {
 
   uint64_t segment_bytes() const { return segment_bytes_; }
   uint64_t segments() const { return old_.size() + (fd_ >= 0 ? 1 : 0); }
+
+  // The payload's writes (AppendPut, AppendDelete to build one; NextOp
+  // takes the first off `*in`, false if it is malformed).
+  struct Op {
+    bool put = false;
+    std::string_view key, value;
+  };
+  static void AppendPut(std::string* payload, std::string_view key, std::string_view value);
+  static void AppendDelete(std::string* payload, std::string_view key);
+  static bool NextOp(std::string_view* in, Op* op);
 
   // Whether `name` (a file name, no directory) is a journal segment's.
   static bool IsSegmentName(std::string_view name);

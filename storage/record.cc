@@ -28,6 +28,8 @@ uint16_t Crc16(std::string_view s) {
 enum : uint8_t { kFlagExpire = 1, kFlagVersion = 2, kFlagTombstone = 4 };
 constexpr uint8_t kFormat = 1;  // high nibble of the flags byte: encoding version
 
+}  // namespace
+
 void PutVarint(std::string* out, uint64_t v) {
   while (v >= 0x80) {
     out->push_back(static_cast<char>(v | 0x80));
@@ -49,8 +51,6 @@ bool GetVarint(std::string_view* in, uint64_t* v) {
   }
   return false;
 }
-
-}  // namespace
 
 uint16_t KeySlot(std::string_view key) {
   size_t open = key.find('{');

@@ -88,6 +88,10 @@ std::string ExpiryKey(int64_t expire_at_ms, std::string_view user_key);
 bool ParseDataKey(std::string_view db_key, uint16_t* slot, std::string_view* user_key);
 bool ParseExpiryKey(std::string_view db_key, int64_t* expire_at_ms, std::string_view* user_key);
 
+// Varints as LevelDB's (7 bits a byte, low first), for storage's encodings.
+void PutVarint(std::string* out, uint64_t v);
+bool GetVarint(std::string_view* in, uint64_t* v);
+
 std::string EncodeRecord(const Record& r);
 void EncodeRecord(const Record& r, std::string* out);  // reuses *out's buffer
 Status DecodeRecord(std::string_view bytes, Record* out);
