@@ -203,3 +203,12 @@ class AckWriter(threading.Thread):
                 c.close()
             except Exception:  # noqa: BLE001
                 pass
+
+
+def join_writers(test, writers, timeout=15):
+    """After a kill: waits for each AckWriter, which must have stopped and
+    kept no error (a connection error ends one quietly)."""
+    for w in writers:
+        w.join(timeout)
+        test.assertFalse(w.is_alive(), "writer did not stop")
+        test.assertIsNone(w.error, w.error)

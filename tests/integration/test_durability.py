@@ -59,19 +59,19 @@ def read_lines(sock, n):
 
 
 class DurabilityCase(unittest.TestCase):
-    def start(self, mode="everysec", data_dir=None):
-        s = support.ServerProcess(persistence_args(mode), data_dir=data_dir)
+    def start(self, mode="everysec", data_dir=None, args=()):
+        s = support.ServerProcess(persistence_args(mode) + tuple(args), data_dir=data_dir)
         self.addCleanup(s.cleanup)
         s.start()
         return s
 
-    def restart(self, old, mode="everysec"):
+    def restart(self, old, mode="everysec", args=()):
         """A new server process on the old one's data directory (old must be down)."""
         self.assertIsNotNone(old.proc.poll(), "old server still running")
         if getattr(old, "log", None):
             old.log.close()
             old.log = None
-        return self.start(mode, data_dir=old.dir)
+        return self.start(mode, data_dir=old.dir, args=args)
 
     def client(self, s):
         c = s.client()
@@ -267,10 +267,7 @@ class Kill9Test(DurabilityCase):
         while time.time() < kill_at and sum(len(w.acked) for w in writers) < self.N:
             time.sleep(0.01)
         s.kill(signal.SIGKILL)
-        for w in writers:
-            w.join(15)
-            self.assertFalse(w.is_alive(), "writer did not stop")
-            self.assertIsNone(w.error, w.error)
+        support.join_writers(self, writers)
         total = sum(len(w.acked) for w in writers)
         self.assertGreater(total, 0, "nothing was acknowledged before the kill")
         c2 = self.client(self.restart(s, mode))
@@ -385,10 +382,7 @@ class HotKeyKill9Test(DurabilityCase):
         self.assertTrue(journaling, "the hot load never turned the journal on")
         time.sleep(0.1)
         s.kill(signal.SIGKILL)
-        for w in writers:
-            w.join(15)
-            self.assertFalse(w.is_alive(), "writer did not stop")
-            self.assertIsNone(w.error, w.error)
+        support.join_writers(self, writers)
         acked = sum(len(w.acked) for w in writers)
         self.assertGreater(acked, 500, "too little load to test anything")
         c = self.client(self.restart(s, mode))
@@ -429,9 +423,7 @@ class CrashLoopTest(DurabilityCase):
             self.skipTest("journal-segment-size and INFO storage are ringkv's")
         rng = random.Random(int(os.environ.get("RINGKV_CRASH_SEED", "7")))
         args = ("--journal-segment-size", "1mb")
-        s = support.ServerProcess(persistence_args("everysec") + args)
-        self.addCleanup(s.cleanup)
-        s.start()
+        s = self.start("everysec", args=args)
         expected = {}  # key -> value (written once)
         hot = {}       # hot key -> (last acknowledged step, its prefix)
         counter_acked = counter_sent = 0
@@ -453,17 +445,14 @@ class CrashLoopTest(DurabilityCase):
                 time.sleep(0.05)
             info.close()
             s.kill(signal.SIGKILL)
-            for w in hot_writers + once_writers:
-                w.join(15)
-                self.assertFalse(w.is_alive(), "writer did not stop")
-                self.assertIsNone(w.error, w.error)
+            support.join_writers(self, hot_writers + once_writers)
             for w in once_writers:
                 expected.update({b"%s:%d" % (w.prefix, i): value_for(w.prefix, i) for i in w.acked})
             for w in hot_writers:
                 hot[b"hot:%s" % w.prefix] = (max(w.acked, default=-1), w.prefix)
                 counter_acked += len(w.acked)
                 counter_sent += w.sent
-            s = self.restart_with(s, args)
+            s = self.restart(s, "everysec", args)
             c = s.client()
             try:
                 st = c.info("storage")
@@ -482,14 +471,6 @@ class CrashLoopTest(DurabilityCase):
         self.assertGreater(saw["journaling"], 0, "the server never journaled")
         self.assertGreater(saw["replayed"], 0, "no restart replayed the journal")
 
-    def restart_with(self, old, args):
-        self.assertIsNotNone(old.proc.poll(), "old server still running")
-        if getattr(old, "log", None):
-            old.log.close()
-            old.log = None
-        s = support.ServerProcess(persistence_args("everysec") + args, data_dir=old.dir)
-        self.addCleanup(s.cleanup)
-        return s.start()
 
 
 class IdleFlushTest(DurabilityCase):

@@ -589,10 +589,7 @@ class GroupCommitKill9Test(FaultCase):
         commits = int(st["commits"])
         time.sleep(0.3)
         s.kill(signal.SIGKILL)
-        for w in writers:
-            w.join(20)
-            self.assertFalse(w.is_alive(), "writer did not stop")
-            self.assertIsNone(w.error, w.error)
+        support.join_writers(self, writers, timeout=20)
         self.assertGreater(acked_before, 100, "too little load to test anything")
         self.assertEqual(st["appendfsync"], "always")
         self.assertLess(commits, acked_before,

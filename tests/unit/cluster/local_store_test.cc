@@ -19,6 +19,7 @@ namespace ringkv::cluster {
 namespace {
 
 using storage::Engine;
+using testing::Rec;
 
 // Records every notification, in order.
 class RecordingObserver : public KeyObserver {
@@ -48,13 +49,6 @@ template <class T>
 T Now(Future<T> f) {
   REQUIRE(f.await_ready());
   return f.await_resume();
-}
-
-Record Rec(std::string value, int64_t expire_at_ms = 0) {
-  Record r;
-  r.value = std::move(value);
-  r.expire_at_ms = expire_at_ms;
-  return r;
 }
 
 std::optional<std::string> Value(KeyStore& s, std::string_view key) {

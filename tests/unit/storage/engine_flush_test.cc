@@ -18,19 +18,13 @@
 namespace ringkv::storage {
 namespace {
 
+using ringkv::testing::Rec;
 using ringkv::testing::TempDir;
 namespace fs = std::filesystem;
 
 constexpr int64_t kNow = 1'700'000'000'000;
 
 std::unique_ptr<Engine> Open(const std::string& dir) { return testing::OpenTestEngine(dir); }
-
-Record Rec(const std::string& v, int64_t expire_at_ms = 0) {
-  Record r;
-  r.value = v;
-  r.expire_at_ms = expire_at_ms;
-  return r;
-}
 
 bool Has(Engine& e, const std::string& key) {
   auto r = e.Get(key);

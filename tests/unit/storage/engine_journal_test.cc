@@ -26,7 +26,10 @@ namespace ringkv::storage {
 namespace {
 
 namespace fs = std::filesystem;
+using ringkv::testing::Commit;
+using ringkv::testing::Rec;
 using ringkv::testing::TempDir;
+using ringkv::testing::ValueOf;
 
 EngineOptions Options(const std::string& dir) {
   EngineOptions o;
@@ -35,26 +38,6 @@ EngineOptions Options(const std::string& dir) {
   o.write_behind_ms = 1'000'000;    // flushes only when a test asks
   o.write_behind_adaptive = false;  // always journals
   return o;
-}
-
-Record Rec(std::string value, int64_t expire_at_ms = 0) {
-  Record r;
-  r.value = std::move(value);
-  r.expire_at_ms = expire_at_ms;
-  return r;
-}
-
-std::optional<std::string> ValueOf(Engine& e, std::string_view key) {
-  auto r = e.Get(key);
-  REQUIRE(r.ok());
-  if (!*r || (*r)->tombstone) return std::nullopt;
-  return (*r)->value;
-}
-
-void Commit(Engine& e) {
-  Status s = e.Commit();
-  INFO(s.message());
-  REQUIRE(s.ok());
 }
 
 std::vector<fs::path> Segments(const std::string& dir) {

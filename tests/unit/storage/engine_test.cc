@@ -17,7 +17,10 @@ namespace ringkv::storage {
 namespace {
 
 using namespace std::string_literals;
+using ringkv::testing::Commit;
+using ringkv::testing::Rec;
 using ringkv::testing::TempDir;
+using ringkv::testing::ValueOf;
 
 constexpr int64_t kNow = 1'700'000'000'000;
 
@@ -30,32 +33,11 @@ std::unique_ptr<Engine> OpenEngine(const std::string& dir, size_t cache_bytes = 
   return testing::OpenTestEngine(o);
 }
 
-Record Rec(std::string value, int64_t expire_at_ms = 0) {
-  Record r;
-  r.value = std::move(value);
-  r.expire_at_ms = expire_at_ms;
-  return r;
-}
-
 Record Tombstone() {
   Record r;
   r.tombstone = true;
   r.version = "v1";
   return r;
-}
-
-// The stored value, or nullopt if the key is absent.
-std::optional<std::string> ValueOf(Engine& e, std::string_view key) {
-  auto r = e.Get(key);
-  REQUIRE(r.ok());
-  if (!*r) return std::nullopt;
-  return (*r)->value;
-}
-
-void Commit(Engine& e) {
-  Status s = e.Commit();
-  INFO(s.message());
-  REQUIRE(s.ok());
 }
 
 // Every live user key, page by page through Scan's resume position.
