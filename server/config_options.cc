@@ -379,6 +379,7 @@ std::vector<OptionDef> BuildOptions() {
   o.push_back(BoolOption("leveldb-compression", kFixed, &Config::leveldb_compression));
   o.push_back(
       IntOption("leveldb-compaction-nice", kFixed, &Config::leveldb_compaction_nice, 0, 19));
+  o.push_back(BoolOption("leveldb-compaction-idle", kFixed, &Config::leveldb_compaction_idle));
   o.push_back(
       IntOption("leveldb-idle-flush-ms", kFixed, &Config::leveldb_idle_flush_ms, 0, 86400000));
   o.push_back(IntOption("write-behind-ms", kFixed, &Config::write_behind_ms, 0, 60000));

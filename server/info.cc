@@ -426,6 +426,8 @@ std::string Server::Info(std::string_view section) {
     // writes at 12, until compaction catches up.
     std::string l0 = e.Property("leveldb.num-files-at-level0");
     t.Field("leveldb_level0_files", l0.empty() ? "0" : l0);
+    t.Field("leveldb_compaction_idle", e.compaction_idle() ? 1 : 0);
+    t.Field("leveldb_compaction_boosts", e.compaction_boosts());
     t.Field("disk_bytes", e.ApproximateDiskBytes());
   }
 

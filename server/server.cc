@@ -135,6 +135,7 @@ bool Server::OpenStorage() {
   eo.max_open_files = static_cast<int>(config_.leveldb_max_open_files);
   eo.compression = config_.leveldb_compression;
   eo.compaction_nice = static_cast<int>(config_.leveldb_compaction_nice);
+  eo.compaction_idle = config_.leveldb_compaction_idle;
   eo.idle_flush_ms = config_.leveldb_idle_flush_ms;
   eo.write_behind_ms = config_.write_behind_ms;
   eo.journal_segment_bytes = config_.journal_segment_size;

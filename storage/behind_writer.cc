@@ -7,7 +7,8 @@
 
 namespace ringkv::storage {
 
-BehindWriter::BehindWriter(leveldb::DB* db) : db_(db), thread_([this] { Run(); }) {}
+BehindWriter::BehindWriter(leveldb::DB* db, BackgroundPriority::WriteWatch* watch)
+    : db_(db), watch_(watch), thread_([this] { Run(); }) {}
 
 BehindWriter::~BehindWriter() {
   if (busy_) (void)Wait();
@@ -47,7 +48,9 @@ void BehindWriter::Run() {
     leveldb::WriteOptions wo;
     wo.sync = sync_;
     lock.unlock();
+    if (watch_) watch_->Started();
     Status s = FromLevelDb(db_->Write(wo, batch.get()));
+    if (watch_) watch_->Ended();
     batch.reset();  // freed here, not on the loop thread
     lock.lock();
     result_ = std::move(s);

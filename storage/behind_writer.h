@@ -15,6 +15,7 @@
 #include <mutex>
 #include <thread>
 
+#include "storage/background_priority.h"
 #include "storage/status.h"
 
 namespace leveldb {
@@ -26,8 +27,9 @@ namespace ringkv::storage {
 
 class BehindWriter {
  public:
-  explicit BehindWriter(leveldb::DB* db);  // db must outlive this object
-  ~BehindWriter();                         // waits for a write under way
+  // db and watch (may be null: no watch) must outlive this object.
+  BehindWriter(leveldb::DB* db, BackgroundPriority::WriteWatch* watch);
+  ~BehindWriter();  // waits for a write under way
   BehindWriter(const BehindWriter&) = delete;
   BehindWriter& operator=(const BehindWriter&) = delete;
 
@@ -45,6 +47,7 @@ class BehindWriter {
   void Run();
 
   leveldb::DB* const db_;
+  BackgroundPriority::WriteWatch* const watch_;
   bool busy_ = false;  // loop thread's own
   std::atomic<bool> done_{false};
   std::mutex mu_;

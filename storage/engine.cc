@@ -131,6 +131,19 @@ Status Engine::OpenDb() {
     flusher_ = std::make_unique<IdleFlusher>(db_.get(), block_cache_.get(), options_.idle_flush_ms,
                                              options_.write_buffer_bytes / 4);
   }
+  if (options_.compaction_idle) {
+    static const bool supported = BackgroundPriority::Supported();
+    static bool told = false;  // once, not at every FLUSHALL
+    if (supported) {
+      priority_ = std::make_unique<BackgroundPriority>(db_.get(), BackgroundPriority::Options{});
+    } else if (options_.log && !told) {
+      told = true;
+      options_.log(
+          "leveldb-compaction-idle: this process may not raise a thread back from SCHED_IDLE "
+          "(that needs CAP_SYS_NICE or RLIMIT_NICE), so LevelDB's background thread stays at "
+          "leveldb-compaction-nice");
+    }
+  }
 
   return LoadCounters();
 }
@@ -327,9 +340,14 @@ Status Engine::Commit() {
   dirty_slots_.clear();
   leveldb::WriteOptions wo;
   wo.sync = options_.sync_commits;
-  leveldb::Status s = failure_.ok() ? db_->Write(wo, batch_.get())
-                                    : leveldb::Status::IOError("refused after an earlier failure",
-                                                               failure_.message());
+  leveldb::Status s;
+  if (failure_.ok()) {
+    if (priority_) priority_->loop_writes()->Started();
+    s = db_->Write(wo, batch_.get());
+    if (priority_) priority_->loop_writes()->Ended();
+  } else {
+    s = leveldb::Status::IOError("refused after an earlier failure", failure_.message());
+  }
   ++stats_.commits;
   stats_.committed_writes += pending_writes_;
   if (options_.sync_commits) ++stats_.syncs;

@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "storage/background_priority.h"
 #include "storage/cache.h"
 #include "storage/idle_flush.h"
 #include "storage/record.h"
@@ -60,6 +61,9 @@ struct EngineOptions {
   // decompresses a block into a second buffer.
   bool compression = false;
   int compaction_nice = 10;  // LevelDB's background thread, relative (pread_env.h)
+  // That thread under SCHED_IDLE while it has no debt that holds up writes
+  // (background_priority.h).
+  bool compaction_idle = true;
   // The memtable moves to a table after this long without a commit, if it
   // holds a quarter of write_buffer_bytes or more (idle_flush.h). 0: never.
   int64_t idle_flush_ms = 2000;
@@ -228,6 +232,12 @@ class Engine {
   uint64_t idle_flushes() const {
     return idle_flushes_before_ + (flusher_ ? flusher_->flushes() : 0);
   }
+  // LevelDB's background thread runs under SCHED_IDLE now; times it was
+  // lifted to normal priority (background_priority.h).
+  bool compaction_idle() const { return priority_ && priority_->idle(); }
+  uint64_t compaction_boosts() const {
+    return boosts_before_ + (priority_ ? priority_->boosts() : 0);
+  }
   const std::string& dir() const { return options_.dir; }
   // LevelDB's own statistics ("leveldb.stats", "leveldb.approximate-memory-usage"...).
   std::string Property(const std::string& name);
@@ -317,9 +327,11 @@ class Engine {
   // dereferences a null db_ before the server stops.
   std::unique_ptr<leveldb::Env> standin_env_;
   std::unique_ptr<leveldb::DB> db_;
-  std::unique_ptr<IdleFlusher> flusher_;  // after db_: stops before db_ closes
-  std::unique_ptr<BehindWriter> writer_;  // write-behind's LevelDB writes; after db_ too
-  uint64_t idle_flushes_before_ = 0;      // by flushers of databases FlushAll dropped
+  std::unique_ptr<IdleFlusher> flusher_;          // after db_: stops before db_ closes
+  std::unique_ptr<BackgroundPriority> priority_;  // after db_ too; null if off
+  std::unique_ptr<BehindWriter> writer_;          // write-behind's LevelDB writes; after db_ too
+  uint64_t boosts_before_ = 0;                    // by priority_ of databases FlushAll dropped
+  uint64_t idle_flushes_before_ = 0;              // by flushers of databases FlushAll dropped
   std::unique_ptr<leveldb::WriteBatch> batch_;
   // The hints written to batch_ since the last commit, by LevelDB key: the
   // record bytes, or "" for a delete. GetHint looks here instead of walking

@@ -106,6 +106,7 @@ Status Engine::FlushAll() {
   s = WriteFileAtomically(MarkerPath(options_.dir), MarkerText(meta));
   if (!s.ok()) return s;  // nothing dropped yet
   if (flusher_) idle_flushes_before_ += flusher_->flushes();
+  if (priority_) boosts_before_ += priority_->boosts();
   s = RecreateDb(meta);
   if (!s.ok()) {
     if (failure_.ok()) failure_ = s;  // read-only from now on
@@ -117,6 +118,7 @@ Status Engine::FlushAll() {
 void Engine::OpenStandIn() {
   writer_.reset();
   flusher_.reset();
+  priority_.reset();
   db_.reset();
   standin_env_.reset(leveldb::NewMemEnv(leveldb::Env::Default()));
   leveldb::Options o;
@@ -135,6 +137,7 @@ Status Engine::RecreateDb(const MetaList& meta) {
   flight_hints_.clear();
   flight_drops_segments_ = false;
   flusher_.reset();
+  priority_.reset();
   db_.reset();
   cache_.Clear();
   dirty_.clear();

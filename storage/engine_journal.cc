@@ -122,7 +122,8 @@ Status Engine::StartJournal() {
   if (options_.write_behind_ms > 0) {
     journal_ = std::move(journal);
     journaling_ = journaling;
-    writer_ = std::make_unique<BehindWriter>(db_.get());
+    writer_ =
+        std::make_unique<BehindWriter>(db_.get(), priority_ ? priority_->behind_writes() : nullptr);
     last_flush_ms_ = window_start_ms_ = period_start_ms_ = SteadyMs();
   }
   return Status::Ok();

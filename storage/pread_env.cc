@@ -70,6 +70,7 @@ bool IsTableFile(const std::string& name) {
 }
 
 std::atomic<int> background_nice{0};
+std::atomic<pid_t> background_tid{0};
 
 class Env final : public leveldb::EnvWrapper {
  public:
@@ -106,15 +107,20 @@ class Env final : public leveldb::EnvWrapper {
   static void RunJob(void* p) {
     std::unique_ptr<Job> job(static_cast<Job*>(p));
     thread_local bool adjusted = false;
-    int more = background_nice.load(std::memory_order_relaxed);
-    if (!adjusted && more > 0) {
-      adjusted = true;
-      // On Linux, PRIO_PROCESS with a thread id addresses that thread alone.
-      // Raising the value needs no privilege; a failure only leaves it equal.
-      const auto tid = static_cast<id_t>(gettid());
-      errno = 0;
-      int base = getpriority(PRIO_PROCESS, tid);
-      if (errno == 0) (void)setpriority(PRIO_PROCESS, tid, std::min(19, base + more));
+    if (!adjusted) {
+      const pid_t tid = gettid();
+      background_tid.store(tid, std::memory_order_relaxed);
+      const int more = background_nice.load(std::memory_order_relaxed);
+      if (more > 0) {
+        adjusted = true;
+        // On Linux, PRIO_PROCESS with a thread id addresses that thread
+        // alone. Raising the value needs no privilege; a failure only leaves
+        // it equal.
+        errno = 0;
+        int base = getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
+        if (errno == 0)
+          (void)setpriority(PRIO_PROCESS, static_cast<id_t>(tid), std::min(19, base + more));
+      }
     }
     job->fn(job->arg);
   }
@@ -123,6 +129,8 @@ class Env final : public leveldb::EnvWrapper {
 }  // namespace
 
 void SetBackgroundNice(int nice) { background_nice.store(nice, std::memory_order_relaxed); }
+
+pid_t BackgroundThreadId() { return background_tid.load(std::memory_order_relaxed); }
 
 leveldb::Env* PreadEnv() {
   static Env* env = new Env;  // never destroyed: LevelDB may use it until exit

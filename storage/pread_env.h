@@ -14,10 +14,12 @@
 // thread (with random overwrites it used as much CPU as the loop). At a higher
 // nice value it runs on idle CPU first; if it falls far behind, LevelDB itself
 // slows and then stops writes (8 and 12 level-0 files), which idles the loop
-// and lets compaction catch up, so the debt stays bounded.
+// and lets compaction catch up, so the debt stays bounded. Lower still, under
+// SCHED_IDLE while it has no such debt: background_priority.h.
 #pragma once
 
 #include <leveldb/env.h>
+#include <sys/types.h>
 
 namespace ringkv::storage {
 
@@ -28,5 +30,9 @@ leveldb::Env* PreadEnv();
 // the sum is capped at 19). Applied once, at that thread's first job, so set
 // it before the first database opens.
 void SetBackgroundNice(int nice);
+
+// The thread id of LevelDB's background thread, once it ran its first job
+// (0 before). It lives as long as the process.
+pid_t BackgroundThreadId();
 
 }  // namespace ringkv::storage

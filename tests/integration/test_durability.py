@@ -506,58 +506,5 @@ class IdleFlushTest(DurabilityCase):
         self.assertEqual(c2.dbsize(), len(expected))
 
 
-def thread_nices(pid):
-    """{thread id: nice value} of every thread of process pid (Linux /proc)."""
-    out = {}
-    task = "/proc/%d/task" % pid
-    for tid in os.listdir(task):
-        try:
-            with open(os.path.join(task, tid, "stat")) as f:
-                stat = f.read()
-        except FileNotFoundError:
-            continue  # the thread ended meanwhile
-        fields = stat[stat.rindex(")") + 2:].split()  # fields 3.. of proc(5)
-        out[int(tid)] = int(fields[16])  # field 19: nice
-    return out
-
-
-class CompactionPriorityTest(unittest.TestCase):
-    """LevelDB's background thread runs at leveldb-compaction-nice above the
-    server's own nice; the loop thread keeps the process's priority."""
-
-    def nices_after_flushes(self, nice):
-        s = support.ServerProcess(["--leveldb-compaction-nice", str(nice),
-                                   "--leveldb-write-buffer-size", "64kb"])
-        self.addCleanup(s.cleanup)
-        s.start()
-        c = s.client()
-        self.addCleanup(c.close)
-        # 4 MB of writes through a 64 KB write buffer: dozens of flushes and
-        # compactions, each a job of the background thread.
-        for batch in range(8):
-            p = c.pipeline(transaction=False)
-            for i in range(500):
-                p.set("k%d:%d" % (batch, i), b"v" * 1000)
-            p.execute()
-        self.assertEqual(c.dbsize(), 4000)
-        return s.proc.pid, thread_nices(s.proc.pid)
-
-    def test_background_thread_runs_at_the_configured_nice(self):
-        if support.IS_REDIS:
-            self.skipTest("leveldb-compaction-nice is ringkv's own option")
-        base = os.getpriority(os.PRIO_PROCESS, 0)
-        want = min(19, base + 7)
-        pid, nices = self.nices_after_flushes(7)
-        self.assertEqual(nices[pid], base, nices)  # the loop thread
-        self.assertIn(want, [n for tid, n in nices.items() if tid != pid], nices)
-
-    def test_zero_keeps_every_thread_at_the_process_nice(self):
-        if support.IS_REDIS:
-            self.skipTest("leveldb-compaction-nice is ringkv's own option")
-        base = os.getpriority(os.PRIO_PROCESS, 0)
-        pid, nices = self.nices_after_flushes(0)
-        self.assertEqual(set(nices.values()), {base}, nices)
-
-
 if __name__ == "__main__":
     unittest.main()

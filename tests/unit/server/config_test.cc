@@ -140,6 +140,7 @@ TEST_CASE("the option table covers every Config field once", "[config]") {
       "leveldb-bloom-bits",
       "leveldb-compression",
       "leveldb-compaction-nice",
+      "leveldb-compaction-idle",
       "leveldb-idle-flush-ms",
       "write-behind-ms",
       "journal-segment-size",

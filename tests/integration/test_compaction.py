@@ -1,0 +1,195 @@
+"""LevelDB's background thread (compactions, memtable flushes) and its CPU
+priority: it runs at leveldb-compaction-nice above the server's own nice,
+and under SCHED_IDLE while it has no debt that delays writes
+(leveldb-compaction-idle, storage/background_priority.h) where the server
+may lift it back. The reference redis-server has neither option: these
+tests are ringkv's own.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import unittest
+
+import support
+
+NICE = 19    # fields of proc(5)'s /proc/PID/task/TID/stat
+POLICY = 41
+
+BENCH = shutil.which("redis-benchmark") or "/usr/bin/redis-benchmark"
+
+
+def can_leave_idle():
+    """Whether a process of ours may go back from SCHED_IDLE (the server
+    runs with the same rights)."""
+    code = ("import os\n"
+            "os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))\n"
+            "os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))\n")
+    return subprocess.run([sys.executable, "-c", code], timeout=30,
+                          stderr=subprocess.DEVNULL).returncode == 0
+
+
+def thread_stats(pid, field):
+    """{thread id: field (of proc(5)'s stat, counted from 1)} of every
+    thread of process pid."""
+    out = {}
+    task = "/proc/%d/task" % pid
+    for tid in os.listdir(task):
+        try:
+            with open(os.path.join(task, tid, "stat")) as f:
+                stat = f.read()
+        except FileNotFoundError:
+            continue  # the thread ended meanwhile
+        fields = stat[stat.rindex(")") + 2:].split()  # fields 3.. of proc(5)
+        out[int(tid)] = int(fields[field - 3])
+    return out
+
+
+class CompactionPriorityTest(unittest.TestCase):
+    """LevelDB's background thread runs at leveldb-compaction-nice above the
+    server's own nice; the loop thread keeps the process's priority."""
+
+    def nices_after_flushes(self, nice):
+        s = support.ServerProcess(["--leveldb-compaction-nice", str(nice),
+                                   "--leveldb-write-buffer-size", "64kb"])
+        self.addCleanup(s.cleanup)
+        s.start()
+        c = s.client()
+        self.addCleanup(c.close)
+        # 4 MB of writes through a 64 KB write buffer: dozens of flushes and
+        # compactions, each a job of the background thread.
+        for batch in range(8):
+            p = c.pipeline(transaction=False)
+            for i in range(500):
+                p.set("k%d:%d" % (batch, i), b"v" * 1000)
+            p.execute()
+        self.assertEqual(c.dbsize(), 4000)
+        return s.proc.pid, thread_stats(s.proc.pid, NICE)
+
+    def test_background_thread_runs_at_the_configured_nice(self):
+        if support.IS_REDIS:
+            self.skipTest("leveldb-compaction-nice is ringkv's own option")
+        base = os.getpriority(os.PRIO_PROCESS, 0)
+        want = min(19, base + 7)
+        pid, nices = self.nices_after_flushes(7)
+        self.assertEqual(nices[pid], base, nices)  # the loop thread
+        self.assertIn(want, [n for tid, n in nices.items() if tid != pid], nices)
+
+    def test_zero_keeps_every_thread_at_the_process_nice(self):
+        if support.IS_REDIS:
+            self.skipTest("leveldb-compaction-nice is ringkv's own option")
+        base = os.getpriority(os.PRIO_PROCESS, 0)
+        pid, nices = self.nices_after_flushes(0)
+        self.assertEqual(set(nices.values()), {base}, nices)
+
+
+def write_until_flushed(c):
+    """4 MB of writes: through a 64 KB write buffer, dozens of memtable
+    flushes and compactions, each a job of the background thread."""
+    for batch in range(8):
+        p = c.pipeline(transaction=False)
+        for i in range(500):
+            p.set("k%d:%d" % (batch, i), b"v" * 1000)
+        p.execute()
+
+
+class IdleCompactionTest(unittest.TestCase):
+    """leveldb-compaction-idle: the background thread idles while it may,
+    and CPU hogs beside a write load do not stall the writes."""
+
+    def setUp(self):
+        if support.IS_REDIS:
+            self.skipTest("leveldb-compaction-idle is ringkv's own option")
+        self.may_idle = can_leave_idle()
+
+    def start(self, args=(), write_buffer="64kb"):
+        s = support.ServerProcess(["--leveldb-write-buffer-size", write_buffer] + list(args))
+        self.addCleanup(s.cleanup)
+        s.start()
+        c = s.client()
+        self.addCleanup(c.close)
+        return s, c
+
+    def policies(self, s):
+        """{thread id: (nice, scheduling policy)} of the server's threads."""
+        nices = thread_stats(s.proc.pid, NICE)
+        pols = thread_stats(s.proc.pid, POLICY)
+        return {t: (nices[t], pols[t]) for t in nices if t in pols}
+
+    def test_background_thread_idles_where_it_may(self):
+        s, c = self.start()
+        write_until_flushed(c)
+        base = os.getpriority(os.PRIO_PROCESS, 0)
+        want = (min(19, base + 10), os.SCHED_IDLE)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            st = c.info("storage")
+            pols = self.policies(s)
+            if st["leveldb_compaction_idle"] == 1 and want in pols.values():
+                break
+            time.sleep(0.05)
+        if not self.may_idle:
+            # Never idle: it could not be lifted again.
+            self.assertEqual(st["leveldb_compaction_idle"], 0, st)
+            self.assertNotIn(os.SCHED_IDLE, [p for _, p in pols.values()], pols)
+            self.assertIn("leveldb-compaction-idle", s.read_log())
+            return
+        self.assertEqual(st["leveldb_compaction_idle"], 1, st)
+        self.assertIn(want, pols.values(), pols)
+        # Only that thread: the loop thread and the others stay normal.
+        self.assertEqual([p for p in pols.values() if p[1] == os.SCHED_IDLE], [want], pols)
+        self.assertEqual(pols[s.proc.pid], (base, os.SCHED_OTHER), pols)
+
+    def test_no_keeps_every_thread_normal(self):
+        s, c = self.start(["--leveldb-compaction-idle", "no"])
+        write_until_flushed(c)
+        time.sleep(0.5)  # ticks of a watch that must not exist
+        pols = self.policies(s)
+        self.assertEqual({p for _, p in pols.values()}, {os.SCHED_OTHER}, pols)
+        st = c.info("storage")
+        self.assertEqual(st["leveldb_compaction_idle"], 0, st)
+        self.assertEqual(st["leveldb_compaction_boosts"], 0, st)
+
+    def test_cpu_hogs_do_not_stall_writes(self):
+        """As many busy processes as cores, beside random overwrites: a
+        background thread left idle would get next to no CPU, the memtable
+        could not move to disk, and writes would stop until the hogs end
+        (they did for over 10 s). It is lifted, and writes keep going."""
+        s, c = self.start(write_buffer="4mb")
+        hog = "import time\nend = time.time() + 120\nwhile time.time() < end:\n    pass\n"
+        hogs = []
+        for _ in range(os.cpu_count() or 2):
+            h = subprocess.Popen([sys.executable, "-c", hog])
+            hogs.append(h)
+            self.addCleanup(h.wait)
+            self.addCleanup(h.kill)
+        chunks, per_chunk, limit = 10, 100000, 30
+        for i in range(chunks):
+            t0 = time.time()
+            try:
+                r = subprocess.run([BENCH, "-p", str(s.port), "-t", "set", "-r", "1000000",
+                                    "-n", str(per_chunk), "-P", "16", "-c", "50", "-q"],
+                                   capture_output=True, timeout=limit)
+            except subprocess.TimeoutExpired:
+                try:
+                    info = c.info("storage")
+                except Exception as e:  # the loop itself is stuck in a write
+                    info = e
+                self.fail("%d SETs did not finish within %d s (chunk %d): writes stalled; "
+                          "INFO: %r" % (per_chunk, limit, i, info))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertNotIn(b"ERR", r.stdout + r.stderr)
+            print("chunk %d: %.1f s" % (i, time.time() - t0), file=sys.stderr)
+        for h in hogs:
+            h.kill()
+        st = c.info("storage")
+        self.assertGreater(c.dbsize(), per_chunk)
+        if self.may_idle:
+            # The debt the hogs let build up lifted it at least once.
+            self.assertGreaterEqual(st["leveldb_compaction_boosts"], 1, st)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,185 @@
+// BackgroundPriority (background_priority.h) against the real scheduler: the
+// policy of LevelDB's background thread is read back with
+// sched_getscheduler, and the debt that lifts it is made for real (level-0
+// files from memtable flushes, a write left under way).
+#include "storage/background_priority.h"
+
+#include <leveldb/db.h>
+#include <leveldb/options.h>
+#include <sched.h>
+#include <sys/resource.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "storage/engine.h"
+#include "storage/pread_env.h"
+#include "tests/support/engine.h"
+#include "tests/support/temp_dir.h"
+
+namespace ringkv::storage {
+namespace {
+
+using ringkv::testing::TempDir;
+using namespace std::chrono_literals;
+
+bool WaitFor(const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(2ms);
+  }
+  return done();
+}
+
+int Policy() { return sched_getscheduler(BackgroundThreadId()); }
+
+int Level0(leveldb::DB* db) {
+  std::string v;
+  REQUIRE(db->GetProperty("leveldb.num-files-at-level0", &v));
+  return std::stoi(v);
+}
+
+std::unique_ptr<leveldb::DB> OpenDb(const std::string& dir) {
+  leveldb::Options o;
+  o.create_if_missing = true;
+  o.env = PreadEnv();
+  leveldb::DB* db = nullptr;
+  REQUIRE(leveldb::DB::Open(o, dir, &db).ok());
+  return std::unique_ptr<leveldb::DB>(db);
+}
+
+// Writes keys k000..k099 and moves the memtable to a table the way
+// IdleFlusher does (a range past every key): LevelDB puts it at level 0
+// once it overlaps a level-0 or level-1 table.
+void FlushKeys(leveldb::DB* db, const std::string& value) {
+  for (int i = 0; i < 100; ++i) {
+    char key[8];
+    std::snprintf(key, sizeof key, "k%03d", i);
+    REQUIRE(db->Put(leveldb::WriteOptions(), key, value).ok());
+  }
+  const std::string past_all(8, '\xff');
+  const leveldb::Slice k(past_all);
+  db->CompactRange(&k, &k);
+}
+
+TEST_CASE("BackgroundPriority idles LevelDB's thread and lifts it on debt") {
+  if (!BackgroundPriority::Supported()) {
+    // Without the right to leave SCHED_IDLE the engine never enters it.
+    TempDir dir;
+    EngineOptions o;
+    o.dir = dir.path();
+    auto e = Engine::Open(o);
+    REQUIRE(e.ok());
+    CHECK_FALSE((*e)->compaction_idle());
+    CHECK((*e)->compaction_boosts() == 0);
+    return;
+  }
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  FlushKeys(db.get(), "a");  // the background thread exists from here on
+  REQUIRE(BackgroundThreadId() != 0);
+  const int nice_before = getpriority(PRIO_PROCESS, static_cast<id_t>(BackgroundThreadId()));
+
+  BackgroundPriority::Options opts;
+  opts.tick = 5ms;
+  opts.min_boost = 50ms;
+  opts.boost_level0 = 2;
+  opts.relax_level0 = 0;
+
+  SECTION("a write under way lifts it, and it idles again once the write is done") {
+    opts.boost_level0 = 1000;  // level 0 plays no part here
+    opts.relax_level0 = 1000;
+    auto p = std::make_unique<BackgroundPriority>(db.get(), opts);
+    REQUIRE(WaitFor([&] { return p->idle(); }));
+    CHECK(Policy() == SCHED_IDLE);
+    for (BackgroundPriority::WriteWatch* w : {p->loop_writes(), p->behind_writes()}) {
+      const uint64_t boosts = p->boosts();
+      w->Started();
+      REQUIRE(WaitFor([&] { return !p->idle(); }));
+      CHECK(Policy() == SCHED_OTHER);
+      CHECK(p->boosts() == boosts + 1);
+      // Kept up while the write lasts, well past min_boost.
+      std::this_thread::sleep_for(200ms);
+      CHECK_FALSE(p->idle());
+      w->Ended();
+      REQUIRE(WaitFor([&] { return p->idle(); }));
+      CHECK(Policy() == SCHED_IDLE);
+      CHECK(p->boosts() == boosts + 1);
+    }
+    p.reset();
+    CHECK(Policy() == SCHED_OTHER);  // left at normal priority
+  }
+
+  SECTION("short writes one after another are no stall") {
+    opts.boost_level0 = 1000;
+    opts.relax_level0 = 1000;
+    opts.tick = 50ms;
+    BackgroundPriority p(db.get(), opts);
+    REQUIRE(WaitFor([&] { return p.idle(); }));
+    for (int i = 0; i < 300; ++i) {
+      p.loop_writes()->Started();
+      std::this_thread::sleep_for(1ms);
+      p.loop_writes()->Ended();
+    }
+    CHECK(p.boosts() == 0);
+    CHECK(p.idle());
+  }
+
+  SECTION("level-0 files lift it until compaction takes them") {
+    auto p = std::make_unique<BackgroundPriority>(db.get(), opts);
+    REQUIRE(WaitFor([&] { return p->idle(); }));
+    // The first flush went below level 0 (nothing overlapped); these stay.
+    for (int i = 0; i < 6 && Level0(db.get()) < 2; ++i)
+      FlushKeys(db.get(), "v" + std::to_string(i));
+    REQUIRE(Level0(db.get()) >= 2);
+    REQUIRE(WaitFor([&] { return !p->idle(); }));
+    CHECK(Policy() == SCHED_OTHER);
+    CHECK(p->boosts() == 1);
+    std::this_thread::sleep_for(100ms);  // past min_boost: level 0 keeps it up
+    CHECK_FALSE(p->idle());
+    db->CompactRange(nullptr, nullptr);  // everything below level 0
+    REQUIRE(Level0(db.get()) == 0);
+    REQUIRE(WaitFor([&] { return p->idle(); }));
+    CHECK(Policy() == SCHED_IDLE);
+    CHECK(p->boosts() == 1);
+  }
+
+  // The nice value survives the trips in and out of SCHED_IDLE.
+  CHECK(getpriority(PRIO_PROCESS, static_cast<id_t>(BackgroundThreadId())) == nice_before);
+}
+
+TEST_CASE("The engine runs LevelDB's thread idle when the option says so") {
+  {
+    TempDir other;  // makes LevelDB's thread exist, if no test did yet
+    FlushKeys(OpenDb(other.path()).get(), "a");
+  }
+  TempDir dir;
+  EngineOptions o;
+  o.dir = dir.path();
+  SECTION("on") {
+    auto e = Engine::Open(o);
+    REQUIRE(e.ok());
+    if (BackgroundPriority::Supported()) {
+      // Idle once a tick saw no debt.
+      CHECK(WaitFor([&] { return (*e)->compaction_idle(); }));
+      CHECK(Policy() == SCHED_IDLE);
+    }
+  }
+  SECTION("off") {
+    o.compaction_idle = false;
+    auto e = Engine::Open(o);
+    REQUIRE(e.ok());
+    std::this_thread::sleep_for(300ms);
+    CHECK_FALSE((*e)->compaction_idle());
+    CHECK(Policy() == SCHED_OTHER);
+  }
+}
+
+}  // namespace
+}  // namespace ringkv::storage
