@@ -1,8 +1,14 @@
 #include "storage/background_priority.h"
 
+#include <fcntl.h>
 #include <leveldb/db.h>
 #include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "storage/pread_env.h"
@@ -14,7 +20,7 @@ namespace {
 int Level0Files(leveldb::DB* db) {
   std::string v;
   if (!db->GetProperty("leveldb.num-files-at-level0", &v)) return 0;
-  return std::stoi(v);
+  return std::atoi(v.c_str());
 }
 
 // pid 0 is the calling thread; on Linux a thread id addresses one thread.
@@ -34,6 +40,21 @@ bool BackgroundPriority::Supported() {
   return ok;
 }
 
+bool BackgroundPriority::InFutexWait(pid_t tid) {
+  // "202 0x... ..." (the syscall number, its arguments) while blocked in
+  // one, "running" while running; our own threads may read it.
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/task/%d/syscall", static_cast<int>(tid));
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[24];
+  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0 || !std::isdigit(static_cast<unsigned char>(buf[0]))) return false;
+  buf[n] = '\0';
+  return std::strtol(buf, nullptr, 10) == SYS_futex;
+}
+
 BackgroundPriority::BackgroundPriority(leveldb::DB* db, Options options)
     : db_(db), options_(options), thread_([this] { Run(); }) {}
 
@@ -48,32 +69,38 @@ BackgroundPriority::~BackgroundPriority() {
 }
 
 bool BackgroundPriority::SetIdle(bool idle) {
-  const pid_t tid = BackgroundThreadId();
-  if (tid == 0 || !SetPolicy(tid, idle ? SCHED_IDLE : SCHED_OTHER)) return false;
+  if (managed_ == 0) {
+    const pid_t tid = BackgroundThreadId();
+    if (tid == 0) return false;  // LevelDB ran no job yet
+    managed_ = tid;
+    foreign_ = sched_getscheduler(tid) != SCHED_OTHER;
+  }
+  if (foreign_ || !SetPolicy(managed_, idle ? SCHED_IDLE : SCHED_OTHER)) return false;
   idle_.store(idle, std::memory_order_relaxed);
   return true;
 }
 
 void BackgroundPriority::Run() {
-  uint64_t seen_write = 0, seen_behind = 0;
+  bool loop_waited = false;  // at the last tick
+  uint64_t seen_behind = 0;
   auto boosted_at = std::chrono::steady_clock::now();
   std::unique_lock<std::mutex> lock(mu_);
   while (!cv_.wait_for(lock, options_.tick, [this] { return stop_; })) {
-    // A write seen under way at the last tick and still the same one now.
-    const uint64_t w = loop_writes_.current();
+    const bool loop_waits = options_.loop_thread > 0 && InFutexWait(options_.loop_thread);
     const uint64_t b = behind_writes_.current();
-    const bool stalled = (w != 0 && w == seen_write) || (b != 0 && b == seen_behind);
-    seen_write = w;
+    const bool stalled = (loop_waits && loop_waited) || (b != 0 && b == seen_behind);
+    loop_waited = loop_waits;
     seen_behind = b;
-    const int level0 = Level0Files(db_);
     const auto now = std::chrono::steady_clock::now();
     if (idle()) {
-      if ((stalled || level0 >= options_.boost_level0) && SetIdle(false)) {
+      // Lifted before reading level 0: that takes LevelDB's mutex, which an
+      // idle thread starved of CPU may hold.
+      if ((stalled || Level0Files(db_) >= options_.boost_level0) && SetIdle(false)) {
         boosts_.fetch_add(1, std::memory_order_relaxed);
         boosted_at = now;
       }
-    } else if (!stalled && level0 <= options_.relax_level0 &&
-               now - boosted_at >= options_.min_boost) {
+    } else if (!stalled && now - boosted_at >= options_.min_boost &&
+               Level0Files(db_) <= options_.relax_level0) {
       // Before LevelDB's first job there is no thread yet: tried again at
       // the next tick.
       SetIdle(true);

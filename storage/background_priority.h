@@ -11,22 +11,31 @@
 //
 // Why not always idle: a SCHED_IDLE thread gets next to no CPU while normal
 // threads keep every core busy. Two CPU hogs beside a write load stalled
-// writes for over 10 s: the full memtable could not move to disk. So a thread
+// writes for over 30 s: the full memtable could not move to disk. So a thread
 // of ours looks every `tick` for the debt that delays writes and lifts the
 // background thread to SCHED_OTHER when it sees some:
 //   - level 0 holds `boost_level0` files or more (LevelDB delays each write
 //     by 1 ms from 8 files on and stops writes at 12), or
-//   - a LevelDB write has been under way across two ticks (waiting for the
-//     previous memtable to reach disk, or for level 0 to shrink). A synced
-//     write (appendfsync always) on a slow disk counts too; that only costs
-//     some time at the normal priority.
-// It goes back to idle once level 0 holds `relax_level0` files or fewer (4:
-// where LevelDB starts a compaction), no write waits and `min_boost` passed.
+//   - the loop thread sits in a futex wait at two ticks in a row (read from
+//     /proc/self/task/TID/syscall): it waits for another thread, as when a
+//     write waits for the previous memtable to reach disk, or any LevelDB
+//     call waits for LevelDB's mutex while an idle thread that holds it gets
+//     no CPU. A loop waiting for clients is in epoll_wait instead. Or
+//   - a write of the write-behind writer is under way at two ticks in a row
+//     (marked around each write: that thread waits on a futex when idle).
+// A wait for something else counts too; that only costs some time at the
+// normal priority. The background thread goes back to idle once level 0
+// holds `relax_level0` files or fewer (4: where LevelDB starts a compaction),
+// nothing waits and `min_boost` passed.
 //
-// Leaving SCHED_IDLE needs CAP_SYS_NICE, or an RLIMIT_NICE that allows the
-// thread's nice value. Without it the thread is never made idle, since it
-// could not be lifted again (Supported() says which, at start-up).
+// Leaving SCHED_IDLE needs CAP_SYS_NICE (a root process in a container often
+// lacks it) or an RLIMIT_NICE that allows the thread's nice value. Without
+// it the thread is never made idle, since it could not be lifted again
+// (Supported() says which, at start-up). A thread whose policy is not
+// SCHED_OTHER when first seen (set by the operator) is left alone.
 #pragma once
+
+#include <sys/types.h>
 
 #include <atomic>
 #include <chrono>
@@ -48,6 +57,7 @@ class BackgroundPriority {
     int relax_level0 = 4;
     std::chrono::milliseconds tick{20};
     std::chrono::milliseconds min_boost{200};
+    pid_t loop_thread = -1;  // watched for futex waits; -1: none
   };
 
   // Whether this process may move a thread out of SCHED_IDLE (tried on a
@@ -62,8 +72,9 @@ class BackgroundPriority {
   BackgroundPriority(const BackgroundPriority&) = delete;
   BackgroundPriority& operator=(const BackgroundPriority&) = delete;
 
-  // LevelDB writes of one thread (the loop's, the write-behind writer's),
-  // marked around each: a write still under way a tick later is a stall.
+  // The LevelDB writes of a thread that also waits on futexes when idle
+  // (the write-behind writer), marked around each: a write still under way
+  // a tick later is a stall.
   class WriteWatch {
    public:
     void Started() { on_.store(++seq_, std::memory_order_relaxed); }  // plain stores
@@ -74,22 +85,27 @@ class BackgroundPriority {
     uint64_t seq_ = 0;  // the writing thread's own
     std::atomic<uint64_t> on_{0};
   };
-  WriteWatch* loop_writes() { return &loop_writes_; }
   WriteWatch* behind_writes() { return &behind_writes_; }
+
+  // Whether thread `tid` of this process is blocked in a futex wait now.
+  static bool InFutexWait(pid_t tid);
 
   bool idle() const { return idle_.load(std::memory_order_relaxed); }
   uint64_t boosts() const { return boosts_.load(std::memory_order_relaxed); }
 
  private:
   void Run();
-  bool SetIdle(bool idle);  // the background thread's policy; false if none yet
+  // The background thread's policy; false if there is none yet, or its
+  // policy was not ours to change.
+  bool SetIdle(bool idle);
 
   leveldb::DB* const db_;
   const Options options_;
-  WriteWatch loop_writes_;
   WriteWatch behind_writes_;
   std::atomic<bool> idle_{false};
   std::atomic<uint64_t> boosts_{0};
+  pid_t managed_ = 0;     // the thread SetIdle changes, once seen (0: none yet)
+  bool foreign_ = false;  // its policy was not SCHED_OTHER when first seen
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

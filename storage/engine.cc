@@ -135,7 +135,9 @@ Status Engine::OpenDb() {
     static const bool supported = BackgroundPriority::Supported();
     static bool told = false;  // once, not at every FLUSHALL
     if (supported) {
-      priority_ = std::make_unique<BackgroundPriority>(db_.get(), BackgroundPriority::Options{});
+      BackgroundPriority::Options po;
+      po.loop_thread = gettid();  // the engine's thread: it opens the database
+      priority_ = std::make_unique<BackgroundPriority>(db_.get(), po);
     } else if (options_.log && !told) {
       told = true;
       options_.log(
@@ -340,14 +342,9 @@ Status Engine::Commit() {
   dirty_slots_.clear();
   leveldb::WriteOptions wo;
   wo.sync = options_.sync_commits;
-  leveldb::Status s;
-  if (failure_.ok()) {
-    if (priority_) priority_->loop_writes()->Started();
-    s = db_->Write(wo, batch_.get());
-    if (priority_) priority_->loop_writes()->Ended();
-  } else {
-    s = leveldb::Status::IOError("refused after an earlier failure", failure_.message());
-  }
+  leveldb::Status s = failure_.ok() ? db_->Write(wo, batch_.get())
+                                    : leveldb::Status::IOError("refused after an earlier failure",
+                                                               failure_.message());
   ++stats_.commits;
   stats_.committed_writes += pending_writes_;
   if (options_.sync_commits) ++stats_.syncs;

@@ -327,11 +327,13 @@ class Engine {
   // dereferences a null db_ before the server stops.
   std::unique_ptr<leveldb::Env> standin_env_;
   std::unique_ptr<leveldb::DB> db_;
-  std::unique_ptr<IdleFlusher> flusher_;          // after db_: stops before db_ closes
-  std::unique_ptr<BackgroundPriority> priority_;  // after db_ too; null if off
-  std::unique_ptr<BehindWriter> writer_;          // write-behind's LevelDB writes; after db_ too
-  uint64_t boosts_before_ = 0;                    // by priority_ of databases FlushAll dropped
-  uint64_t idle_flushes_before_ = 0;              // by flushers of databases FlushAll dropped
+  std::unique_ptr<IdleFlusher> flusher_;  // after db_: stops before db_ closes
+  // After db_ and flusher_: it stops first and lifts the background thread
+  // that the flusher and db_'s close may wait for. Null if off.
+  std::unique_ptr<BackgroundPriority> priority_;
+  std::unique_ptr<BehindWriter> writer_;  // write-behind's LevelDB writes; after db_ too
+  uint64_t boosts_before_ = 0;            // by priority_ of databases FlushAll dropped
+  uint64_t idle_flushes_before_ = 0;      // by flushers of databases FlushAll dropped
   std::unique_ptr<leveldb::WriteBatch> batch_;
   // The hints written to batch_ since the last commit, by LevelDB key: the
   // record bytes, or "" for a delete. GetHint looks here instead of walking

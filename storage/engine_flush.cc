@@ -117,8 +117,8 @@ Status Engine::FlushAll() {
 
 void Engine::OpenStandIn() {
   writer_.reset();
+  priority_.reset();  // first: it lifts the background thread the others may wait for
   flusher_.reset();
-  priority_.reset();
   db_.reset();
   standin_env_.reset(leveldb::NewMemEnv(leveldb::Env::Default()));
   leveldb::Options o;
@@ -136,8 +136,8 @@ Status Engine::RecreateDb(const MetaList& meta) {
   in_flight_.clear();
   flight_hints_.clear();
   flight_drops_segments_ = false;
+  priority_.reset();  // first: it lifts the background thread the others may wait for
   flusher_.reset();
-  priority_.reset();
   db_.reset();
   cache_.Clear();
   dirty_.clear();

@@ -123,7 +123,9 @@ class IdleCompactionTest(unittest.TestCase):
         write_until_flushed(c)
         base = os.getpriority(os.PRIO_PROCESS, 0)
         want = (min(19, base + 10), os.SCHED_IDLE)
-        deadline = time.time() + 10
+        # Idle within a few ticks where it may; where it may not, a second
+        # shows that it stays normal.
+        deadline = time.time() + (10 if self.may_idle else 1)
         while time.time() < deadline:
             st = c.info("storage")
             pols = self.policies(s)
@@ -134,7 +136,8 @@ class IdleCompactionTest(unittest.TestCase):
             # Never idle: it could not be lifted again.
             self.assertEqual(st["leveldb_compaction_idle"], 0, st)
             self.assertNotIn(os.SCHED_IDLE, [p for _, p in pols.values()], pols)
-            self.assertIn("leveldb-compaction-idle", s.read_log())
+            with open(s.log_path, "rb") as f:
+                self.assertIn(b"leveldb-compaction-idle", f.read())
             return
         self.assertEqual(st["leveldb_compaction_idle"], 1, st)
         self.assertIn(want, pols.values(), pols)
@@ -158,9 +161,10 @@ class IdleCompactionTest(unittest.TestCase):
         could not move to disk, and writes would stop until the hogs end
         (they did for over 10 s). It is lifted, and writes keep going."""
         s, c = self.start(write_buffer="4mb")
-        hog = "import time\nend = time.time() + 120\nwhile time.time() < end:\n    pass\n"
+        # Killed at the end; their own bound only covers a test killed first.
+        hog = "import time\nend = time.time() + 400\nwhile time.time() < end:\n    pass\n"
         hogs = []
-        for _ in range(os.cpu_count() or 2):
+        for _ in range(len(os.sched_getaffinity(0))):
             h = subprocess.Popen([sys.executable, "-c", hog])
             hogs.append(h)
             self.addCleanup(h.wait)
