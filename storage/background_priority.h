@@ -33,6 +33,10 @@
 // it the thread is never made idle, since it could not be lifted again
 // (Supported() says which, at start-up). A thread whose policy is not
 // SCHED_OTHER when first seen (set by the operator) is left alone.
+//
+// LevelDB runs the jobs of every database of a process on one thread. The
+// server has one engine; where a process has several (tests), each engine's
+// watch sets that thread's policy, which changes only its priority.
 #pragma once
 
 #include <sys/types.h>
