@@ -82,16 +82,25 @@ bool BackgroundPriority::SetIdle(bool idle) {
 
 void BackgroundPriority::Run() {
   bool loop_waited = false;  // at the last tick
-  uint64_t seen_behind = 0;
+  uint64_t seen_behind = 0, seen_commits = 0;
   auto boosted_at = std::chrono::steady_clock::now();
+  auto last_commit = boosted_at;
+  auto tick = options_.tick;
   std::unique_lock<std::mutex> lock(mu_);
-  while (!cv_.wait_for(lock, options_.tick, [this] { return stop_; })) {
+  while (!cv_.wait_for(lock, tick, [this] { return stop_; })) {
     const bool loop_waits = options_.loop_thread > 0 && InFutexWait(options_.loop_thread);
     const uint64_t b = behind_writes_.current();
     const bool stalled = (loop_waits && loop_waited) || (b != 0 && b == seen_behind);
     loop_waited = loop_waits;
     seen_behind = b;
     const auto now = std::chrono::steady_clock::now();
+    const uint64_t c = commits_.load(std::memory_order_relaxed);
+    if (c != seen_commits) {
+      seen_commits = c;
+      last_commit = now;
+    }
+    const bool quiet = !loop_waits && b == 0 && now - last_commit >= options_.quiet_after;
+    tick = quiet ? options_.quiet_tick : options_.tick;
     if (idle()) {
       // Lifted before reading level 0: that takes LevelDB's mutex, which an
       // idle thread starved of CPU may hold.

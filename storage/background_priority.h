@@ -60,6 +60,10 @@ class BackgroundPriority {
     int boost_level0 = 8;
     int relax_level0 = 4;
     std::chrono::milliseconds tick{20};
+    // The tick once no commit came for `quiet_after` and nothing waits: an
+    // idle server wakes this thread 4 times a second, not 50.
+    std::chrono::milliseconds quiet_tick{250};
+    std::chrono::milliseconds quiet_after{1000};
     std::chrono::milliseconds min_boost{200};
     pid_t loop_thread = -1;  // watched for futex waits; -1: none
   };
@@ -91,6 +95,9 @@ class BackgroundPriority {
   };
   WriteWatch* behind_writes() { return &behind_writes_; }
 
+  // The engine's thread: a commit (a plain store).
+  void NoteCommit() { commits_.store(++local_commits_, std::memory_order_relaxed); }
+
   // Whether thread `tid` of this process is blocked in a futex wait now.
   static bool InFutexWait(pid_t tid);
 
@@ -106,6 +113,8 @@ class BackgroundPriority {
   leveldb::DB* const db_;
   const Options options_;
   WriteWatch behind_writes_;
+  uint64_t local_commits_ = 0;  // the engine thread's count, published in commits_
+  std::atomic<uint64_t> commits_{0};
   std::atomic<bool> idle_{false};
   std::atomic<uint64_t> boosts_{0};
   pid_t managed_ = 0;     // the thread SetIdle changes, once seen (0: none yet)

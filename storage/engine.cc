@@ -325,6 +325,7 @@ Status Engine::EndTurn() {
 
 Status Engine::Commit() {
   if (pending_writes_ == 0) return Status::Ok();
+  if (priority_) priority_->NoteCommit();
   if (journaling_) return CommitJournal();
   // The cache holds the last state of every key written since the last
   // commit; a key written many times in one turn reaches LevelDB once.
