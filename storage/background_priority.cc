@@ -88,6 +88,7 @@ void BackgroundPriority::Run() {
   auto tick = options_.tick;
   std::unique_lock<std::mutex> lock(mu_);
   while (!cv_.wait_for(lock, tick, [this] { return stop_; })) {
+    ticks_.fetch_add(1, std::memory_order_relaxed);
     const bool loop_waits = options_.loop_thread > 0 && InFutexWait(options_.loop_thread);
     const uint64_t b = behind_writes_.current();
     const bool stalled = (loop_waits && loop_waited) || (b != 0 && b == seen_behind);

@@ -103,6 +103,7 @@ class BackgroundPriority {
 
   bool idle() const { return idle_.load(std::memory_order_relaxed); }
   uint64_t boosts() const { return boosts_.load(std::memory_order_relaxed); }
+  uint64_t ticks() const { return ticks_.load(std::memory_order_relaxed); }  // looks taken
 
  private:
   void Run();
@@ -117,6 +118,7 @@ class BackgroundPriority {
   std::atomic<uint64_t> commits_{0};
   std::atomic<bool> idle_{false};
   std::atomic<uint64_t> boosts_{0};
+  std::atomic<uint64_t> ticks_{0};
   pid_t managed_ = 0;     // the thread SetIdle changes, once seen (0: none yet)
   bool foreign_ = false;  // its policy was not SCHED_OTHER when first seen
   std::mutex mu_;

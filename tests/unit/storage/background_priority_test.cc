@@ -164,6 +164,26 @@ TEST_CASE("BackgroundPriority idles LevelDB's thread and lifts it on debt") {
     CHECK(p->boosts() == 1);
   }
 
+  SECTION("it looks less often while no commit comes and nothing waits") {
+    opts.boost_level0 = 1000;
+    opts.relax_level0 = 1000;
+    opts.quiet_after = 100ms;
+    opts.quiet_tick = 400ms;
+    BackgroundPriority p(db.get(), opts);
+    std::this_thread::sleep_for(300ms);  // quiet from 100 ms on
+    uint64_t before = p.ticks();
+    std::this_thread::sleep_for(1000ms);
+    const uint64_t quiet = p.ticks() - before;
+    CHECK(quiet >= 1);
+    CHECK(quiet <= 4);  // 2-3 at 400 ms (not 200 at 5 ms)
+    before = p.ticks();
+    for (int i = 0; i < 100; ++i) {  // commits for 1 s
+      p.NoteCommit();
+      std::this_thread::sleep_for(10ms);
+    }
+    CHECK(p.ticks() - before >= 40);  // every 5 ms, less what sleeps oversleep
+  }
+
   // The nice value survives the trips in and out of SCHED_IDLE.
   CHECK(getpriority(PRIO_PROCESS, static_cast<id_t>(BackgroundThreadId())) == nice_before);
 }
