@@ -20,6 +20,9 @@ namespace {
 
 constexpr std::string_view kPrefix = "journal-";
 constexpr std::string_view kSuffix = ".rkj";
+constexpr size_t kHeader = 8;  // a record's length and checksum
+constexpr char kOpDelete = 0;
+constexpr char kOpPut = 1;
 
 // As LevelDB does for its logs: a CRC stored inside the data it covers (a
 // journal holding journals) must not look valid, and zeros must not either.
@@ -61,12 +64,12 @@ bool AllZero(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c == 0; });
 }
 
+// Whether a whole record with a good checksum starts at `at`.
 bool ValidRecordAt(std::string_view at) {
-  constexpr size_t kHeaderBytes = 8;
-  if (at.size() < kHeaderBytes) return false;
+  if (at.size() < kHeader) return false;
   uint32_t len = GetFixed32(at.data());
-  if (at.size() - kHeaderBytes < len) return false;
-  return GetFixed32(at.data() + 4) == RecordCrc(at.data(), at.substr(kHeaderBytes, len));
+  if (at.size() - kHeader < len) return false;
+  return GetFixed32(at.data() + 4) == RecordCrc(at.data(), at.substr(kHeader, len));
 }
 
 // `rest` starts with a record whose length runs past the end of the file:
@@ -74,8 +77,7 @@ bool ValidRecordAt(std::string_view at) {
 // record starting where one of the payload's writes ends; user bytes inside
 // a value never count, and the checks are one per write.
 bool ValidRecordFollows(std::string_view rest) {
-  constexpr size_t kHeaderBytes = 8;
-  std::string_view in = rest.substr(kHeaderBytes);
+  std::string_view in = rest.substr(kHeader);
   Journal::Op op;
   while (!in.empty()) {
     if (!Journal::NextOp(&in, &op)) return false;  // cut short: nothing valid after it
@@ -83,13 +85,6 @@ bool ValidRecordFollows(std::string_view rest) {
   }
   return false;
 }
-
-}  // namespace
-
-namespace {
-
-constexpr char kOpDelete = 0;
-constexpr char kOpPut = 1;
 
 void PutBytes(std::string* out, std::string_view b) {
   PutVarint(out, b.size());
@@ -191,8 +186,7 @@ Status Journal::ReplaySegment(const std::string& path, bool last,
     bool whole = rest.size() >= kHeader;
     uint32_t len = whole ? GetFixed32(rest.data()) : 0;
     whole = whole && rest.size() - kHeader >= len;
-    bool valid =
-        whole && GetFixed32(rest.data() + 4) == RecordCrc(rest.data(), rest.substr(kHeader, len));
+    bool valid = whole && ValidRecordAt(rest);
     if (!valid) {
       // Cut short at the end (the header or the payload runs past the end of
       // the file), the last record with a bad checksum, or zeros to the end:

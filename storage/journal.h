@@ -95,7 +95,6 @@ class Journal {
   static Status RemoveAll(const std::string& dir);
 
  private:
-  static constexpr size_t kHeader = 8;
   Journal(std::string dir, Log log) : dir_(std::move(dir)), log_(std::move(log)) {}
   std::string PathOf(uint64_t number) const;
   static Status ReplaySegment(const std::string& path, bool last,
