@@ -77,6 +77,7 @@ bool ValidRecordAt(std::string_view at) {
 // record starting where one of the payload's writes ends; user bytes inside
 // a value never count, and the checks are one per write.
 bool ValidRecordFollows(std::string_view rest) {
+  if (rest.size() < kHeader) return false;  // the header itself cut short
   std::string_view in = rest.substr(kHeader);
   Journal::Op op;
   while (!in.empty()) {
