@@ -31,9 +31,9 @@ def can_leave_idle():
                           stderr=subprocess.DEVNULL).returncode == 0
 
 
-def thread_stats(pid, field):
-    """{thread id: field (of proc(5)'s stat, counted from 1)} of every
-    thread of process pid."""
+def thread_stats(pid, *fields):
+    """{thread id: (the values of `fields`, proc(5)'s stat fields counted
+    from 1)} of every thread of process pid."""
     out = {}
     task = "/proc/%d/task" % pid
     for tid in os.listdir(task):
@@ -42,9 +42,19 @@ def thread_stats(pid, field):
                 stat = f.read()
         except FileNotFoundError:
             continue  # the thread ended meanwhile
-        fields = stat[stat.rindex(")") + 2:].split()  # fields 3.. of proc(5)
-        out[int(tid)] = int(fields[field - 3])
+        values = stat[stat.rindex(")") + 2:].split()  # fields 3.. of proc(5)
+        out[int(tid)] = tuple(int(values[f - 3]) for f in fields)
     return out
+
+
+def write_until_flushed(c):
+    """4 MB of writes: through a 64 KB write buffer, dozens of memtable
+    flushes and compactions, each a job of the background thread."""
+    for batch in range(8):
+        p = c.pipeline(transaction=False)
+        for i in range(500):
+            p.set("k%d:%d" % (batch, i), b"v" * 1000)
+        p.execute()
 
 
 class CompactionPriorityTest(unittest.TestCase):
@@ -58,15 +68,9 @@ class CompactionPriorityTest(unittest.TestCase):
         s.start()
         c = s.client()
         self.addCleanup(c.close)
-        # 4 MB of writes through a 64 KB write buffer: dozens of flushes and
-        # compactions, each a job of the background thread.
-        for batch in range(8):
-            p = c.pipeline(transaction=False)
-            for i in range(500):
-                p.set("k%d:%d" % (batch, i), b"v" * 1000)
-            p.execute()
+        write_until_flushed(c)
         self.assertEqual(c.dbsize(), 4000)
-        return s.proc.pid, thread_stats(s.proc.pid, NICE)
+        return s.proc.pid, {t: v[0] for t, v in thread_stats(s.proc.pid, NICE).items()}
 
     def test_background_thread_runs_at_the_configured_nice(self):
         if support.IS_REDIS:
@@ -83,16 +87,6 @@ class CompactionPriorityTest(unittest.TestCase):
         base = os.getpriority(os.PRIO_PROCESS, 0)
         pid, nices = self.nices_after_flushes(0)
         self.assertEqual(set(nices.values()), {base}, nices)
-
-
-def write_until_flushed(c):
-    """4 MB of writes: through a 64 KB write buffer, dozens of memtable
-    flushes and compactions, each a job of the background thread."""
-    for batch in range(8):
-        p = c.pipeline(transaction=False)
-        for i in range(500):
-            p.set("k%d:%d" % (batch, i), b"v" * 1000)
-        p.execute()
 
 
 class IdleCompactionTest(unittest.TestCase):
@@ -114,9 +108,7 @@ class IdleCompactionTest(unittest.TestCase):
 
     def policies(self, s):
         """{thread id: (nice, scheduling policy)} of the server's threads."""
-        nices = thread_stats(s.proc.pid, NICE)
-        pols = thread_stats(s.proc.pid, POLICY)
-        return {t: (nices[t], pols[t]) for t in nices if t in pols}
+        return thread_stats(s.proc.pid, NICE, POLICY)
 
     def test_background_thread_idles_where_it_may(self):
         s, c = self.start()

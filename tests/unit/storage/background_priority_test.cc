@@ -14,7 +14,6 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,21 +23,14 @@
 #include "storage/pread_env.h"
 #include "tests/support/engine.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
 
 namespace ringkv::storage {
 namespace {
 
 using ringkv::testing::TempDir;
+using ringkv::testing::WaitFor;
 using namespace std::chrono_literals;
-
-bool WaitFor(const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return done();
-}
 
 int Policy() { return sched_getscheduler(BackgroundThreadId()); }
 

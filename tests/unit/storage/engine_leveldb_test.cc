@@ -11,11 +11,13 @@
 #include "storage/engine.h"
 #include "tests/support/engine.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
 
 namespace ringkv::storage {
 namespace {
 
 using ringkv::testing::TempDir;
+using ringkv::testing::WaitFor;
 using Clock = std::chrono::steady_clock;
 
 std::unique_ptr<Engine> Open(const EngineOptions& o) { return testing::OpenTestEngine(o); }
@@ -45,16 +47,6 @@ void CheckValue(Engine& e, const std::string& key, const std::string& want) {
 
 uint64_t LevelDbMemory(Engine& e) {
   return std::stoull(e.Property("leveldb.approximate-memory-usage"));
-}
-
-// Polls until pred() or the deadline; returns pred().
-template <typename Pred>
-bool WaitFor(Pred pred, std::chrono::milliseconds limit) {
-  const auto deadline = Clock::now() + limit;
-  while (!pred() && Clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return pred();
 }
 
 TEST_CASE("Engine: point reads keep LevelDB blocks only when a block cache is configured",
