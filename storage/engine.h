@@ -288,8 +288,6 @@ class Engine {
   // The cache entry a write of `key` goes to (made if missing), and the
   // key's record before the write (from the cache, else from LevelDB).
   RecordCache::Node* EntryForWrite(std::string_view key, RecordRef* old);
-  // Counts a write and remembers its cache entry for the next Commit().
-  // `slot` is KeySlot of the entry's key (kept for Commit's DataKey).
   // A commit's or flush's writes (engine_batch.h): each entry's last state
   // (`put(data key, encoded record)` or `del(data key)`), and the key count,
   // expiry count and expiry sum where they differ from what was last written
@@ -304,7 +302,9 @@ class Engine {
   // walks much of the path the one before it walked, still in the CPU cache
   // (random SETs at -P 16: 7% less CPU).
   static void SortByDataKey(std::vector<RecordCache::Node*>* nodes);
-  // `old` is its record before the write (the undo of a failed journal commit).
+  // Counts a write and remembers its cache entry for the next Commit().
+  // `slot` is KeySlot of the entry's key (kept for Commit's DataKey); `old`
+  // is its record before the write (the undo of a failed journal commit).
   void MarkDirty(RecordCache::Node* entry, uint16_t slot, const RecordRef& old);
   // Scan and ScanRaw: visits data records from `from`; stops before a record
   // once `limit` were visited or `in_range` (if given) rejects its slot
