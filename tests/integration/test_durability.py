@@ -474,7 +474,6 @@ class CrashLoopTest(DurabilityCase):
         self.assertGreater(saw["replayed"], 0, "no restart replayed the journal")
 
 
-
 class IdleFlushTest(DurabilityCase):
     """Once writes stop for leveldb-idle-flush-ms, LevelDB's write buffer
     moves into a file (INFO storage: leveldb_idle_flushes counts it,
