@@ -368,6 +368,7 @@ std::vector<OptionDef> BuildOptions() {
   o.push_back(EnumOption("appendfsync", kMutable, &Config::appendfsync, kFsyncNames));
   o.push_back(SaveOption());
   o.push_back(MemoryOption("cache-size", kMutable, &Config::cache_size, 0, kLongMax));
+  o.push_back(IntOption("key-filter-bits", kFixed, &Config::key_filter_bits, 0, 64));
   o.push_back(MemoryOption("leveldb-block-cache-size", kFixed, &Config::leveldb_block_cache_size, 0,
                            kLongMax));
   // LevelDB clamps these two to the same ranges; refusing is clearer.

@@ -409,6 +409,12 @@ std::string Server::Info(std::string_view section) {
     t.Field("cache_evictions", e.cache().evictions());
     t.Field("cache_admissions_refused", e.cache().admissions_refused());
     t.Field("disk_reads", es.disk_reads);
+    const storage::KeyFilter* kf = e.key_filter();
+    t.Field("key_filter_loaded", kf && kf->loaded() ? 1 : 0);
+    t.Field("key_filter_keys", kf ? kf->keys() : 0);
+    t.Field("key_filter_bytes", kf ? kf->bytes() : 0);
+    t.Field("key_filter_stages", kf ? kf->stages() : 0);
+    t.Field("key_filter_skipped_reads", es.filtered_reads);
     t.Field("commits", es.commits);
     t.Field("committed_writes", es.committed_writes);
     t.Field("coalesced_writes", es.coalesced_writes);

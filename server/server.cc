@@ -132,6 +132,7 @@ bool Server::OpenStorage() {
   eo.block_cache_bytes = config_.leveldb_block_cache_size;
   eo.write_buffer_bytes = config_.leveldb_write_buffer_size;
   eo.bloom_bits_per_key = static_cast<int>(config_.leveldb_bloom_bits);
+  eo.key_filter_bits = static_cast<int>(config_.key_filter_bits);
   eo.max_open_files = static_cast<int>(config_.leveldb_max_open_files);
   eo.compression = config_.leveldb_compression;
   eo.compaction_nice = static_cast<int>(config_.leveldb_compaction_nice);
@@ -335,6 +336,7 @@ void Server::Cron() {
     auto expired = store_->ExpireStep(static_cast<size_t>(config_.active_expire_keys_per_cycle));
     if (!expired.ok()) log_.Warning("Active expiry failed: {}", expired.status().message());
   }
+  engine_->LogProgress();
   std::vector<Connection*> conns;
   conns.reserve(connections_.size());
   for (auto& [c, owned] : connections_) conns.push_back(c);

@@ -103,7 +103,45 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   if (!s.ok()) return s;
   s = engine->StartJournal();
   if (!s.ok()) return s;
+  engine->StartKeyFilter();
   return engine;
+}
+
+void Engine::StartKeyFilter() {
+  key_filter_.reset();
+  key_filter_logged_ = false;
+  if (options_.key_filter_bits <= 0 || !db_) return;
+  // Sized for the keys stored (the counter), plus room to grow before the
+  // first new stage.
+  key_filter_ = std::make_unique<KeyFilter>(key_count_ + key_count_ / 4, options_.key_filter_bits);
+  if (options_.log && key_count_ > 0) {
+    options_.log("Loading the key filter (" + std::to_string(key_count_) +
+                 " keys) in the background");
+  }
+  key_filter_->StartLoad(db_.get());
+  key_filter_started_ms_ = SteadyMs();
+  key_filter_logged_ms_ = key_filter_started_ms_;
+}
+
+void Engine::LogProgress() {
+  if (!key_filter_ || key_filter_logged_ || !options_.log) return;
+  const int64_t now = SteadyMs();
+  const std::string keys = std::to_string(key_filter_->loaded_keys());
+  if (key_filter_->loaded()) {
+    key_filter_logged_ = true;
+    if (key_filter_->loaded_keys() == 0) return;  // a new database: nothing to tell
+    options_.log("Key filter loaded: " + keys + " keys in " +
+                 std::to_string(now - key_filter_started_ms_) + " ms, " +
+                 std::to_string(key_filter_->bytes() >> 10) + " KB");
+  } else if (std::string err = key_filter_->load_error(); !err.empty()) {
+    key_filter_logged_ = true;
+    options_.log("Loading the key filter failed after " + keys +
+                 " keys (reads of uncached keys ask LevelDB, as without it): " + err);
+  } else if (now - key_filter_logged_ms_ >= 5000) {
+    key_filter_logged_ms_ = now;
+    options_.log("Loading the key filter: " + keys + " of about " + std::to_string(key_count_) +
+                 " keys");
+  }
 }
 
 Status Engine::OpenDb() {
@@ -187,6 +225,10 @@ Status Engine::LoadSlotCounts() {
 }
 
 Result<RecordRef> Engine::LoadFromDisk(std::string_view key) {
+  if (key_filter_ && !key_filter_->MayContain(key)) {
+    ++stats_.filtered_reads;
+    return RecordRef();
+  }
   ++stats_.disk_reads;
   std::string bytes;
   // Hot records are in the record cache, so by default (block cache size 0)
@@ -274,6 +316,9 @@ RecordCache::Node* Engine::EntryForWrite(std::string_view key, RecordRef* old) {
 void Engine::Put(std::string_view key, Record rec) {
   RecordRef old;
   RecordCache::Node* entry = EntryForWrite(key, &old);
+  // A key not stored before is from now on (a stored one, tombstones too,
+  // is in the filter already).
+  if (!old && key_filter_) key_filter_->Add(key);
   const uint16_t slot = KeySlot(key);
   Account(slot, old, &rec);
   if (rec.expire_at_ms != 0 && !rec.tombstone) batch_->Put(ExpiryKey(rec.expire_at_ms, key), "");

@@ -34,6 +34,7 @@
 #include "storage/background_priority.h"
 #include "storage/cache.h"
 #include "storage/idle_flush.h"
+#include "storage/key_filter.h"
 #include "storage/record.h"
 #include "storage/status.h"
 
@@ -56,6 +57,9 @@ struct EngineOptions {
   size_t block_cache_bytes = 0;         // LevelDB block cache (0: none)
   size_t write_buffer_bytes = 4 << 20;  // LevelDB memtable
   int bloom_bits_per_key = 10;          // 0 disables the filter
+  // The in-memory filter of stored keys (key_filter.h), in bits per key;
+  // 0: none (every read or write of an uncached key asks LevelDB).
+  int key_filter_bits = 10;
   int max_open_files = 1000;
   // Snappy for table blocks: smaller files, but every read from a table then
   // decompresses a block into a second buffer.
@@ -89,6 +93,7 @@ struct EngineStats {
   uint64_t cache_hits = 0;
   uint64_t cache_misses = 0;
   uint64_t disk_reads = 0;
+  uint64_t filtered_reads = 0;  // uncached keys the key filter knew absent: no disk read
   uint64_t commits = 0;
   uint64_t committed_writes = 0;
   uint64_t coalesced_writes = 0;  // overwritten in the same batch: never reached LevelDB
@@ -238,6 +243,11 @@ class Engine {
   uint64_t compaction_boosts() const {
     return boosts_before_ + (priority_ ? priority_->boosts() : 0);
   }
+  // The filter of stored keys (key_filter.h); null if off.
+  const KeyFilter* key_filter() const { return key_filter_.get(); }
+  // Logs the progress of background work (the key filter's load, once it
+  // ends); the server's cron calls it.
+  void LogProgress();
   const std::string& dir() const { return options_.dir; }
   // LevelDB's own statistics ("leveldb.stats", "leveldb.approximate-memory-usage"...).
   std::string Property(const std::string& name);
@@ -318,6 +328,8 @@ class Engine {
   Status LoadCounters();
   Status LoadSlotCounts();
   Result<RecordRef> LoadFromDisk(std::string_view key);
+  // A new key filter, loading the keys db_ holds (after a journal replay).
+  void StartKeyFilter();
 
   EngineOptions options_;
   std::unique_ptr<const leveldb::FilterPolicy> filter_;
@@ -328,6 +340,12 @@ class Engine {
   std::unique_ptr<leveldb::Env> standin_env_;
   std::unique_ptr<leveldb::DB> db_;
   std::unique_ptr<IdleFlusher> flusher_;  // after db_: stops before db_ closes
+  // After db_: its loading thread stops before db_ closes. Null if off, or
+  // while a stand-in database serves.
+  std::unique_ptr<KeyFilter> key_filter_;
+  bool key_filter_logged_ = false;  // its loaded (or failed) line is in the log
+  int64_t key_filter_started_ms_ = 0;
+  int64_t key_filter_logged_ms_ = 0;  // the last progress line
   // After db_ and flusher_: it stops first and lifts the background thread
   // that the flusher and db_'s close may wait for. Null if off.
   std::unique_ptr<BackgroundPriority> priority_;

@@ -119,6 +119,7 @@ void Engine::OpenStandIn() {
   writer_.reset();
   priority_.reset();  // first: it lifts the background thread the others may wait for
   flusher_.reset();
+  key_filter_.reset();  // stops its loading thread: it reads db_
   db_.reset();
   standin_env_.reset(leveldb::NewMemEnv(leveldb::Env::Default()));
   leveldb::Options o;
@@ -138,6 +139,7 @@ Status Engine::RecreateDb(const MetaList& meta) {
   flight_drops_segments_ = false;
   priority_.reset();  // first: it lifts the background thread the others may wait for
   flusher_.reset();
+  key_filter_.reset();  // stops its loading thread: it reads db_
   db_.reset();
   cache_.Clear();
   dirty_.clear();
@@ -184,7 +186,9 @@ Status Engine::RecreateDb(const MetaList& meta) {
   }
   s = SyncDir(options_.dir);  // else a power cut could bring the marker back
   if (!s.ok()) return s;
-  return StartJournal();
+  s = StartJournal();
+  if (s.ok()) StartKeyFilter();
+  return s;
 }
 
 }  // namespace ringkv::storage

@@ -52,13 +52,13 @@ Status DecodeOps(std::string_view in, leveldb::WriteBatch* b) {
   return Status::Ok();
 }
 
+}  // namespace
+
 int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
-
-}  // namespace
 
 uint64_t Engine::journal_segments() const { return journal_ ? journal_->segments() : 0; }
 

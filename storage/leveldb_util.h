@@ -4,6 +4,7 @@
 #include <leveldb/db.h>
 #include <leveldb/status.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -14,6 +15,9 @@
 namespace ringkv::storage {
 
 Status FromLevelDb(const leveldb::Status& s);
+
+// Milliseconds of the steady clock (defined in engine_journal.cc).
+int64_t SteadyMs();
 
 // fdatasync()s LevelDB's logs (NNNNNN.log) in `dir`, or (`journal`) the
 // write journal's segments, through descriptors of their own (so from any

@@ -134,6 +134,7 @@ TEST_CASE("the option table covers every Config field once", "[config]") {
       "appendfsync",
       "save",
       "cache-size",
+      "key-filter-bits",
       "leveldb-block-cache-size",
       "leveldb-write-buffer-size",
       "leveldb-max-open-files",
@@ -293,6 +294,16 @@ TEST_CASE("databases accepts only 1", "[config]") {
   CHECK(ApplyLine(&cfg, "databases x") ==
         "line 1: 'databases x': argument couldn't be parsed into an integer");
   CHECK(cfg.databases == 1);
+}
+
+TEST_CASE("key-filter-bits: bits per key, 0 to 64", "[config]") {
+  Config cfg;
+  CHECK(cfg.key_filter_bits == 10);
+  CHECK(ApplyLine(&cfg, "key-filter-bits 0") == "");
+  CHECK(cfg.key_filter_bits == 0);
+  CHECK(ApplyLine(&cfg, "key-filter-bits 65") ==
+        "line 1: 'key-filter-bits 65': argument must be between 0 and 64 inclusive");
+  CHECK(cfg.key_filter_bits == 0);
 }
 
 TEST_CASE("memory options take units and check their bounds", "[config]") {

@@ -1,0 +1,172 @@
+#include "storage/key_filter.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <new>
+
+#include "storage/leveldb_util.h"
+#include "storage/record.h"
+
+namespace ringkv::storage {
+
+namespace {
+
+uint64_t HashOf(std::string_view key) { return std::hash<std::string_view>{}(key); }
+
+// The bit positions come from this mix of the key's hash; the block from the
+// hash itself (its high bits, by multiplication), so the two do not correlate.
+uint64_t Mix(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+}  // namespace
+
+// Plain words, touched only through std::atomic_ref: stage 0 is written by
+// the loading thread and the loop thread at once.
+struct KeyFilter::Stage {
+  uint64_t* words = nullptr;
+  size_t blocks = 0;
+  uint64_t capacity = 0;  // keys it was sized for
+  std::atomic<uint64_t> count{0};
+
+  Stage(uint64_t capacity_keys, int bits_per_key) : capacity(capacity_keys) {
+    const uint64_t bits = capacity_keys * static_cast<uint64_t>(bits_per_key);
+    blocks = std::max<size_t>(1, (bits + kBlockBits - 1) / kBlockBits);
+    const size_t bytes = blocks * kWordsPerBlock * sizeof(uint64_t);
+    words = static_cast<uint64_t*>(std::aligned_alloc(64, bytes));
+    if (!words) throw std::bad_alloc();
+    std::memset(words, 0, bytes);
+  }
+  ~Stage() { std::free(words); }
+
+  uint64_t* Block(uint64_t hash) const {
+    const size_t b = static_cast<size_t>((static_cast<unsigned __int128>(hash) * blocks) >> 64);
+    return words + b * kWordsPerBlock;
+  }
+};
+
+KeyFilter::KeyFilter(uint64_t expected_keys, int bits_per_key)
+    : bits_per_key_(std::clamp(bits_per_key, 1, 64)),
+      // bits x ln 2 probes, the best number for a Bloom filter (7 at 10
+      // bits per key), all within one 512-bit block.
+      probes_(std::clamp(static_cast<int>(bits_per_key_ * 0.69 + 0.5), 1, 12)) {
+  AddStage(std::max(expected_keys, kMinStageKeys));
+}
+
+KeyFilter::~KeyFilter() { Stop(); }
+
+KeyFilter::Stage& KeyFilter::AddStage(uint64_t capacity_keys) {
+  stages_[stages_count_] = std::make_unique<Stage>(capacity_keys, bits_per_key_);
+  return *stages_[stages_count_++];
+}
+
+void KeyFilter::Masks(uint64_t hash, uint64_t* masks) const {
+  std::fill(masks, masks + kWordsPerBlock, 0);
+  uint64_t g = Mix(hash);
+  for (int i = 0; i < probes_; ++i) {
+    if (i != 0 && i % 7 == 0) g = Mix(g + i);  // 7 probes of 9 bits per 64-bit mix
+    const unsigned pos = static_cast<unsigned>(g >> (9 * (i % 7))) & 511;
+    masks[pos >> 6] |= uint64_t{1} << (pos & 63);
+  }
+}
+
+void KeyFilter::Insert(Stage* stage, uint64_t hash) const {
+  uint64_t masks[kWordsPerBlock];
+  Masks(hash, masks);
+  uint64_t* block = stage->Block(hash);
+  for (size_t w = 0; w < kWordsPerBlock; ++w) {
+    if (masks[w]) std::atomic_ref<uint64_t>(block[w]).fetch_or(masks[w], std::memory_order_relaxed);
+  }
+  stage->count.fetch_add(1, std::memory_order_relaxed);
+}
+
+void KeyFilter::Add(std::string_view key) {
+  Stage* last = stages_[stages_count_ - 1].get();
+  if (last->count.load(std::memory_order_relaxed) >= last->capacity && stages_count_ < kMaxStages) {
+    last = &AddStage(last->capacity * 2);
+  }
+  Insert(last, HashOf(key));
+}
+
+bool KeyFilter::MayContain(std::string_view key) const {
+  if (!loaded()) return true;
+  const uint64_t hash = HashOf(key);
+  uint64_t masks[kWordsPerBlock];
+  Masks(hash, masks);
+  for (size_t s = 0; s < stages_count_; ++s) {
+    uint64_t* block = stages_[s]->Block(hash);
+    bool all = true;
+    for (size_t w = 0; w < kWordsPerBlock && all; ++w) {
+      const uint64_t bits = std::atomic_ref<uint64_t>(block[w]).load(std::memory_order_relaxed);
+      all = (bits & masks[w]) == masks[w];
+    }
+    if (all) return true;
+  }
+  return false;
+}
+
+void KeyFilter::StartLoad(leveldb::DB* db) {
+  Stop();
+  stop_.store(false);
+  loader_ = std::thread([this, db] { Load(db); });
+}
+
+void KeyFilter::Stop() {
+  stop_.store(true);
+  if (loader_.joinable()) loader_.join();
+}
+
+std::string KeyFilter::load_error() const {
+  return failed_.load(std::memory_order_acquire) ? error_ : std::string();
+}
+
+void KeyFilter::Load(leveldb::DB* db) {
+  // Deferrable work: it must not take CPU from the loop. (A higher nice value
+  // needs no privilege, unlike SCHED_IDLE's way back.)
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
+  Stage* first = stages_[0].get();
+  std::unique_ptr<leveldb::Iterator> it = NewWalkIterator(db);
+  uint64_t n = 0;
+  for (it->Seek(std::string(1, kDataPrefix)); it->Valid(); it->Next()) {
+    uint16_t slot;
+    std::string_view user_key;
+    const leveldb::Slice k = it->key();
+    if (!ParseDataKey(std::string_view(k.data(), k.size()), &slot, &user_key)) break;
+    Insert(first, HashOf(user_key));
+    if ((++n & 4095) == 0) {
+      loaded_keys_.store(n, std::memory_order_relaxed);
+      if (stop_.load(std::memory_order_relaxed)) return;
+    }
+  }
+  loaded_keys_.store(n, std::memory_order_relaxed);
+  if (!it->status().ok()) {
+    error_ = it->status().ToString();
+    failed_.store(true, std::memory_order_release);
+    return;
+  }
+  if (!stop_.load()) loaded_.store(true, std::memory_order_release);
+}
+
+size_t KeyFilter::bytes() const {
+  size_t b = 0;
+  for (size_t s = 0; s < stages_count_; ++s) b += stages_[s]->blocks * (kBlockBits / 8);
+  return b;
+}
+
+uint64_t KeyFilter::keys() const {
+  uint64_t n = 0;
+  for (size_t s = 0; s < stages_count_; ++s) n += stages_[s]->count.load(std::memory_order_relaxed);
+  return n;
+}
+
+}  // namespace ringkv::storage

@@ -1,0 +1,92 @@
+// An in-memory filter of the keys the database stores, so that reading or
+// writing a key that is not stored does not search LevelDB to learn so. Every
+// write of a new key needs the old record (the key count, the expiry count),
+// and without the filter finding out that there is none took a LevelDB Get:
+// the memtable's skiplist, then a bloom filter per level-0 file and per
+// level. In a bulk load of new keys that was over half of the loop thread.
+//
+// It is a Bloom filter over the user keys: "absent" is certain, "maybe" is
+// wrong for about 1% of absent keys at 10 bits per key. Keys are added, never
+// removed, so a deleted key stays a "maybe" until the next start. It grows in
+// stages: once the newest stage holds as many keys as it was sized for, a
+// stage twice its size follows, and a lookup checks each stage (one cache
+// line each; a blocked Bloom filter). So it never needs the stored keys again
+// to grow, and holds at most about 2 x bits_per_key bits per key.
+//
+// Loading: a thread of its own (at nice 19) reads every stored key into the
+// first stage with its own LevelDB iterator. Until it is done, MayContain
+// answers "maybe" to everything. Keys written meanwhile are added by the loop
+// thread as always, so nothing written after the iterator's snapshot is
+// missed either. Loop thread only, except what the loading thread does.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+
+namespace leveldb {
+class DB;
+}
+
+namespace ringkv::storage {
+
+class KeyFilter {
+ public:
+  // Sized for `expected_keys` in its first stage (at least kMinStageKeys).
+  KeyFilter(uint64_t expected_keys, int bits_per_key);
+  ~KeyFilter();  // stops and joins the loading thread
+  KeyFilter(const KeyFilter&) = delete;
+  KeyFilter& operator=(const KeyFilter&) = delete;
+
+  static constexpr uint64_t kMinStageKeys = 1 << 20;
+
+  // Records that `key` may be stored from now on.
+  void Add(std::string_view key);
+  // False only if `key` is certainly not stored; true until loaded().
+  bool MayContain(std::string_view key) const;
+
+  // Starts the thread that adds every data key stored in `db`, which must
+  // outlive this filter (or its Stop()).
+  void StartLoad(leveldb::DB* db);
+  // Stops the loading thread (the filter then never becomes loaded).
+  void Stop();
+  bool loaded() const { return loaded_.load(std::memory_order_acquire); }
+  // Keys the loading thread has read so far.
+  uint64_t loaded_keys() const { return loaded_keys_.load(std::memory_order_relaxed); }
+  // Empty unless loading failed (a read error); the filter then stays unloaded.
+  std::string load_error() const;
+
+  size_t bytes() const;
+  size_t stages() const { return stages_count_; }
+  uint64_t keys() const;  // added (by either thread), counting re-adds
+
+ private:
+  struct Stage;
+  static constexpr size_t kMaxStages = 32;
+  static constexpr size_t kBlockBits = 512;  // one cache line
+  static constexpr size_t kWordsPerBlock = kBlockBits / 64;
+  // The probes' bits in a key's block, one mask per word of the block.
+  void Masks(uint64_t hash, uint64_t* masks) const;
+  void Insert(Stage* stage, uint64_t hash) const;
+  void Load(leveldb::DB* db);
+  Stage& AddStage(uint64_t capacity_keys);
+
+  const int bits_per_key_;
+  const int probes_;
+  // Stage 0 is written by both threads (atomically); later ones are the loop
+  // thread's alone, as is stages_count_.
+  std::array<std::unique_ptr<Stage>, kMaxStages> stages_;
+  size_t stages_count_ = 0;
+  std::atomic<bool> loaded_{false};
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> loaded_keys_{0};
+  std::atomic<bool> failed_{false};
+  std::string error_;  // written before failed_ is set
+  std::thread loader_;
+};
+
+}  // namespace ringkv::storage

@@ -1,0 +1,149 @@
+"""key-filter-bits: the in-memory filter of stored keys. A bulk load through
+redis-cli --pipe, a restart (the filter loads the stored keys in the
+background), kill -9, and then writes and reads of the same and of new keys:
+DBSIZE and every value stay exact, and reads of absent keys skip LevelDB.
+The cache is kept small, so that the keys are not simply all cached.
+"""
+
+import shutil
+import subprocess
+import time
+import unittest
+
+import support
+
+CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
+N = 50000
+
+
+def info(c):
+    return c.info("storage")
+
+
+def wait_loaded(test, c, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if info(c).get("key_filter_loaded") == 1:
+            return
+        time.sleep(0.05)
+    test.fail("key filter not loaded after %ds: %r" % (timeout, info(c)))
+
+
+def pipe_sets(port, keys, value):
+    """SETs every key to value through redis-cli --pipe; returns its output."""
+    parts = [b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(k), k, len(value), value)
+             for k in keys]
+    p = subprocess.run([CLI, "-p", str(port), "--pipe"], input=b"".join(parts),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    return p.returncode, p.stdout.decode(errors="replace")
+
+
+def key(i):
+    return b"key:%d" % i
+
+
+class KeyFilterTest(unittest.TestCase):
+    def setUp(self):
+        if support.IS_REDIS:
+            self.skipTest("key-filter-bits is ringkv's own option")
+
+    def start(self, args=(), data_dir=None):
+        s = support.ServerProcess(["--cache-size", "1mb"] + list(args), data_dir=data_dir)
+        self.addCleanup(s.cleanup)
+        s.start()
+        c = s.client()
+        self.addCleanup(c.close)
+        return s, c
+
+    def restart(self, old, args=()):
+        if getattr(old, "log", None):
+            old.log.close()
+            old.log = None
+        return self.start(args, data_dir=old.dir)
+
+    def load(self, s, c, keys, value):
+        rc, out = pipe_sets(s.port, keys, value)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("errors: 0, replies: %d" % len(keys), out)
+
+    def check_values(self, c, keys, value):
+        wrong = 0
+        for at in range(0, len(keys), 1000):
+            chunk = keys[at:at + 1000]
+            wrong += sum(1 for got in c.mget(chunk) if got != value)
+        self.assertEqual(wrong, 0, "%d of %d keys wrong" % (wrong, len(keys)))
+
+    def absent_reads(self, c, count):
+        """GETs count keys never written: all nil. Returns how many skipped LevelDB."""
+        before = info(c)["key_filter_skipped_reads"]
+        with c.pipeline(transaction=False) as p:
+            for i in range(count):
+                p.get(b"never:%d" % i)
+            self.assertEqual(set(p.execute()), {None})
+        return info(c)["key_filter_skipped_reads"] - before
+
+    def test_bulk_load_restart_and_overwrite(self):
+        s, c = self.start()
+        wait_loaded(self, c)
+        keys = [key(i) for i in range(N)]
+        self.load(s, c, keys, b"first")
+        self.assertEqual(c.dbsize(), N)
+        st = info(c)
+        self.assertGreaterEqual(st["key_filter_keys"], N)
+        self.assertGreater(st["key_filter_bytes"], 0)
+        self.assertGreaterEqual(self.absent_reads(c, 2000), 1900)
+
+        c.close()
+        s.stop()  # SIGTERM: a clean stop
+        s2, c2 = self.restart(s)
+        wait_loaded(self, c2)
+        # The cron logs it, within a tick of the load's end.
+        line = "Key filter loaded: %d keys" % N
+        deadline = time.time() + 10
+        while line not in s2.read_log() and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertIn(line, s2.read_log())
+        # Every stored key again, then new ones: only the new ones count.
+        self.load(s2, c2, keys, b"second")
+        self.assertEqual(c2.dbsize(), N)
+        self.load(s2, c2, [key(i) for i in range(N, N + 5000)], b"third")
+        self.assertEqual(c2.dbsize(), N + 5000)
+        self.check_values(c2, keys, b"second")
+        self.check_values(c2, [key(i) for i in range(N, N + 5000)], b"third")
+        self.assertGreaterEqual(self.absent_reads(c2, 2000), 1900)
+        # Deleted keys are gone, and come back as new keys.
+        self.assertEqual(c2.delete(*keys[:1000]), 1000)
+        self.assertEqual(c2.mget(keys[:1000]), [None] * 1000)
+        self.load(s2, c2, keys[:2000], b"fourth")
+        self.assertEqual(c2.dbsize(), N + 5000)
+
+    def test_kill9_then_overwrite(self):
+        s, c = self.start(["--appendfsync", "always"])
+        keys = [key(i) for i in range(N)]
+        self.load(s, c, keys, b"first")
+        self.assertEqual(c.dbsize(), N)
+        c.close()
+        s.kill()
+        s2, c2 = self.restart(s, ["--appendfsync", "always"])
+        # Writes while the filter may still be loading, then after it.
+        self.load(s2, c2, keys[:N // 2], b"second")
+        wait_loaded(self, c2)
+        self.load(s2, c2, keys[N // 2:], b"second")
+        self.assertEqual(c2.dbsize(), N)
+        self.check_values(c2, keys, b"second")
+
+    def test_off(self):
+        s, c = self.start(["--key-filter-bits", "0"])
+        self.assertEqual(c.config_get("key-filter-bits"), {"key-filter-bits": "0"})
+        keys = [key(i) for i in range(5000)]
+        self.load(s, c, keys, b"v")
+        self.load(s, c, keys, b"w")
+        self.assertEqual(c.dbsize(), 5000)
+        self.check_values(c, keys, b"w")
+        st = info(c)
+        self.assertEqual((st["key_filter_loaded"], st["key_filter_bytes"]), (0, 0))
+        self.assertEqual(self.absent_reads(c, 100), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()

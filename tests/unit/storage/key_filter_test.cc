@@ -1,0 +1,209 @@
+// The in-memory filter of stored keys (storage/key_filter.h), alone on a real
+// LevelDB, and in the engine: a key the filter calls absent must really be
+// absent, across restarts, its background load, growth and FLUSHALL.
+#include "storage/key_filter.h"
+
+#include <leveldb/db.h>
+#include <leveldb/write_batch.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "storage/engine.h"
+#include "storage/record.h"
+#include "tests/support/engine.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
+
+namespace ringkv::storage {
+namespace {
+
+using ringkv::testing::Commit;
+using ringkv::testing::OpenTestEngine;
+using ringkv::testing::Rec;
+using ringkv::testing::TempDir;
+using ringkv::testing::ValueOf;
+using ringkv::testing::WaitFor;
+
+std::string Key(int i) { return "key:" + std::to_string(i); }
+std::string Other(int i) { return "other:" + std::to_string(i); }
+
+std::unique_ptr<leveldb::DB> OpenDb(const std::string& dir) {
+  leveldb::Options o;
+  o.create_if_missing = true;
+  leveldb::DB* db = nullptr;
+  leveldb::Status s = leveldb::DB::Open(o, dir, &db);
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  return std::unique_ptr<leveldb::DB>(db);
+}
+
+// `n` data keys Key(0..n-1), with other kinds of keys around them (expiry
+// index, meta) that are not keys of the keyspace.
+void StoreKeys(leveldb::DB* db, int n) {
+  leveldb::WriteBatch b;
+  b.Put("c-before-the-data", "x");
+  for (int i = 0; i < n; ++i) {
+    b.Put(DataKey(Key(i)), "v");
+    b.Put(ExpiryKey(1000 + i, Other(i)), "");
+  }
+  b.Put("m-after-the-data", "x");
+  REQUIRE(db->Write(leveldb::WriteOptions(), &b).ok());
+}
+
+void Load(KeyFilter* f, leveldb::DB* db) {
+  f->StartLoad(db);
+  REQUIRE(WaitFor([&] { return f->loaded(); }, std::chrono::seconds(60)));
+  REQUIRE(f->load_error().empty());
+}
+
+// How many of Other(0..n-1) (never added) the filter lets through.
+int FalsePositives(const KeyFilter& f, int n) {
+  int maybe = 0;
+  for (int i = 0; i < n; ++i) maybe += f.MayContain(Other(i)) ? 1 : 0;
+  return maybe;
+}
+
+TEST_CASE("KeyFilter: loads the stored keys and only those", "[key_filter]") {
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  StoreKeys(db.get(), 50000);
+  KeyFilter f(50000, 10);
+  CHECK(f.MayContain(Other(1)));  // not loaded yet: everything is a maybe
+  Load(&f, db.get());
+  CHECK(f.loaded_keys() == 50000);  // not the expiry index's or the meta keys
+  CHECK(f.keys() == 50000);
+  for (int i = 0; i < 50000; ++i) REQUIRE(f.MayContain(Key(i)));
+  // Sized for 1M keys (the least), it holds 50k: hardly any maybes.
+  const int fp = FalsePositives(f, 100000);
+  INFO("false positives: " << fp << " of 100000");
+  CHECK(fp < 300);
+}
+
+TEST_CASE("KeyFilter: grows in stages without losing a key", "[key_filter]") {
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  KeyFilter f(0, 10);
+  Load(&f, db.get());  // an empty database
+  CHECK(f.stages() == 1);
+  CHECK(!f.MayContain(Key(1)));
+  const int n = 3 * static_cast<int>(KeyFilter::kMinStageKeys);
+  for (int i = 0; i < n; ++i) f.Add(Key(i));
+  CHECK(f.stages() == 2);  // 1M, then 2M
+  CHECK(f.keys() == static_cast<uint64_t>(n));
+  for (int i = 0; i < n; ++i) REQUIRE(f.MayContain(Key(i)));
+  // Both stages full, at 10 bits per key: about 1% each lets an absent key
+  // through (a Bloom filter, not an exact set).
+  const int fp = FalsePositives(f, 100000);
+  INFO("false positives: " << fp << " of 100000");
+  CHECK(fp < 4000);
+  CHECK(fp > 500);
+  // 10 bits per key of capacity, rounded up to whole 64-byte blocks.
+  CHECK(f.bytes() <= static_cast<size_t>(n) * 10 / 8 + 2 * 64);
+}
+
+TEST_CASE("KeyFilter: stopped in the middle of its load, never claims a key absent",
+          "[key_filter]") {
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  StoreKeys(db.get(), 200000);
+  for (int round = 0; round < 3; ++round) {
+    KeyFilter f(200000, 10);
+    f.StartLoad(db.get());
+    f.Stop();  // (or the destructor: the database is about to close)
+    if (!f.loaded()) {
+      for (int i = 0; i < 1000; ++i) REQUIRE(f.MayContain(Key(i * 199)));
+    }
+  }
+}
+
+// Engine: a small cache, so that most reads and writes of these keys go past
+// it to the filter and LevelDB.
+EngineOptions SmallCache(const std::string& dir, int key_filter_bits) {
+  EngineOptions o;
+  o.dir = dir;
+  o.cache_bytes = 256 << 10;
+  o.key_filter_bits = key_filter_bits;
+  return o;
+}
+
+void WaitLoaded(Engine& e) {
+  REQUIRE(e.key_filter() != nullptr);
+  REQUIRE(WaitFor([&] { return e.key_filter()->loaded(); }, std::chrono::seconds(60)));
+}
+
+TEST_CASE("Engine: the key filter keeps counts and reads exact across a restart",
+          "[engine][key_filter]") {
+  TempDir dir;
+  const int n = 20000;
+  {
+    auto e = OpenTestEngine(SmallCache(dir.path(), 10));
+    for (int i = 0; i < n; ++i) e->Put(Key(i), Rec("a"));
+    Commit(*e);
+    CHECK(e->KeyCount() == static_cast<uint64_t>(n));
+  }
+  auto e = OpenTestEngine(SmallCache(dir.path(), 10));
+  // Overwrites while the filter may still be loading, then after: none of
+  // them may count as a new key.
+  for (int i = 0; i < n; i += 2) e->Put(Key(i), Rec("b"));
+  Commit(*e);
+  WaitLoaded(*e);
+  CHECK(e->key_filter()->loaded_keys() == static_cast<uint64_t>(n));
+  for (int i = 1; i < n; i += 2) e->Put(Key(i), Rec("b"));
+  Commit(*e);
+  CHECK(e->KeyCount() == static_cast<uint64_t>(n));
+  // New keys count, and read back once the cache dropped them.
+  for (int i = n; i < n + 5000; ++i) e->Put(Key(i), Rec("c"));
+  Commit(*e);
+  CHECK(e->KeyCount() == static_cast<uint64_t>(n + 5000));
+  for (int i = 0; i < n + 5000; i += 7) {
+    REQUIRE(ValueOf(*e, Key(i)) == std::optional<std::string>(i < n ? "b" : "c"));
+  }
+  // Absent keys: nil, and nearly all of them without a LevelDB read.
+  const uint64_t disk_before = e->stats().disk_reads;
+  const uint64_t skipped_before = e->stats().filtered_reads;
+  for (int i = 0; i < 10000; ++i) REQUIRE(!ValueOf(*e, Other(i)));
+  const uint64_t skipped = e->stats().filtered_reads - skipped_before;
+  INFO("skipped " << skipped << ", read " << e->stats().disk_reads - disk_before);
+  CHECK(skipped >= 9500);
+  CHECK(skipped + (e->stats().disk_reads - disk_before) == 10000);
+}
+
+TEST_CASE("Engine: a key deleted and written again counts once, filter or not",
+          "[engine][key_filter]") {
+  for (int bits : {10, 0}) {
+    TempDir dir;
+    auto e = OpenTestEngine(SmallCache(dir.path(), bits));
+    CHECK((e->key_filter() == nullptr) == (bits == 0));
+    for (int i = 0; i < 5000; ++i) e->Put(Key(i), Rec("a"));
+    Commit(*e);
+    for (int i = 0; i < 5000; i += 2) e->Delete(Key(i));
+    Commit(*e);
+    CHECK(e->KeyCount() == 2500);
+    for (int i = 0; i < 5000; ++i) e->Put(Key(i), Rec("b"));
+    Commit(*e);
+    CHECK(e->KeyCount() == 5000);
+    for (int i = 0; i < 5000; i += 3)
+      REQUIRE(ValueOf(*e, Key(i)) == std::optional<std::string>("b"));
+  }
+}
+
+TEST_CASE("Engine: after FLUSHALL the key filter starts empty", "[engine][key_filter]") {
+  TempDir dir;
+  auto e = OpenTestEngine(SmallCache(dir.path(), 10));
+  for (int i = 0; i < 3000; ++i) e->Put(Key(i), Rec("a"));
+  Commit(*e);
+  REQUIRE(e->FlushAll().ok());
+  WaitLoaded(*e);
+  CHECK(e->key_filter()->keys() == 0);
+  for (int i = 0; i < 3000; i += 3) REQUIRE(!ValueOf(*e, Key(i)));
+  for (int i = 0; i < 3000; ++i) e->Put(Key(i), Rec("b"));
+  Commit(*e);
+  CHECK(e->KeyCount() == 3000);
+  for (int i = 0; i < 3000; i += 3) REQUIRE(ValueOf(*e, Key(i)) == std::optional<std::string>("b"));
+}
+
+}  // namespace
+}  // namespace ringkv::storage
