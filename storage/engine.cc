@@ -111,9 +111,13 @@ void Engine::StartKeyFilter() {
   key_filter_.reset();
   key_filter_logged_ = false;
   if (options_.key_filter_bits <= 0 || !db_) return;
-  // Sized for the keys stored (the counter), plus room to grow before the
-  // first new stage.
-  key_filter_ = std::make_unique<KeyFilter>(key_count_ + key_count_ / 4, options_.key_filter_bits);
+  // Sized for the live keys stored (the counter), plus room to grow before
+  // the first new stage.
+  key_filter_ = KeyFilter::Create(key_count_ + key_count_ / 4, options_.key_filter_bits);
+  if (!key_filter_) {
+    if (options_.log) options_.log("No memory for the key filter: running without it");
+    return;
+  }
   if (options_.log && key_count_ > 0) {
     options_.log("Loading the key filter (" + std::to_string(key_count_) +
                  " keys) in the background");

@@ -1,13 +1,12 @@
 #include "storage/key_filter.h"
 
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
 #include <functional>
-#include <new>
+#include <system_error>
 
 #include "storage/leveldb_util.h"
 #include "storage/record.h"
@@ -36,18 +35,22 @@ uint64_t Mix(uint64_t h) {
 struct KeyFilter::Stage {
   uint64_t* words = nullptr;
   size_t blocks = 0;
+  size_t bytes = 0;
   uint64_t capacity = 0;  // keys it was sized for
   std::atomic<uint64_t> count{0};
 
+  // Anonymous mapped memory: page-aligned (so are the 64-byte blocks),
+  // zeroed by the kernel page by page as it is first touched.
   Stage(uint64_t capacity_keys, int bits_per_key) : capacity(capacity_keys) {
-    const uint64_t bits = capacity_keys * static_cast<uint64_t>(bits_per_key);
-    blocks = std::max<size_t>(1, (bits + kBlockBits - 1) / kBlockBits);
-    const size_t bytes = blocks * kWordsPerBlock * sizeof(uint64_t);
-    words = static_cast<uint64_t*>(std::aligned_alloc(64, bytes));
-    if (!words) throw std::bad_alloc();
-    std::memset(words, 0, bytes);
+    const unsigned __int128 bits = static_cast<unsigned __int128>(capacity_keys) * bits_per_key;
+    blocks = std::max<size_t>(1, static_cast<size_t>((bits + kBlockBits - 1) / kBlockBits));
+    bytes = blocks * (kBlockBits / 8);
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED) words = static_cast<uint64_t*>(p);
   }
-  ~Stage() { std::free(words); }
+  ~Stage() {
+    if (words) ::munmap(words, bytes);
+  }
 
   uint64_t* Block(uint64_t hash) const {
     const size_t b = static_cast<size_t>((static_cast<unsigned __int128>(hash) * blocks) >> 64);
@@ -55,19 +58,25 @@ struct KeyFilter::Stage {
   }
 };
 
-KeyFilter::KeyFilter(uint64_t expected_keys, int bits_per_key)
+KeyFilter::KeyFilter(int bits_per_key)
     : bits_per_key_(std::clamp(bits_per_key, 1, 64)),
       // bits x ln 2 probes, the best number for a Bloom filter (7 at 10
       // bits per key), all within one 512-bit block.
-      probes_(std::clamp(static_cast<int>(bits_per_key_ * 0.69 + 0.5), 1, 12)) {
-  AddStage(std::max(expected_keys, kMinStageKeys));
+      probes_(std::clamp(static_cast<int>(bits_per_key_ * 0.69 + 0.5), 1, 12)) {}
+
+std::unique_ptr<KeyFilter> KeyFilter::Create(uint64_t expected_keys, int bits_per_key) {
+  std::unique_ptr<KeyFilter> f(new KeyFilter(bits_per_key));
+  if (!f->AddStage(std::clamp(expected_keys, kMinStageKeys, kMaxStageKeys))) return nullptr;
+  return f;
 }
 
 KeyFilter::~KeyFilter() { Stop(); }
 
-KeyFilter::Stage& KeyFilter::AddStage(uint64_t capacity_keys) {
-  stages_[stages_count_] = std::make_unique<Stage>(capacity_keys, bits_per_key_);
-  return *stages_[stages_count_++];
+bool KeyFilter::AddStage(uint64_t capacity_keys) {
+  auto stage = std::make_unique<Stage>(capacity_keys, bits_per_key_);
+  if (!stage->words) return false;
+  stages_[stages_count_++] = std::move(stage);
+  return true;
 }
 
 void KeyFilter::Masks(uint64_t hash, uint64_t* masks) const {
@@ -80,9 +89,7 @@ void KeyFilter::Masks(uint64_t hash, uint64_t* masks) const {
   }
 }
 
-void KeyFilter::Insert(Stage* stage, uint64_t hash) const {
-  uint64_t masks[kWordsPerBlock];
-  Masks(hash, masks);
+void KeyFilter::Insert(Stage* stage, uint64_t hash, const uint64_t* masks) const {
   uint64_t* block = stage->Block(hash);
   for (size_t w = 0; w < kWordsPerBlock; ++w) {
     if (masks[w]) std::atomic_ref<uint64_t>(block[w]).fetch_or(masks[w], std::memory_order_relaxed);
@@ -90,19 +97,7 @@ void KeyFilter::Insert(Stage* stage, uint64_t hash) const {
   stage->count.fetch_add(1, std::memory_order_relaxed);
 }
 
-void KeyFilter::Add(std::string_view key) {
-  Stage* last = stages_[stages_count_ - 1].get();
-  if (last->count.load(std::memory_order_relaxed) >= last->capacity && stages_count_ < kMaxStages) {
-    last = &AddStage(last->capacity * 2);
-  }
-  Insert(last, HashOf(key));
-}
-
-bool KeyFilter::MayContain(std::string_view key) const {
-  if (!loaded()) return true;
-  const uint64_t hash = HashOf(key);
-  uint64_t masks[kWordsPerBlock];
-  Masks(hash, masks);
+bool KeyFilter::InAnyStage(uint64_t hash, const uint64_t* masks) const {
   for (size_t s = 0; s < stages_count_; ++s) {
     uint64_t* block = stages_[s]->Block(hash);
     bool all = true;
@@ -115,10 +110,36 @@ bool KeyFilter::MayContain(std::string_view key) const {
   return false;
 }
 
+void KeyFilter::Add(std::string_view key) {
+  const uint64_t hash = HashOf(key);
+  uint64_t masks[kWordsPerBlock];
+  Masks(hash, masks);
+  if (InAnyStage(hash, masks)) return;  // in already, or indistinguishable from one that is
+  Stage* last = stages_[stages_count_ - 1].get();
+  if (last->count.load(std::memory_order_relaxed) >= last->capacity && stages_count_ < kMaxStages &&
+      AddStage(std::min(last->capacity * 2, kMaxStageKeys))) {
+    last = stages_[stages_count_ - 1].get();
+  }
+  Insert(last, hash, masks);
+}
+
+bool KeyFilter::MayContain(std::string_view key) const {
+  if (!loaded()) return true;
+  const uint64_t hash = HashOf(key);
+  uint64_t masks[kWordsPerBlock];
+  Masks(hash, masks);
+  return InAnyStage(hash, masks);
+}
+
 void KeyFilter::StartLoad(leveldb::DB* db) {
   Stop();
   stop_.store(false);
-  loader_ = std::thread([this, db] { Load(db); });
+  try {
+    loader_ = std::thread([this, db] { Load(db); });
+  } catch (const std::system_error& e) {
+    error_ = std::string("cannot start its thread: ") + e.what();
+    failed_.store(true, std::memory_order_release);
+  }
 }
 
 void KeyFilter::Stop() {
@@ -142,7 +163,10 @@ void KeyFilter::Load(leveldb::DB* db) {
     std::string_view user_key;
     const leveldb::Slice k = it->key();
     if (!ParseDataKey(std::string_view(k.data(), k.size()), &slot, &user_key)) break;
-    Insert(first, HashOf(user_key));
+    const uint64_t hash = HashOf(user_key);
+    uint64_t masks[kWordsPerBlock];
+    Masks(hash, masks);
+    Insert(first, hash, masks);
     if ((++n & 4095) == 0) {
       loaded_keys_.store(n, std::memory_order_relaxed);
       if (stop_.load(std::memory_order_relaxed)) return;
@@ -159,7 +183,7 @@ void KeyFilter::Load(leveldb::DB* db) {
 
 size_t KeyFilter::bytes() const {
   size_t b = 0;
-  for (size_t s = 0; s < stages_count_; ++s) b += stages_[s]->blocks * (kBlockBits / 8);
+  for (size_t s = 0; s < stages_count_; ++s) b += stages_[s]->bytes;
   return b;
 }
 

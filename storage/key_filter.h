@@ -6,18 +6,23 @@
 // level. In a bulk load of new keys that was over half of the loop thread.
 //
 // It is a Bloom filter over the user keys: "absent" is certain, "maybe" is
-// wrong for about 1% of absent keys at 10 bits per key. Keys are added, never
-// removed, so a deleted key stays a "maybe" until the next start. It grows in
-// stages: once the newest stage holds as many keys as it was sized for, a
-// stage twice its size follows, and a lookup checks each stage (one cache
-// line each; a blocked Bloom filter). So it never needs the stored keys again
-// to grow, and holds at most about 2 x bits_per_key bits per key.
+// wrong for about 1% of absent keys per full stage at 10 bits per key. Keys
+// are added, never removed, so a deleted key stays a "maybe" until the next
+// start (written again, it is not added twice). It grows in stages: once the
+// newest stage holds as many keys as it was sized for, a stage twice its size
+// follows, and a lookup checks each stage (one cache line each: a blocked
+// Bloom filter). So it never needs the stored keys again to grow. It holds
+// bits_per_key bits per key it was sized for: the keys stored at start plus a
+// quarter, then each new stage's; right after a stage is added, up to three
+// times what the keys in it need. Stages are mapped memory, so untouched
+// pages cost nothing; one that cannot be had leaves the filter at its last.
 //
 // Loading: a thread of its own (at nice 19) reads every stored key into the
 // first stage with its own LevelDB iterator. Until it is done, MayContain
 // answers "maybe" to everything. Keys written meanwhile are added by the loop
 // thread as always, so nothing written after the iterator's snapshot is
-// missed either. Loop thread only, except what the loading thread does.
+// missed either. (The iterator keeps the files of its snapshot on disk until
+// it ends.) Loop thread only, except what the loading thread does.
 #pragma once
 
 #include <array>
@@ -36,21 +41,25 @@ namespace ringkv::storage {
 
 class KeyFilter {
  public:
-  // Sized for `expected_keys` in its first stage (at least kMinStageKeys).
-  KeyFilter(uint64_t expected_keys, int bits_per_key);
+  // Sized for `expected_keys` in its first stage (at least kMinStageKeys, at
+  // most kMaxStageKeys); null if that memory cannot be had.
+  static std::unique_ptr<KeyFilter> Create(uint64_t expected_keys, int bits_per_key);
   ~KeyFilter();  // stops and joins the loading thread
   KeyFilter(const KeyFilter&) = delete;
   KeyFilter& operator=(const KeyFilter&) = delete;
 
   static constexpr uint64_t kMinStageKeys = 1 << 20;
+  static constexpr uint64_t kMaxStageKeys = uint64_t{1} << 36;
 
-  // Records that `key` may be stored from now on.
+  // Records that `key` may be stored from now on (unless its bits are set
+  // already: a key deleted and written again is not added twice).
   void Add(std::string_view key);
   // False only if `key` is certainly not stored; true until loaded().
   bool MayContain(std::string_view key) const;
 
   // Starts the thread that adds every data key stored in `db`, which must
-  // outlive this filter (or its Stop()).
+  // outlive this filter (or its Stop()). If no thread can be started, the
+  // filter stays unloaded, with load_error() saying why.
   void StartLoad(leveldb::DB* db);
   // Stops the loading thread (the filter then never becomes loaded).
   void Stop();
@@ -62,18 +71,22 @@ class KeyFilter {
 
   size_t bytes() const;
   size_t stages() const { return stages_count_; }
-  uint64_t keys() const;  // added (by either thread), counting re-adds
+  uint64_t keys() const;  // added, by either thread
 
  private:
   struct Stage;
+  explicit KeyFilter(int bits_per_key);
   static constexpr size_t kMaxStages = 32;
   static constexpr size_t kBlockBits = 512;  // one cache line
   static constexpr size_t kWordsPerBlock = kBlockBits / 64;
   // The probes' bits in a key's block, one mask per word of the block.
   void Masks(uint64_t hash, uint64_t* masks) const;
-  void Insert(Stage* stage, uint64_t hash) const;
+  void Insert(Stage* stage, uint64_t hash, const uint64_t* masks) const;
+  // Whether some stage has all the bits of the key (loaded or not).
+  bool InAnyStage(uint64_t hash, const uint64_t* masks) const;
   void Load(leveldb::DB* db);
-  Stage& AddStage(uint64_t capacity_keys);
+  // False if its memory cannot be had.
+  bool AddStage(uint64_t capacity_keys);
 
   const int bits_per_key_;
   const int probes_;
@@ -85,7 +98,7 @@ class KeyFilter {
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> loaded_keys_{0};
   std::atomic<bool> failed_{false};
-  std::string error_;  // written before failed_ is set
+  std::string error_;  // written before failed_ is set (or before the thread starts)
   std::thread loader_;
 };
 
