@@ -228,9 +228,10 @@ Status Engine::LoadSlotCounts() {
       });
 }
 
-Result<RecordRef> Engine::LoadFromDisk(std::string_view key) {
+Result<RecordRef> Engine::LoadFromDisk(std::string_view key, bool* filtered) {
   if (key_filter_ && !key_filter_->MayContain(key)) {
     ++stats_.filtered_reads;
+    if (filtered) *filtered = true;
     return RecordRef();
   }
   ++stats_.disk_reads;
@@ -263,8 +264,13 @@ Result<RecordRef> Engine::Get(std::string_view key) {
     return RecordRef();
   }
   ++stats_.cache_misses;
-  auto loaded = LoadFromDisk(key);
+  bool filtered = false;
+  auto loaded = LoadFromDisk(key, &filtered);
   if (!loaded.ok()) return loaded;
+  // A key the filter knows absent is not cached as such: asking the filter
+  // again costs about what a cache hit does, and the entry would take the
+  // place of a record (reads of many missing keys would empty the cache).
+  if (filtered) return loaded;
   if (cache_.AdmitOnMiss(key)) {
     cache_.Insert(key, *loaded);
     if (!HasPending()) cache_.EvictToCapacity();

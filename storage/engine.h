@@ -327,7 +327,9 @@ class Engine {
   // The key, expiry and slot counts as last committed (open, failed write).
   Status LoadCounters();
   Status LoadSlotCounts();
-  Result<RecordRef> LoadFromDisk(std::string_view key);
+  // The record stored under `key` (null if none). `*filtered` (if given)
+  // tells whether the key filter answered, without LevelDB.
+  Result<RecordRef> LoadFromDisk(std::string_view key, bool* filtered = nullptr);
   // A new key filter, loading the keys db_ holds (after a journal replay).
   void StartKeyFilter();
 
