@@ -83,14 +83,15 @@ def load_keys(port, count, value=VALUE, batch=20000, timeout=1800):
     state = {"replies": 0, "errors": 0, "first_error": None, "exc": None}
 
     def reader():
-        # Each reply to SET is one line: +OK or -ERR...
+        # Each reply to SET is one line: +OK or -ERR..., so one "\n" each (a
+        # "\r\n" may be split between two reads: counting those lost one).
         prev = b"\n"
         try:
             while state["replies"] < count:
                 data = sock.recv(1 << 20)
                 if not data:
                     raise ConnectionError("server closed the connection")
-                state["replies"] += data.count(b"\r\n")
+                state["replies"] += data.count(b"\n")
                 errs = data.count(b"\n-") + (prev == b"\n" and data[:1] == b"-")
                 if errs and state["first_error"] is None:
                     i = (prev + data).find(b"\n-")
