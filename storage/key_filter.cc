@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <functional>
 #include <system_error>
 
@@ -152,9 +153,16 @@ std::string KeyFilter::load_error() const {
 }
 
 void KeyFilter::Load(leveldb::DB* db) {
-  // Deferrable work: it must not take CPU from the loop. (A higher nice value
-  // needs no privilege, unlike SCHED_IDLE's way back.)
-  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
+  // Deferrable work, so below the loop thread's priority (a higher nice value
+  // needs no privilege). Not at the very bottom, though: Stop() (FLUSHALL,
+  // shutdown) waits for this thread, and its reads take LevelDB's table-cache
+  // locks that the loop takes too, so it must get a slice of a busy CPU soon.
+  // 10 more than the process, as LevelDB's own background thread by default.
+  errno = 0;
+  const int base = getpriority(PRIO_PROCESS, 0);
+  if (errno == 0) {
+    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), std::min(19, base + 10));
+  }
   Stage* first = stages_[0].get();
   std::unique_ptr<leveldb::Iterator> it = NewWalkIterator(db);
   uint64_t n = 0;
@@ -167,7 +175,7 @@ void KeyFilter::Load(leveldb::DB* db) {
     uint64_t masks[kWordsPerBlock];
     Masks(hash, masks);
     Insert(first, hash, masks);
-    if ((++n & 4095) == 0) {
+    if ((++n & 1023) == 0) {
       loaded_keys_.store(n, std::memory_order_relaxed);
       if (stop_.load(std::memory_order_relaxed)) return;
     }

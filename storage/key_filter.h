@@ -17,7 +17,7 @@
 // times what the keys in it need. Stages are mapped memory, so untouched
 // pages cost nothing; one that cannot be had leaves the filter at its last.
 //
-// Loading: a thread of its own (at nice 19) reads every stored key into the
+// Loading: a thread of its own (at nice +10) reads every stored key into the
 // first stage with its own LevelDB iterator. Until it is done, MayContain
 // answers "maybe" to everything. Keys written meanwhile are added by the loop
 // thread as always, so nothing written after the iterator's snapshot is
