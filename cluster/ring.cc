@@ -4,11 +4,13 @@
 #include <string>
 #include <utility>
 
+#include "storage/hash.h"
 #include "storage/record.h"
 
 namespace ringkv::cluster {
 namespace {
 
+using storage::Mix64;
 using storage::Result;
 using storage::Status;
 
@@ -23,18 +25,6 @@ uint64_t Fnv1a64(std::string_view s) {
     h *= 0x100000001b3ULL;
   }
   return h;
-}
-
-// A 64-bit finalizer (multiply-xorshift, the constants of SplitMix64): every
-// input bit flips about half the output bits, so consecutive token indices
-// land at independent-looking points.
-uint64_t Mix64(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
 }
 
 bool IsLowerHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }

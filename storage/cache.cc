@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
-#include <functional>
 #include <new>
+
+#include "storage/hash.h"
 
 namespace ringkv::storage {
 
@@ -32,8 +33,6 @@ size_t RecordCache::Charge(std::string_view key, const RecordRef& rec) {
   if (rec) c += sizeof(Record) + HeapBytes(rec->value) + rec->version.heap_bytes();
   return c;
 }
-
-uint64_t RecordCache::HashOf(std::string_view key) { return std::hash<std::string_view>{}(key); }
 
 static_assert(sizeof(RecordCache::Node) == 40, "a cache entry's header stays 40 bytes");
 
@@ -65,7 +64,7 @@ void RecordCache::Prefetch(const std::string_view* keys, size_t n) const {
   uint64_t hash[kPrefetchMax];
   const Slot* slot[kPrefetchMax];
   for (size_t i = 0; i < n; ++i) {
-    hash[i] = HashOf(keys[i]);
+    hash[i] = KeyHash(keys[i]);
     slot[i] = &slots_[hash[i] & mask];
     __builtin_prefetch(slot[i]);
   }
@@ -95,7 +94,7 @@ void RecordCache::Prefetch(const std::string_view* keys, size_t n) const {
 
 RecordCache::Node* RecordCache::Lookup(std::string_view key) {
   if (count_ == 0) return nullptr;
-  return slots_[Probe(key, HashOf(key))].node;
+  return slots_[Probe(key, KeyHash(key))].node;
 }
 
 void RecordCache::Grow() {
@@ -123,7 +122,7 @@ RecordCache::Node* RecordCache::Add(std::string_view key, uint64_t hash) {
 
 void RecordCache::Remove(Node* n) {
   const size_t mask = slots_.size() - 1;
-  size_t i = HashOf(n->key()) & mask;
+  size_t i = KeyHash(n->key()) & mask;
   while (slots_[i].node != n) i = (i + 1) & mask;
   // Backward-shift deletion: pull later entries of the probe run into the
   // hole unless that would move one before its home slot.
@@ -179,7 +178,7 @@ void RecordCache::Insert(std::string_view key, RecordRef rec) {
 }
 
 RecordCache::Node* RecordCache::Upsert(std::string_view key, bool* found) {
-  uint64_t h = HashOf(key);
+  uint64_t h = KeyHash(key);
   if (count_ != 0) {
     if (Node* n = slots_[Probe(key, h)].node) {
       *found = true;
@@ -250,7 +249,7 @@ void RecordCache::set_capacity(size_t bytes) {
 }
 
 bool RecordCache::AdmitOnMiss(std::string_view key) {
-  uint64_t h = HashOf(key);
+  uint64_t h = KeyHash(key);
   uint32_t fp = static_cast<uint32_t>(h >> 32) | 1;  // never 0, the empty slot
   uint32_t& slot = doorkeeper_[h & (doorkeeper_.size() - 1)];
   if (slot == fp) {

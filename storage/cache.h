@@ -101,13 +101,12 @@ class RecordCache {
     Node* node = nullptr;  // null: empty
   };
 
-  static uint64_t HashOf(std::string_view key);
   static Node* NewNode(std::string_view key);
   static void DeleteNode(Node* n);
   // The slot holding `key`, or the empty slot where it would go.
   size_t Probe(std::string_view key, uint64_t hash) const;
   Node* Lookup(std::string_view key);
-  // Creates the entry (newest, null record); `hash` is HashOf(key).
+  // Creates the entry (newest, null record); `hash` is KeyHash(key).
   Node* Add(std::string_view key, uint64_t hash);
   // Removes `n` from the index, the eviction list and the byte count; frees it.
   void Remove(Node* n);

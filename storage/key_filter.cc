@@ -6,30 +6,13 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <functional>
 #include <system_error>
 
+#include "storage/hash.h"
 #include "storage/leveldb_util.h"
 #include "storage/record.h"
 
 namespace ringkv::storage {
-
-namespace {
-
-uint64_t HashOf(std::string_view key) { return std::hash<std::string_view>{}(key); }
-
-// The bit positions come from this mix of the key's hash; the block from the
-// hash itself (its high bits, by multiplication), so the two do not correlate.
-uint64_t Mix(uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
-
-}  // namespace
 
 // Plain words, touched only through std::atomic_ref: stage 0 is written by
 // the loading thread and the loop thread at once.
@@ -80,11 +63,13 @@ bool KeyFilter::AddStage(uint64_t capacity_keys) {
   return true;
 }
 
+// The bit positions come from a mix of the key's hash; the block from the
+// hash itself (its high bits, by multiplication), so the two do not correlate.
 void KeyFilter::Masks(uint64_t hash, uint64_t* masks) const {
   std::fill(masks, masks + kWordsPerBlock, 0);
-  uint64_t g = Mix(hash);
+  uint64_t g = Mix64(hash);
   for (int i = 0; i < probes_; ++i) {
-    if (i != 0 && i % 7 == 0) g = Mix(g + i);  // 7 probes of 9 bits per 64-bit mix
+    if (i != 0 && i % 7 == 0) g = Mix64(g + i);  // 7 probes of 9 bits per 64-bit mix
     const unsigned pos = static_cast<unsigned>(g >> (9 * (i % 7))) & 511;
     masks[pos >> 6] |= uint64_t{1} << (pos & 63);
   }
@@ -112,7 +97,7 @@ bool KeyFilter::InAnyStage(uint64_t hash, const uint64_t* masks) const {
 }
 
 void KeyFilter::Add(std::string_view key) {
-  const uint64_t hash = HashOf(key);
+  const uint64_t hash = KeyHash(key);
   uint64_t masks[kWordsPerBlock];
   Masks(hash, masks);
   if (InAnyStage(hash, masks)) return;  // in already, or indistinguishable from one that is
@@ -126,7 +111,7 @@ void KeyFilter::Add(std::string_view key) {
 
 bool KeyFilter::MayContain(std::string_view key) const {
   if (!loaded()) return true;
-  const uint64_t hash = HashOf(key);
+  const uint64_t hash = KeyHash(key);
   uint64_t masks[kWordsPerBlock];
   Masks(hash, masks);
   return InAnyStage(hash, masks);
@@ -171,7 +156,7 @@ void KeyFilter::Load(leveldb::DB* db) {
     std::string_view user_key;
     const leveldb::Slice k = it->key();
     if (!ParseDataKey(std::string_view(k.data(), k.size()), &slot, &user_key)) break;
-    const uint64_t hash = HashOf(user_key);
+    const uint64_t hash = KeyHash(user_key);
     uint64_t masks[kWordsPerBlock];
     Masks(hash, masks);
     Insert(first, hash, masks);
