@@ -1,4 +1,5 @@
-// LevelDB glue shared by engine.cc and engine_hints.cc (defined in engine.cc).
+// LevelDB glue shared by the storage engine's files (defined in engine.cc
+// unless said).
 #pragma once
 
 #include <leveldb/db.h>
@@ -27,6 +28,9 @@ Status SyncDirFiles(const std::string& dir, bool journal, size_t* synced = nullp
 // An iterator for a walk that reads each block once (scans, expiry, hints):
 // what it reads does not go into the block cache.
 std::unique_ptr<leveldb::Iterator> NewWalkIterator(leveldb::DB* db);
+
+// Tables in LevelDB's level 0 now.
+int Level0Files(leveldb::DB* db);
 
 // Calls fn(key past the prefix, value) for each record whose key starts with
 // `prefix`, from prefix + `from` on, until fn returns false (a walk, as above).
