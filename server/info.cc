@@ -415,6 +415,7 @@ std::string Server::Info(std::string_view section) {
     t.Field("key_filter_bytes", kf ? kf->bytes() : 0);
     t.Field("key_filter_stages", kf ? kf->stages() : 0);
     t.Field("key_filter_skipped_reads", es.filtered_reads);
+    t.Field("key_filter_rebuilds", e.key_filter_rebuilds());
     t.Field("commits", es.commits);
     t.Field("committed_writes", es.committed_writes);
     t.Field("coalesced_writes", es.coalesced_writes);

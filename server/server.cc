@@ -337,6 +337,7 @@ void Server::Cron() {
     if (!expired.ok()) log_.Warning("Active expiry failed: {}", expired.status().message());
   }
   engine_->LogProgress();
+  engine_->MaintainKeyFilter();
   std::vector<Connection*> conns;
   conns.reserve(connections_.size());
   for (auto& [c, owned] : connections_) conns.push_back(c);

@@ -155,6 +155,30 @@ void Engine::LogProgress() {
   }
 }
 
+void Engine::MaintainKeyFilter() {
+  if (!key_filter_ || !key_filter_->loaded() || !usable()) return;
+  // Keys are added and never removed, so keys written once and deleted or
+  // expired (sessions, caches) make the filter grow without bound. Once it
+  // holds more than twice what a scan would give (and what the last one
+  // gave, since a cluster node's tombstones count too), a new one is loaded
+  // in the background, as at start.
+  const uint64_t held = key_filter_->keys();
+  const uint64_t slack = options_.key_filter_rebuild_slack;
+  if (held <= 2 * key_count_ + slack || held <= 2 * key_filter_->loaded_keys() + slack) return;
+  if (options_.log) {
+    options_.log("Key filter holds " + std::to_string(held) + " keys for " +
+                 std::to_string(key_count_) + " stored: rebuilding it");
+  }
+  StartKeyFilter();
+  ++key_filter_rebuilds_;
+  // The new filter's scan sees LevelDB; the keys committed or about to be
+  // and not there yet are added here.
+  if (!key_filter_) return;
+  for (const auto* list : {&dirty_, &unflushed_, &in_flight_}) {
+    for (const RecordCache::Node* n : *list) key_filter_->Add(n->key());
+  }
+}
+
 Status Engine::OpenDb() {
   leveldb::Options o;
   o.create_if_missing = true;

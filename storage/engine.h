@@ -60,6 +60,9 @@ struct EngineOptions {
   // The in-memory filter of stored keys (key_filter.h), in bits per key;
   // 0: none (every read or write of an uncached key asks LevelDB).
   int key_filter_bits = 10;
+  // It is rebuilt once it holds more than twice the stored keys plus this
+  // many (keys deleted or expired stay in it until then).
+  uint64_t key_filter_rebuild_slack = KeyFilter::kMinStageKeys;
   int max_open_files = 1000;
   // Snappy for table blocks: smaller files, but every read from a table then
   // decompresses a block into a second buffer.
@@ -248,6 +251,10 @@ class Engine {
   // Logs the progress of background work (the key filter's load, once it
   // ends); the server's cron calls it.
   void LogProgress();
+  // Rebuilds the key filter when it holds far more keys than are stored
+  // (churn); the server's cron calls it.
+  void MaintainKeyFilter();
+  uint64_t key_filter_rebuilds() const { return key_filter_rebuilds_; }
   const std::string& dir() const { return options_.dir; }
   // LevelDB's own statistics ("leveldb.stats", "leveldb.approximate-memory-usage"...).
   std::string Property(const std::string& name);
@@ -348,6 +355,7 @@ class Engine {
   bool key_filter_logged_ = false;  // its loaded (or failed) line is in the log
   int64_t key_filter_started_ms_ = 0;
   int64_t key_filter_logged_ms_ = 0;  // the last progress line
+  uint64_t key_filter_rebuilds_ = 0;  // by MaintainKeyFilter
   // After db_ and flusher_: it stops first and lifts the background thread
   // that the flusher and db_'s close may wait for. Null if off.
   std::unique_ptr<BackgroundPriority> priority_;

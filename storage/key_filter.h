@@ -7,8 +7,9 @@
 //
 // It is a Bloom filter over the user keys: "absent" is certain, "maybe" is
 // wrong for about 1% of absent keys per full stage at 10 bits per key. Keys
-// are added, never removed, so a deleted key stays a "maybe" until the next
-// start (written again, it is not added twice). It grows in stages: once the
+// are added, never removed, so a deleted key stays a "maybe" until the
+// engine loads a new filter (at start, or when deleted keys fill it:
+// Engine::MaintainKeyFilter); written again, it is not added twice. It grows in stages: once the
 // newest stage holds as many keys as it was sized for, a stage twice its size
 // follows, and a lookup checks each stage (one cache line each: a blocked
 // Bloom filter). So it never needs the stored keys again to grow. It holds

@@ -280,5 +280,66 @@ TEST_CASE("Engine: after FLUSHALL the key filter starts empty", "[engine][key_fi
   for (int i = 0; i < 3000; i += 3) REQUIRE(ValueOf(*e, Key(i)) == std::optional<std::string>("b"));
 }
 
+TEST_CASE("Engine: a filter grown by deleted keys is rebuilt, keeping keys not yet on disk",
+          "[engine][key_filter]") {
+  TempDir dir;
+  EngineOptions o = SmallCache(dir.path(), 10);
+  o.key_filter_rebuild_slack = 1000;
+  o.write_behind_adaptive = false;  // every commit goes to the journal first
+  o.write_behind_ms = 3600 * 1000;  // and reaches LevelDB only when flushed below
+  auto e = OpenTestEngine(o);
+  for (int i = 0; i < 1000; ++i) e->Put(Key(i), Rec("live"));
+  Commit(*e);
+  REQUIRE(e->FlushBehind().ok());
+  WaitLoaded(*e);
+  // Churn: 1500 keys written and deleted. The filter keeps them all.
+  for (int i = 0; i < 1500; ++i) e->Put(Other(i), Rec("gone"));
+  Commit(*e);
+  for (int i = 0; i < 1500; ++i) e->Delete(Other(i));
+  Commit(*e);
+  REQUIRE(e->FlushBehind().ok());
+  e->MaintainKeyFilter();  // 2500 held: not over 2 x 1000 stored + 1000
+  CHECK(e->key_filter_rebuilds() == 0);
+  CHECK(e->key_filter()->keys() == 2500);
+  for (int i = 1500; i < 2500; ++i) e->Put(Other(i), Rec("gone"));
+  Commit(*e);
+  for (int i = 1500; i < 2500; ++i) e->Delete(Other(i));
+  Commit(*e);
+  REQUIRE(e->FlushBehind().ok());
+  // New keys committed to the journal only, not yet in LevelDB.
+  for (int i = 0; i < 300; ++i) e->Put(Key(100000 + i), Rec("new"));
+  Commit(*e);
+  CHECK(e->unflushed() >= 300);
+  REQUIRE(e->key_filter()->keys() == 3800);
+  e->MaintainKeyFilter();
+  CHECK(e->key_filter_rebuilds() == 1);
+  WaitLoaded(*e);
+  // The scan found the 1000 live keys; the 300 waiting ones were added.
+  CHECK(e->key_filter()->loaded_keys() == 1000);
+  CHECK(e->key_filter()->keys() == 1300);
+  // Once they are in LevelDB and out of the cache, they still read back.
+  REQUIRE(e->FlushBehind().ok());
+  CHECK(e->KeyCount() == 1300);
+  // Reads of absent keys the filter answers are not cached: writes push.
+  for (int i = 0; i < 5000; ++i) e->Put("push:" + std::to_string(i), Rec(std::string(200, 'p')));
+  Commit(*e);
+  REQUIRE(e->FlushBehind().ok());
+  for (int i = 0; i < 300; ++i) {
+    bool negative = false;
+    REQUIRE(e->cache().Find(Key(100000 + i), &negative) == nullptr);
+  }
+  for (int i = 0; i < 300; ++i) {
+    REQUIRE(ValueOf(*e, Key(100000 + i)) == std::optional<std::string>("new"));
+  }
+  for (int i = 0; i < 1000; i += 7) {
+    REQUIRE(ValueOf(*e, Key(i)) == std::optional<std::string>("live"));
+  }
+  CHECK(e->KeyCount() == 6300);
+  for (int i = 0; i < 2500; i += 7) REQUIRE(!ValueOf(*e, Other(i)));
+  // Another call right away does nothing: the new filter is small.
+  e->MaintainKeyFilter();
+  CHECK(e->key_filter_rebuilds() == 1);
+}
+
 }  // namespace
 }  // namespace ringkv::storage
