@@ -69,10 +69,13 @@ Engine::Engine(const EngineOptions& options)
 
 Engine::~Engine() {
   // A clean close leaves no journal to replay: everything goes to LevelDB,
-  // synced, and then the segments go. (After a failure they stay.)
-  if (journal_ && usable() && failure_.ok() && FlushBehind(/*sync=*/true).ok()) {
-    (void)DropJournalSegments(/*all=*/true);
+  // synced, and then the segments go. (After a failure they stay.) Then the
+  // key filter is saved for the next start.
+  bool clean = usable() && failure_.ok();
+  if (journal_ && clean) {
+    clean = FlushBehind(/*sync=*/true).ok() && DropJournalSegments(/*all=*/true).ok();
   }
+  if (clean) SaveKeyFilter();
 }
 
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
@@ -108,75 +111,12 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   std::unique_ptr<Engine> engine(new Engine(options));
   Status s = engine->OpenDb();
   if (!s.ok()) return s;
+  // A saved filter is read first, so that the journal's replay adds to it.
+  const bool restored = engine->RestoreKeyFilter();
   s = engine->StartJournal();
   if (!s.ok()) return s;
-  engine->StartKeyFilter();
+  if (!restored) engine->StartKeyFilter();
   return engine;
-}
-
-void Engine::StartKeyFilter() {
-  key_filter_.reset();
-  key_filter_logged_ = false;
-  if (options_.key_filter_bits <= 0 || !db_) return;
-  // Sized for the live keys stored (the counter), plus room to grow before
-  // the first new stage.
-  key_filter_ = KeyFilter::Create(key_count_ + key_count_ / 4, options_.key_filter_bits);
-  if (!key_filter_) {
-    if (options_.log) options_.log("No memory for the key filter: running without it");
-    return;
-  }
-  if (options_.log && key_count_ > 0) {
-    options_.log("Loading the key filter (" + std::to_string(key_count_) +
-                 " keys) in the background");
-  }
-  key_filter_->StartLoad(db_.get());
-  key_filter_started_ms_ = SteadyMs();
-  key_filter_logged_ms_ = key_filter_started_ms_;
-}
-
-void Engine::LogProgress() {
-  if (!key_filter_ || key_filter_logged_ || !options_.log) return;
-  const int64_t now = SteadyMs();
-  const std::string keys = std::to_string(key_filter_->loaded_keys());
-  if (key_filter_->loaded()) {
-    key_filter_logged_ = true;
-    if (key_filter_->loaded_keys() == 0) return;  // a new database: nothing to tell
-    options_.log("Key filter loaded: " + keys + " keys in " +
-                 std::to_string(now - key_filter_started_ms_) + " ms, " +
-                 std::to_string(key_filter_->bytes() >> 10) + " KB");
-  } else if (std::string err = key_filter_->load_error(); !err.empty()) {
-    key_filter_logged_ = true;
-    options_.log("Loading the key filter failed after " + keys +
-                 " keys (reads of uncached keys ask LevelDB, as without it): " + err);
-  } else if (now - key_filter_logged_ms_ >= 5000) {
-    key_filter_logged_ms_ = now;
-    options_.log("Loading the key filter: " + keys + " of about " + std::to_string(key_count_) +
-                 " keys");
-  }
-}
-
-void Engine::MaintainKeyFilter() {
-  if (!key_filter_ || !key_filter_->loaded() || !usable()) return;
-  // Keys are added and never removed, so keys written once and deleted or
-  // expired (sessions, caches) make the filter grow without bound. Once it
-  // holds more than twice what a scan would give (and what the last one
-  // gave, since a cluster node's tombstones count too), a new one is loaded
-  // in the background, as at start.
-  const uint64_t held = key_filter_->keys();
-  const uint64_t slack = options_.key_filter_rebuild_slack;
-  if (held <= 2 * key_count_ + slack || held <= 2 * key_filter_->loaded_keys() + slack) return;
-  if (options_.log) {
-    options_.log("Key filter holds " + std::to_string(held) + " keys for " +
-                 std::to_string(key_count_) + " stored: rebuilding it");
-  }
-  StartKeyFilter();
-  ++key_filter_rebuilds_;
-  // The new filter's scan sees LevelDB; the keys committed or about to be
-  // and not there yet are added here.
-  if (!key_filter_) return;
-  for (const auto* list : {&dirty_, &unflushed_, &in_flight_}) {
-    for (const RecordCache::Node* n : *list) key_filter_->Add(n->key());
-  }
 }
 
 Status Engine::OpenDb() {

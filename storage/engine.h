@@ -339,6 +339,10 @@ class Engine {
   Result<RecordRef> LoadFromDisk(std::string_view key, bool* filtered = nullptr);
   // A new key filter, loading the keys db_ holds (after a journal replay).
   void StartKeyFilter();
+  // At a clean close, and at open before anything is written (true if the
+  // saved filter is now in use) (engine_key_filter.cc).
+  void SaveKeyFilter();
+  bool RestoreKeyFilter();
 
   EngineOptions options_;
   std::unique_ptr<const leveldb::FilterPolicy> filter_;

@@ -16,6 +16,10 @@ inline constexpr std::string_view kExpiresCountMeta = "expirescount";
 // INFO's avg_ttl. Absent in data dirs written before it existed: the
 // average is then unknown until no key has an expiry.
 inline constexpr std::string_view kExpireSumMeta = "expiresum";
+// A random token that a clean close writes here and at the head of the
+// saved key filter; an open that finds both alike uses the file
+// (engine_key_filter.cc), and removes both.
+inline constexpr std::string_view kKeyFilterMeta = "keyfilter";
 inline constexpr std::string_view kSlotCountMeta = "slotcount";  // + slot (2 bytes) -> count
 
 inline std::string SlotCountName(uint16_t slot) {

@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <system_error>
 
+#include "storage/crc32c.h"
 #include "storage/hash.h"
 #include "storage/leveldb_util.h"
 #include "storage/record.h"
@@ -172,6 +174,90 @@ void KeyFilter::Load(leveldb::DB* db) {
     return;
   }
   if (!stop_.load()) loaded_.store(true, std::memory_order_release);
+}
+
+namespace {
+
+// Serialize's layout, in 64-bit words of this machine's byte order: the
+// magic, the bits per key, the probes, a fingerprint of the key hash, the
+// stage count; per stage its capacity, its key count and its block count;
+// then each stage's blocks; then the CRC32C of all that.
+constexpr uint64_t kMagic = 0x31464b564b474e52;  // "RNGKVKF1"
+constexpr size_t kHeaderWords = 5;
+constexpr size_t kStageWords = 3;
+
+uint64_t HashFingerprint() {
+  return KeyHash("ringkv key filter") ^ Mix64(KeyHash(std::string(100, 'k')));
+}
+
+void PutWord(std::string* out, uint64_t w) { out->append(reinterpret_cast<const char*>(&w), 8); }
+
+uint64_t WordAt(std::string_view bytes, size_t i) {
+  uint64_t w;
+  std::memcpy(&w, bytes.data() + i * 8, 8);
+  return w;
+}
+
+}  // namespace
+
+std::string KeyFilter::Serialize() const {
+  std::string out;
+  out.reserve(8 * (kHeaderWords + kStageWords * stages_count_ + 1) + bytes());
+  for (uint64_t w : {kMagic, uint64_t(bits_per_key_), uint64_t(probes_), HashFingerprint(),
+                     uint64_t(stages_count_)}) {
+    PutWord(&out, w);
+  }
+  for (size_t i = 0; i < stages_count_; ++i) {
+    const Stage& st = *stages_[i];
+    PutWord(&out, st.capacity);
+    PutWord(&out, st.count.load(std::memory_order_relaxed));
+    PutWord(&out, st.blocks);
+  }
+  for (size_t i = 0; i < stages_count_; ++i) {
+    out.append(reinterpret_cast<const char*>(stages_[i]->words), stages_[i]->bytes);
+  }
+  PutWord(&out, Crc32c(out.data(), out.size()));
+  return out;
+}
+
+std::unique_ptr<KeyFilter> KeyFilter::Restore(std::string_view bytes, int bits_per_key,
+                                              std::string* why) {
+  auto fail = [why](const char* what) {
+    *why = what;
+    return nullptr;
+  };
+  if (bytes.size() % 8 != 0 || bytes.size() < 8 * (kHeaderWords + 1)) return fail("truncated");
+  const size_t words = bytes.size() / 8;
+  if (WordAt(bytes, words - 1) != Crc32c(bytes.data(), bytes.size() - 8)) {
+    return fail("checksum mismatch");
+  }
+  if (WordAt(bytes, 0) != kMagic) return fail("not a key filter");
+  std::unique_ptr<KeyFilter> f(new KeyFilter(bits_per_key));
+  if (WordAt(bytes, 1) != uint64_t(f->bits_per_key_) || WordAt(bytes, 2) != uint64_t(f->probes_)) {
+    return fail("made with another key-filter-bits");
+  }
+  if (WordAt(bytes, 3) != HashFingerprint()) return fail("made with another key hash");
+  const uint64_t n = WordAt(bytes, 4);
+  if (n < 1 || n > kMaxStages || words < kHeaderWords + kStageWords * n + 1) {
+    return fail("bad stage count");
+  }
+  size_t at = (kHeaderWords + kStageWords * n) * 8;  // the first stage's blocks
+  for (size_t i = 0; i < n; ++i) {
+    const size_t h = kHeaderWords + kStageWords * i;
+    const uint64_t capacity = WordAt(bytes, h), count = WordAt(bytes, h + 1);
+    if (capacity < 1 || capacity > kMaxStageKeys) return fail("bad stage size");
+    if (!f->AddStage(capacity)) return fail("no memory");
+    Stage& st = *f->stages_[i];
+    if (WordAt(bytes, h + 2) != st.blocks || bytes.size() - 8 - at < st.bytes) {
+      return fail("bad stage size");
+    }
+    std::memcpy(st.words, bytes.data() + at, st.bytes);
+    st.count.store(count, std::memory_order_relaxed);
+    at += st.bytes;
+  }
+  if (at != bytes.size() - 8) return fail("bad length");
+  f->loaded_.store(true, std::memory_order_release);
+  return f;
 }
 
 size_t KeyFilter::bytes() const {

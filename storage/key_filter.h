@@ -70,6 +70,14 @@ class KeyFilter {
   // Empty unless loading failed (a read error); the filter then stays unloaded.
   std::string load_error() const;
 
+  // The loaded filter as bytes, to be read back by Restore at the next start
+  // (the engine writes them at a clean close: engine_key_filter.cc).
+  std::string Serialize() const;
+  // A loaded filter from Serialize's bytes; null (with *why) if they are
+  // damaged, or were made with other bits per key or another key hash.
+  static std::unique_ptr<KeyFilter> Restore(std::string_view bytes, int bits_per_key,
+                                            std::string* why);
+
   size_t bytes() const;
   size_t stages() const { return stages_count_; }
   uint64_t keys() const;  // added, by either thread

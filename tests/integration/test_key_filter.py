@@ -1,10 +1,12 @@
 """key-filter-bits: the in-memory filter of stored keys. A bulk load through
-redis-cli --pipe, a restart (the filter loads the stored keys in the
-background), kill -9, and then writes and reads of the same and of new keys:
+redis-cli --pipe, a clean restart (the filter is saved and read back), kill -9
+(it is loaded by a scan of the stored keys in the background), and then
+writes and reads of the same and of new keys:
 DBSIZE and every value stay exact, and reads of absent keys skip LevelDB.
 The cache is kept small, so that the keys are not simply all cached.
 """
 
+import os
 import shutil
 import subprocess
 import time
@@ -42,6 +44,13 @@ def key(i):
     return b"key:%d" % i
 
 
+def run_log(s):
+    """What this run of the server logged (not the runs before it)."""
+    with open(s.log_path, "rb") as f:
+        f.seek(getattr(s, "log_start", 0))
+        return f.read().decode(errors="replace")
+
+
 class KeyFilterTest(unittest.TestCase):
     def setUp(self):
         if support.IS_REDIS:
@@ -59,7 +68,13 @@ class KeyFilterTest(unittest.TestCase):
         if getattr(old, "log", None):
             old.log.close()
             old.log = None
-        return self.start(args, data_dir=old.dir)
+        try:
+            at = os.path.getsize(old.log_path)
+        except OSError:
+            at = 0
+        s, c = self.start(args, data_dir=old.dir)
+        s.log_start = at  # the runs share one log file
+        return s, c
 
     def load(self, s, c, keys, value):
         rc, out = pipe_sets(s.port, keys, value)
@@ -94,15 +109,13 @@ class KeyFilterTest(unittest.TestCase):
         self.assertGreaterEqual(self.absent_reads(c, 2000), 1900)
 
         c.close()
-        s.stop()  # SIGTERM: a clean stop
+        s.stop()  # SIGTERM: a clean stop saves the filter
+        self.assertIn("Key filter saved: %d keys" % N, run_log(s))
         s2, c2 = self.restart(s)
-        wait_loaded(self, c2)
-        # The cron logs it, within a tick of the load's end.
-        line = "Key filter loaded: %d keys" % N
-        deadline = time.time() + 10
-        while line not in s2.read_log() and time.time() < deadline:
-            time.sleep(0.05)
-        self.assertIn(line, s2.read_log())
+        # Read back from its file before the first client is served: no scan.
+        self.assertEqual(info(c2)["key_filter_loaded"], 1)
+        self.assertIn("Key filter read from keyfilter.rkf: %d keys" % N, run_log(s2))
+        self.assertNotIn("Key filter loaded", run_log(s2))
         # Every stored key again, then new ones: only the new ones count.
         self.load(s2, c2, keys, b"second")
         self.assertEqual(c2.dbsize(), N)
@@ -118,19 +131,35 @@ class KeyFilterTest(unittest.TestCase):
         self.assertEqual(c2.dbsize(), N + 5000)
 
     def test_kill9_then_overwrite(self):
-        s, c = self.start(["--appendfsync", "always"])
+        """A clean stop saves the filter; the run that reads it back writes
+        new keys and is killed: the next start must not trust the saved
+        filter (it lacks them) and loads one by a scan."""
+        args = ["--appendfsync", "always"]
+        s, c = self.start(args)
         keys = [key(i) for i in range(N)]
-        self.load(s, c, keys, b"first")
+        self.load(s, c, keys[:N - 5000], b"first")
+        c.close()
+        s.stop()
+        s, c = self.restart(s, args)
+        self.assertIn("Key filter read from keyfilter.rkf", run_log(s))
+        self.load(s, c, keys[N - 5000:], b"first")
         self.assertEqual(c.dbsize(), N)
         c.close()
         s.kill()
-        s2, c2 = self.restart(s, ["--appendfsync", "always"])
+        s2, c2 = self.restart(s, args)
+        self.assertNotIn("Key filter read from", run_log(s2))
         # Writes while the filter may still be loading, then after it.
         self.load(s2, c2, keys[:N // 2], b"second")
         wait_loaded(self, c2)
         self.load(s2, c2, keys[N // 2:], b"second")
         self.assertEqual(c2.dbsize(), N)
         self.check_values(c2, keys, b"second")
+        # The cron logs the scan's end, within a tick.
+        line = "Key filter loaded: %d keys" % N
+        deadline = time.time() + 10
+        while line not in run_log(s2) and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertIn(line, run_log(s2))
 
     def test_off(self):
         s, c = self.start(["--key-filter-bits", "0"])

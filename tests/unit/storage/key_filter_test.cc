@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -203,7 +204,11 @@ TEST_CASE("Engine: the key filter keeps counts and reads exact across a restart"
     Commit(*e);
     CHECK(e->KeyCount() == static_cast<uint64_t>(n));
   }
+  // Without the file the clean close saved (its token alone is left), the
+  // filter is loaded by a scan.
+  REQUIRE(std::filesystem::remove(dir.path() + "/keyfilter.rkf"));
   auto e = OpenTestEngine(SmallCache(dir.path(), 10));
+  CHECK(*e->GetMeta("keyfilter") == "");
   // Overwrites while the filter may still be loading, then after: none of
   // them may count as a new key.
   for (int i = 0; i < n; i += 2) e->Put(Key(i), Rec("b"));
@@ -339,6 +344,79 @@ TEST_CASE("Engine: a filter grown by deleted keys is rebuilt, keeping keys not y
   // Another call right away does nothing: the new filter is small.
   e->MaintainKeyFilter();
   CHECK(e->key_filter_rebuilds() == 1);
+}
+
+TEST_CASE("KeyFilter: serialized and restored, it answers the same", "[key_filter]") {
+  auto f = NewFilter(1000);
+  for (int i = 0; i < 1500000; ++i) f->Add(Key(i));  // two stages
+  REQUIRE(f->stages() == 2);
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  Load(f.get(), db.get());
+  const std::string bytes = f->Serialize();
+  std::string why;
+  auto g = KeyFilter::Restore(bytes, 10, &why);
+  INFO(why);
+  REQUIRE(g);
+  CHECK(g->loaded());
+  CHECK(g->stages() == 2);
+  CHECK(g->keys() == f->keys());
+  CHECK(g->bytes() == f->bytes());
+  for (int i = 0; i < 1500000; i += 3) REQUIRE(g->MayContain(Key(i)));
+  CHECK(FalsePositives(*g, 100000) == FalsePositives(*f, 100000));
+  // Damaged, cut short, or made with other bits per key: refused.
+  std::string bad = bytes;
+  bad[bad.size() / 2] ^= 1;
+  CHECK(!KeyFilter::Restore(bad, 10, &why));
+  CHECK(why == "checksum mismatch");
+  CHECK(!KeyFilter::Restore(std::string_view(bytes).substr(0, bytes.size() - 8), 10, &why));
+  CHECK(!KeyFilter::Restore(bytes, 12, &why));
+  CHECK(why == "made with another key-filter-bits");
+  CHECK(!KeyFilter::Restore("", 10, &why));
+}
+
+TEST_CASE("Engine: a clean close saves the key filter, and only that close's file is used",
+          "[engine][key_filter]") {
+  TempDir dir;
+  const std::string file = dir.path() + "/keyfilter.rkf";
+  {
+    auto e = OpenTestEngine(SmallCache(dir.path(), 10));
+    for (int i = 0; i < 5000; ++i) e->Put(Key(i), Rec("a"));
+    Commit(*e);
+    WaitLoaded(*e);
+  }
+  REQUIRE(std::filesystem::exists(file));
+  const std::string first = dir.path() + "/first.rkf";
+  std::filesystem::copy_file(file, first);
+  {
+    // Loaded at once, with no scan; the file and its token are gone.
+    auto e = OpenTestEngine(SmallCache(dir.path(), 10));
+    REQUIRE(e->key_filter()->loaded());
+    CHECK(e->key_filter()->loaded_keys() == 0);
+    CHECK(e->key_filter()->keys() == 5000);
+    CHECK(!std::filesystem::exists(file));
+    CHECK(*e->GetMeta("keyfilter") == "");
+    for (int i = 0; i < 5000; i += 7)
+      REQUIRE(ValueOf(*e, Key(i)) == std::optional<std::string>("a"));
+    const uint64_t skipped = e->stats().filtered_reads;
+    for (int i = 0; i < 1000; ++i) REQUIRE(!ValueOf(*e, Other(i)));
+    CHECK(e->stats().filtered_reads - skipped >= 950);
+    for (int i = 5000; i < 6000; ++i) e->Put(Key(i), Rec("b"));
+    Commit(*e);
+    CHECK(e->KeyCount() == 6000);
+  }
+  // The first close's file put back: its token is not the last close's, so
+  // the filter is loaded by a scan, and the keys written since are found.
+  std::filesystem::rename(first, file);
+  auto e = OpenTestEngine(SmallCache(dir.path(), 10));
+  WaitLoaded(*e);
+  CHECK(e->key_filter()->loaded_keys() == 6000);
+  for (int i = 0; i < 6000; i += 7) {
+    REQUIRE(ValueOf(*e, Key(i)) == std::optional<std::string>(i < 5000 ? "a" : "b"));
+  }
+  for (int i = 5000; i < 6000; ++i) e->Put(Key(i), Rec("c"));
+  Commit(*e);
+  CHECK(e->KeyCount() == 6000);
 }
 
 }  // namespace
