@@ -50,8 +50,9 @@ struct Config {
   bool appendonly = false;  // accepted for compatibility; data always lives in LevelDB
   std::string save;         // accepted for compatibility ("" or "<sec> <changes>...")
   uint64_t cache_size = 256ULL << 20;
-  int64_t key_filter_bits = 10;           // in-memory filter of stored keys; 0: none
-  uint64_t leveldb_block_cache_size = 0;  // 0: point reads keep no blocks
+  int64_t key_filter_bits = 10;              // in-memory filter of stored keys; 0: none
+  uint64_t leveldb_block_cache_size = 0;     // 0: point reads keep no blocks
+  uint64_t leveldb_mmap_size = 64ULL << 20;  // table files mapped at once (pread_env.h)
   uint64_t leveldb_write_buffer_size = 4ULL << 20;
   int64_t leveldb_max_open_files = 1000;
   int64_t leveldb_bloom_bits = 10;

@@ -371,6 +371,7 @@ std::vector<OptionDef> BuildOptions() {
   o.push_back(IntOption("key-filter-bits", kFixed, &Config::key_filter_bits, 0, 64));
   o.push_back(MemoryOption("leveldb-block-cache-size", kFixed, &Config::leveldb_block_cache_size, 0,
                            kLongMax));
+  o.push_back(MemoryOption("leveldb-mmap-size", kFixed, &Config::leveldb_mmap_size, 0, kLongMax));
   // LevelDB clamps these two to the same ranges; refusing is clearer.
   o.push_back(MemoryOption("leveldb-write-buffer-size", kFixed, &Config::leveldb_write_buffer_size,
                            64 << 10, 1 << 30));

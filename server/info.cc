@@ -428,6 +428,7 @@ std::string Server::Info(std::string_view section) {
     t.Field("journal_segments", e.journal_segments());
     t.Field("journal_replayed_records", es.replayed_records);
     t.Field("leveldb_memory", leveldb_mem.empty() ? "0" : leveldb_mem);
+    t.Field("leveldb_mapped_bytes", e.mapped_bytes());
     t.Field("leveldb_idle_flushes", e.idle_flushes());
     // LevelDB delays each write by 1 ms from 8 level-0 files on and stops
     // writes at 12, until compaction catches up.

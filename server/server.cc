@@ -130,6 +130,7 @@ bool Server::OpenStorage() {
   eo.dir = config_.dir;
   eo.cache_bytes = config_.cache_size;
   eo.block_cache_bytes = config_.leveldb_block_cache_size;
+  eo.mmap_bytes = config_.leveldb_mmap_size;
   eo.write_buffer_bytes = config_.leveldb_write_buffer_size;
   eo.bloom_bits_per_key = static_cast<int>(config_.leveldb_bloom_bits);
   eo.key_filter_bits = static_cast<int>(config_.key_filter_bits);

@@ -126,7 +126,8 @@ Status Engine::OpenDb() {
   o.write_buffer_size = options_.write_buffer_bytes;
   o.max_open_files = options_.max_open_files;
   SetBackgroundNice(options_.compaction_nice);
-  o.env = PreadEnv();  // keeps table pages out of our RSS (see pread_env.h)
+  SetMmapBudget(options_.mmap_bytes);
+  o.env = PreadEnv();  // maps table files only up to mmap_bytes (see pread_env.h)
   o.compression = options_.compression ? leveldb::kSnappyCompression : leveldb::kNoCompression;
   if (options_.bloom_bits_per_key > 0) {
     filter_.reset(leveldb::NewBloomFilterPolicy(options_.bloom_bits_per_key));
@@ -613,6 +614,8 @@ std::string Engine::Property(const std::string& name) {
   if (!db_->GetProperty(name, &v)) return "";
   return v;
 }
+
+uint64_t Engine::mapped_bytes() { return MappedBytes(); }
 
 uint64_t Engine::ApproximateDiskBytes() {
   const std::string lo(1, '\0'), hi(1, '\xff');  // the Range borrows these

@@ -52,9 +52,12 @@ class BehindWriter;
 class Journal;
 
 struct EngineOptions {
-  std::string dir;                      // created if missing
-  size_t cache_bytes = 64 << 20;        // record cache (`cache-size`)
-  size_t block_cache_bytes = 0;         // LevelDB block cache (0: none)
+  std::string dir;                // created if missing
+  size_t cache_bytes = 64 << 20;  // record cache (`cache-size`)
+  size_t block_cache_bytes = 0;   // LevelDB block cache (0: none)
+  // Table files mapped into memory at once, process-wide (pread_env.h); the
+  // rest are read with pread(). 0: none.
+  uint64_t mmap_bytes = 64 << 20;
   size_t write_buffer_bytes = 4 << 20;  // LevelDB memtable
   int bloom_bits_per_key = 10;          // 0 disables the filter
   // The in-memory filter of stored keys (key_filter.h), in bits per key;
@@ -259,6 +262,8 @@ class Engine {
   // LevelDB's own statistics ("leveldb.stats", "leveldb.approximate-memory-usage"...).
   std::string Property(const std::string& name);
   uint64_t ApproximateDiskBytes();
+  // Bytes of table files mapped now, by every engine of the process (pread_env.h).
+  static uint64_t mapped_bytes();
 
  private:
   static constexpr size_t kEmptyBatchBytes = 12;  // a LevelDB WriteBatch's header

@@ -1,7 +1,9 @@
 #include "storage/pread_env.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -44,6 +46,46 @@ class PreadFile final : public leveldb::RandomAccessFile {
  private:
   const std::string name_;
   const int fd_;
+};
+
+std::atomic<uint64_t> mmap_budget{0};
+std::atomic<uint64_t> mmap_used{0};
+
+// Takes `bytes` of the mapping budget; false if they do not fit.
+bool ReserveMapping(uint64_t bytes) {
+  const uint64_t budget = mmap_budget.load(std::memory_order_relaxed);
+  uint64_t used = mmap_used.load(std::memory_order_relaxed);
+  do {
+    if (bytes > budget || used > budget - bytes) return false;
+  } while (!mmap_used.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed));
+  return true;
+}
+
+// A table file mapped into memory, within the budget: a read is a pointer
+// into the mapping (LevelDB uses it as is), with no system call and no copy.
+class MappedFile final : public leveldb::RandomAccessFile {
+ public:
+  MappedFile(std::string name, const char* base, size_t length)
+      : name_(std::move(name)), base_(base), length_(length) {}
+  ~MappedFile() override {
+    ::munmap(const_cast<char*>(base_), length_);
+    mmap_used.fetch_sub(length_, std::memory_order_relaxed);
+  }
+
+  leveldb::Status Read(uint64_t offset, size_t n, leveldb::Slice* result,
+                       char* /*scratch*/) const override {
+    if (offset > length_ || n > length_ - offset) {
+      *result = leveldb::Slice();
+      return leveldb::Status::IOError(name_, "read past the end of the file");
+    }
+    *result = leveldb::Slice(base_ + offset, n);
+    return leveldb::Status::OK();
+  }
+
+ private:
+  const std::string name_;
+  const char* const base_;
+  const size_t length_;
 };
 
 // A table file (.ldb, .sst) that LevelDB writes while it flushes a memtable
@@ -94,6 +136,19 @@ class Env final : public leveldb::EnvWrapper {
     *result = nullptr;
     int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ErrnoStatus(name, errno);
+    struct stat st;
+    if (::fstat(fd, &st) == 0 && st.st_size > 0 && ReserveMapping(st.st_size)) {
+      const size_t length = static_cast<size_t>(st.st_size);
+      void* base = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, fd, 0);
+      if (base != MAP_FAILED) {
+        ::close(fd);
+        // Reads are at random: a fault reads no neighbouring pages ahead.
+        (void)::madvise(base, length, MADV_RANDOM);
+        *result = new MappedFile(name, static_cast<const char*>(base), length);
+        return leveldb::Status::OK();
+      }
+      mmap_used.fetch_sub(length, std::memory_order_relaxed);
+    }
     *result = new PreadFile(name, fd);
     return leveldb::Status::OK();
   }
@@ -127,6 +182,10 @@ class Env final : public leveldb::EnvWrapper {
 };
 
 }  // namespace
+
+void SetMmapBudget(uint64_t bytes) { mmap_budget.store(bytes, std::memory_order_relaxed); }
+
+uint64_t MappedBytes() { return mmap_used.load(std::memory_order_relaxed); }
 
 void SetBackgroundNice(int nice) { background_nice.store(nice, std::memory_order_relaxed); }
 

@@ -136,6 +136,7 @@ TEST_CASE("the option table covers every Config field once", "[config]") {
       "cache-size",
       "key-filter-bits",
       "leveldb-block-cache-size",
+      "leveldb-mmap-size",
       "leveldb-write-buffer-size",
       "leveldb-max-open-files",
       "leveldb-bloom-bits",
@@ -522,9 +523,10 @@ TEST_CASE("CONFIG SET: mutable options, errors as redis-server words them", "[co
   CHECK(SetOption(&cfg, "save", "900").message() == "Invalid save parameters");
   CHECK(SetOption(&cfg, "nosuch", "1").message() ==
         "Unknown option or number of arguments for CONFIG SET - 'nosuch'");
-  for (const char* fixed : {"port", "bind", "dir", "daemonize", "logfile", "pidfile", "databases",
-                            "tcp-backlog", "leveldb-block-cache-size", "leveldb-write-buffer-size",
-                            "leveldb-max-open-files", "leveldb-bloom-bits"}) {
+  for (const char* fixed :
+       {"port", "bind", "dir", "daemonize", "logfile", "pidfile", "databases", "tcp-backlog",
+        "leveldb-block-cache-size", "leveldb-mmap-size", "leveldb-write-buffer-size",
+        "leveldb-max-open-files", "leveldb-bloom-bits"}) {
     INFO(fixed);
     CHECK(SetOption(&cfg, fixed, "1").message() == "can't set immutable config");
   }

@@ -4,6 +4,7 @@
 // leveldb_memory.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -72,6 +73,46 @@ TEST_CASE("Engine: point reads keep LevelDB blocks only when a block cache is co
       } else {
         CHECK(after > before + 100 * 1000);  // the table's blocks (about 200 KB)
       }
+    }
+  }
+}
+
+TEST_CASE("Engine: table files are mapped up to leveldb-mmap-size, and read the same", "[engine]") {
+  TempDir dir;
+  EngineOptions o;
+  o.dir = dir.path();
+  o.write_buffer_bytes = 256 << 10;  // several table files
+  o.cache_bytes = 0;                 // every read goes to a table
+  const std::string value(300, 'm');
+  {
+    auto e = Open(o);
+    for (int i = 0; i < 20000; ++i) e->Put(Key(i), Rec(value));
+    Commit(*e);
+  }
+  auto table_bytes = [&] {
+    uint64_t n = 0;
+    for (const auto& f : std::filesystem::directory_iterator(dir.path())) {
+      if (f.path().extension() == ".ldb") n += f.file_size();
+    }
+    return n;
+  };
+  const uint64_t size = table_bytes();
+  REQUIRE(size > (4 << 20));
+  // No budget, a budget for part of the tables, and one for all of them.
+  for (uint64_t budget : {uint64_t{0}, size / 3, size * 2}) {
+    DYNAMIC_SECTION("budget " << budget) {
+      o.mmap_bytes = budget;
+      auto e = Open(o);
+      for (int i = 0; i < 20000; i += 3) CheckValue(*e, Key(i), value);
+      const uint64_t disk = table_bytes();  // and a small table from the reopen
+      const uint64_t mapped = Engine::mapped_bytes();
+      INFO("mapped " << mapped << " of " << disk);
+      CHECK(mapped <= budget);
+      if (budget == 0) CHECK(mapped == 0);
+      if (budget == size / 3) CHECK(mapped > 0);
+      if (budget > disk) CHECK(mapped == disk);
+      e.reset();  // closing the tables gives the budget back
+      CHECK(Engine::mapped_bytes() == 0);
     }
   }
 }
