@@ -7,9 +7,6 @@
 #include <chrono>
 #include <string>
 
-#include "storage/leveldb_util.h"
-#include "storage/record.h"
-
 namespace ringkv::storage {
 
 IdleFlusher::IdleFlusher(leveldb::DB* db, leveldb::Cache* block_cache, int64_t idle_ms,
@@ -66,23 +63,6 @@ void IdleFlusher::Run() {
     const leveldb::Slice k(past_all);
     db_->CompactRange(&k, &k);
     flushes_.fetch_add(1, std::memory_order_relaxed);
-    // Then level 0, if the memtable or earlier writes left tables there. Keys
-    // are spread over the slots by hash, so each level-0 table spans about
-    // the whole key space, and a read that misses the cache probes every one
-    // of them before the levels below. LevelDB merges them down only once
-    // there are four, or once reads have probed one many times (a
-    // seek-triggered compaction, whose CPU the reads then compete with). A
-    // range of one key, the first of the middle slot, overlaps them all: all
-    // of level 0 merges into level 1 (and, below it, only the tables holding
-    // that key), the work of one level-0 compaction, done now that nothing
-    // is written. After a 5M-key load the first 300k random GETs ran at
-    // 97.8k/s against 89.3k and 93.2k without this (3.7 s of CPU against 4.2
-    // and 3.9); later reads were the same.
-    if (Level0Files(db_) > 0) {
-      const std::string mid = DataKeyForSlot(kSlots / 2, "");
-      const leveldb::Slice m(mid);
-      db_->CompactRange(&m, &m);
-    }
   }
 }
 

@@ -10,8 +10,7 @@
 // to a level-0 table (its background thread does the work), and later reads
 // find an empty memtable. It is left alone below `min_bytes`: a small
 // memtable is cheap to search, and flushing every trickle of writes would
-// make many small tables for compactions to merge. Then, if level 0 holds
-// tables, it is merged into level 1 (idle_flush.cc says why and how).
+// make many small tables for compactions to merge.
 #pragma once
 
 #include <atomic>

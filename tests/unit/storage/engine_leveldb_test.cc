@@ -156,37 +156,6 @@ TEST_CASE("Engine: the memtable moves to disk once writes stop, and the data sta
   CHECK(e->KeyCount() == static_cast<uint64_t>(n) + 1);
 }
 
-TEST_CASE("Engine: once writes stop, level 0 is merged down too", "[engine]") {
-  TempDir dir;
-  EngineOptions o;
-  o.dir = dir.path();
-  o.write_buffer_bytes = 1 << 20;
-  o.idle_flush_ms = 50;
-  auto e = Open(o);
-  auto files = [&](int level) {
-    return std::stoi(e->Property("leveldb.num-files-at-level" + std::to_string(level)));
-  };
-  // The same 2000 keys (about 400 KB) rewritten after each idle flush. LevelDB
-  // puts the first table at level 2 (nothing overlaps it), the second at
-  // level 1 (it overlaps level 2), and the third and fourth at level 0, from
-  // where the flusher merges them down.
-  for (int round = 1; round <= 4; ++round) {
-    const std::string value(200, static_cast<char>('a' + round));
-    for (int i = 0; i < 2000; ++i) e->Put(Key(i), Rec(value));
-    Commit(*e);
-    INFO("round " << round);
-    REQUIRE(WaitFor([&] { return e->idle_flushes() == static_cast<uint64_t>(round); },
-                    std::chrono::seconds(10)));
-    CHECK(WaitFor([&] { return files(0) == 0; }, std::chrono::seconds(10)));
-    CHECK(files(1) + files(2) > 0);
-    for (int i = 0; i < 2000; i += 7) CheckValue(*e, Key(i), value);
-  }
-  e.reset();
-  e = Open(o);
-  for (int i = 0; i < 2000; i += 7) CheckValue(*e, Key(i), std::string(200, 'e'));
-  CHECK(e->KeyCount() == 2000);
-}
-
 TEST_CASE("Engine: a small memtable is left in memory, and 0 turns moving off", "[engine]") {
   TempDir dir;
   EngineOptions o;
