@@ -75,7 +75,12 @@ Engine::~Engine() {
   if (journal_ && clean) {
     clean = FlushBehind(/*sync=*/true).ok() && DropJournalSegments(/*all=*/true).ok();
   }
-  if (clean) SaveKeyFilter();
+  if (!clean) return;
+  try {
+    SaveKeyFilter();
+  } catch (const std::exception& e) {  // bad_alloc, random_device: the next start scans
+    if (options_.log) options_.log(std::string("Could not save the key filter: ") + e.what());
+  }
 }
 
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
@@ -109,13 +114,17 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
     }
   }
   std::unique_ptr<Engine> engine(new Engine(options));
+  std::string current;  // LevelDB's CURRENT before this open: the saved key filter names it
+  (void)ReadCurrent(options.dir, &current);
   Status s = engine->OpenDb();
   if (!s.ok()) return s;
-  // A saved filter is read first, so that the journal's replay adds to it.
-  const bool restored = engine->RestoreKeyFilter();
+  const bool restored = engine->RestoreKeyFilter(current);
   s = engine->StartJournal();
   if (!s.ok()) return s;
-  if (!restored) engine->StartKeyFilter();
+  // A saved filter comes from a clean close, which leaves no journal. Should
+  // one have been replayed all the same, its keys went to LevelDB without
+  // the filter: a scan then takes them in.
+  if (!restored || engine->stats_.replayed_records > 0) engine->StartKeyFilter();
   return engine;
 }
 

@@ -343,11 +343,18 @@ class Engine {
   // tells whether the key filter answered, without LevelDB.
   Result<RecordRef> LoadFromDisk(std::string_view key, bool* filtered = nullptr);
   // A new key filter, loading the keys db_ holds (after a journal replay).
+  // A new filter loaded by a scan in the background (none if off or out of
+  // memory); NewKeyFilter makes one sized for the stored keys, and
+  // LoadKeyFilter puts it in use and starts its load (engine_key_filter.cc).
   void StartKeyFilter();
-  // At a clean close, and at open before anything is written (true if the
-  // saved filter is now in use) (engine_key_filter.cc).
+  std::unique_ptr<KeyFilter> NewKeyFilter() const;
+  void LoadKeyFilter(std::unique_ptr<KeyFilter> f);
+  // At a clean close, and at open before anything is written: true if the
+  // saved filter is now in use. `current_before_open` is LevelDB's CURRENT
+  // file as it was before this open ("" if none).
   void SaveKeyFilter();
-  bool RestoreKeyFilter();
+  bool RestoreKeyFilter(const std::string& current_before_open);
+  static Status ReadCurrent(const std::string& dir, std::string* out);
 
   EngineOptions options_;
   std::unique_ptr<const leveldb::FilterPolicy> filter_;

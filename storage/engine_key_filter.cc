@@ -12,6 +12,7 @@
 #include <leveldb/db.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -37,15 +38,24 @@ std::string KeyFilterPath(const std::string& dir) {
 
 void Engine::StartKeyFilter() {
   key_filter_.reset();
-  key_filter_logged_ = false;
   if (options_.key_filter_bits <= 0 || !db_) return;
-  // Sized for the live keys stored (the counter), plus room to grow before
-  // the first new stage.
-  key_filter_ = KeyFilter::Create(key_count_ + key_count_ / 4, options_.key_filter_bits);
-  if (!key_filter_) {
+  std::unique_ptr<KeyFilter> f = NewKeyFilter();
+  if (!f) {
     if (options_.log) options_.log("No memory for the key filter: running without it");
     return;
   }
+  LoadKeyFilter(std::move(f));
+}
+
+std::unique_ptr<KeyFilter> Engine::NewKeyFilter() const {
+  // Sized for the live keys stored (the counter), plus room to grow before
+  // the first new stage.
+  return KeyFilter::Create(key_count_ + key_count_ / 4, options_.key_filter_bits);
+}
+
+void Engine::LoadKeyFilter(std::unique_ptr<KeyFilter> f) {
+  key_filter_ = std::move(f);
+  key_filter_logged_ = false;
   if (options_.log && key_count_ > 0) {
     options_.log("Loading the key filter (" + std::to_string(key_count_) +
                  " keys) in the background");
@@ -86,15 +96,17 @@ void Engine::MaintainKeyFilter() {
   const uint64_t held = key_filter_->keys();
   const uint64_t slack = options_.key_filter_rebuild_slack;
   if (held <= 2 * key_count_ + slack || held <= 2 * key_filter_->loaded_keys() + slack) return;
+  std::unique_ptr<KeyFilter> fresh = NewKeyFilter();
+  if (!fresh) return;  // no memory now: the one in use stays, and is correct
   if (options_.log) {
     options_.log("Key filter holds " + std::to_string(held) + " keys for " +
                  std::to_string(key_count_) + " stored: rebuilding it");
   }
-  StartKeyFilter();
+  key_filter_.reset();  // loaded: no thread to stop
+  LoadKeyFilter(std::move(fresh));
   ++key_filter_rebuilds_;
   // The new filter's scan sees LevelDB; the keys committed or about to be
   // and not there yet are added here.
-  if (!key_filter_) return;
   for (const auto* list : {&dirty_, &unflushed_, &in_flight_}) {
     for (const RecordCache::Node* n : *list) key_filter_->Add(n->key());
   }
@@ -106,8 +118,16 @@ void Engine::SaveKeyFilter() {
   std::random_device rd;
   const uint64_t token_value = (uint64_t{rd()} << 32) ^ rd();
   const std::string token(reinterpret_cast<const char*>(&token_value), 8);
-  const std::string path = KeyFilterPath(options_.dir);
-  Status s = WriteFileAtomically(path, token + key_filter_->Serialize());
+  // The head: the token, then the CURRENT file (which names LevelDB's
+  // manifest; any open of the database makes a new one), as length + bytes.
+  std::string current;
+  Status s = ReadCurrent(options_.dir, &current);
+  std::string bytes = token;
+  const uint64_t length = current.size();
+  bytes.append(reinterpret_cast<const char*>(&length), 8);
+  bytes += current;
+  key_filter_->SerializeTo(&bytes);
+  if (s.ok()) s = WriteFileAtomically(KeyFilterPath(options_.dir), bytes);
   if (s.ok()) {
     leveldb::WriteOptions wo;
     wo.sync = true;
@@ -124,35 +144,58 @@ void Engine::SaveKeyFilter() {
                std::to_string(SteadyMs() - start) + " ms");
 }
 
-bool Engine::RestoreKeyFilter() {
+Status Engine::ReadCurrent(const std::string& dir, std::string* out) {
+  std::ifstream in(std::filesystem::path(dir) / "CURRENT", std::ios::binary);
+  if (!in) return Status::IoError("cannot read " + dir + "/CURRENT");
+  out->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return Status::Ok();
+}
+
+bool Engine::RestoreKeyFilter(const std::string& current_before_open) {
   const std::string path = KeyFilterPath(options_.dir);
+  std::error_code ec;
+  // A save that a crash interrupted leaves its temporary file.
+  for (const auto& entry : std::filesystem::directory_iterator(options_.dir, ec)) {
+    if (entry.path().filename().string().starts_with(std::string(kKeyFilterFile) + ".")) {
+      std::filesystem::remove(entry.path(), ec);
+    }
+  }
   std::string token;
   leveldb::Status got = db_->Get(leveldb::ReadOptions(), MetaKey(kKeyFilterMeta), &token);
-  std::error_code ec;
-  if (got.IsNotFound()) {
-    std::filesystem::remove(path, ec);  // left by a run that did not close cleanly
-    return false;
+  if (!got.ok() && !got.IsNotFound()) {
+    if (options_.log) options_.log("Cannot read the key filter's token: " + got.ToString());
   }
-  if (!got.ok() || options_.key_filter_bits <= 0) return false;
   const int64_t start = SteadyMs();
   std::string bytes;
-  {
+  const bool exists = std::filesystem::exists(path, ec);
+  if (exists && got.ok()) {
     std::ifstream in(path, std::ios::binary);
     bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
-  // Neither may be trusted again: this run changes the database.
-  const bool removed = std::filesystem::remove(path, ec) && SyncDir(options_.dir).ok();
-  leveldb::WriteOptions wo;
-  wo.sync = true;
-  const bool forgotten = db_->Delete(wo, MetaKey(kKeyFilterMeta)).ok();
+  // Whatever is found, neither may be trusted again: this run changes the
+  // database, whether it uses the filter or not (key-filter-bits 0).
+  bool removed = !exists || (std::filesystem::remove(path, ec) && SyncDir(options_.dir).ok());
+  if (got.ok()) {
+    leveldb::WriteOptions wo;
+    wo.sync = true;
+    removed = db_->Delete(wo, MetaKey(kKeyFilterMeta)).ok() && removed;
+  }
+  if (!got.ok() || options_.key_filter_bits <= 0) return false;
   std::string why;
   std::unique_ptr<KeyFilter> f;
-  if (!removed || !forgotten) {
+  const std::string_view head(bytes);
+  uint64_t length = 0;  // of the CURRENT file's copy, after the token
+  if (head.size() >= 16) std::memcpy(&length, head.data() + 8, 8);
+  if (!exists) {
+    why = "no file";
+  } else if (!removed) {
     why = "cannot remove it";
-  } else if (bytes.size() < 8 || bytes.compare(0, 8, token) != 0) {
+  } else if (head.size() < 16 || head.substr(0, 8) != token) {
     why = "not the one the last close wrote";
+  } else if (head.size() - 16 < length || head.substr(16, length) != current_before_open) {
+    why = "the database was opened since";
   } else {
-    f = KeyFilter::Restore(std::string_view(bytes).substr(8), options_.key_filter_bits, &why);
+    f = KeyFilter::Restore(head.substr(16 + length), options_.key_filter_bits, &why);
   }
   if (!f) {
     if (options_.log) options_.log("Not using the saved key filter (" + why + "): loading it");

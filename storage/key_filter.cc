@@ -178,12 +178,13 @@ void KeyFilter::Load(leveldb::DB* db) {
 
 namespace {
 
-// Serialize's layout, in 64-bit words of this machine's byte order: the
+// SerializeTo's layout, in 64-bit words of this machine's byte order: the
 // magic, the bits per key, the probes, a fingerprint of the key hash, the
-// stage count; per stage its capacity, its key count and its block count;
-// then each stage's blocks; then the CRC32C of all that.
-constexpr uint64_t kMagic = 0x31464b564b474e52;  // "RNGKVKF1"
-constexpr size_t kHeaderWords = 5;
+// keys the last load read, the stage count; per stage its capacity, its key
+// count and its block count; then each stage's blocks; then the CRC32C of
+// all that.
+constexpr uint64_t kMagic = 0x32464b564b474e52;  // "RNGKVKF2"
+constexpr size_t kHeaderWords = 6;
 constexpr size_t kStageWords = 3;
 
 uint64_t HashFingerprint() {
@@ -200,24 +201,23 @@ uint64_t WordAt(std::string_view bytes, size_t i) {
 
 }  // namespace
 
-std::string KeyFilter::Serialize() const {
-  std::string out;
-  out.reserve(8 * (kHeaderWords + kStageWords * stages_count_ + 1) + bytes());
+void KeyFilter::SerializeTo(std::string* out) const {
+  const size_t from = out->size();
+  out->reserve(from + 8 * (kHeaderWords + kStageWords * stages_count_ + 1) + bytes());
   for (uint64_t w : {kMagic, uint64_t(bits_per_key_), uint64_t(probes_), HashFingerprint(),
-                     uint64_t(stages_count_)}) {
-    PutWord(&out, w);
+                     loaded_keys(), uint64_t(stages_count_)}) {
+    PutWord(out, w);
   }
   for (size_t i = 0; i < stages_count_; ++i) {
     const Stage& st = *stages_[i];
-    PutWord(&out, st.capacity);
-    PutWord(&out, st.count.load(std::memory_order_relaxed));
-    PutWord(&out, st.blocks);
+    PutWord(out, st.capacity);
+    PutWord(out, st.count.load(std::memory_order_relaxed));
+    PutWord(out, st.blocks);
   }
   for (size_t i = 0; i < stages_count_; ++i) {
-    out.append(reinterpret_cast<const char*>(stages_[i]->words), stages_[i]->bytes);
+    out->append(reinterpret_cast<const char*>(stages_[i]->words), stages_[i]->bytes);
   }
-  PutWord(&out, Crc32c(out.data(), out.size()));
-  return out;
+  PutWord(out, Crc32c(out->data() + from, out->size() - from));
 }
 
 std::unique_ptr<KeyFilter> KeyFilter::Restore(std::string_view bytes, int bits_per_key,
@@ -237,7 +237,8 @@ std::unique_ptr<KeyFilter> KeyFilter::Restore(std::string_view bytes, int bits_p
     return fail("made with another key-filter-bits");
   }
   if (WordAt(bytes, 3) != HashFingerprint()) return fail("made with another key hash");
-  const uint64_t n = WordAt(bytes, 4);
+  const uint64_t scanned = WordAt(bytes, 4);
+  const uint64_t n = WordAt(bytes, 5);
   if (n < 1 || n > kMaxStages || words < kHeaderWords + kStageWords * n + 1) {
     return fail("bad stage count");
   }
@@ -256,6 +257,7 @@ std::unique_ptr<KeyFilter> KeyFilter::Restore(std::string_view bytes, int bits_p
     at += st.bytes;
   }
   if (at != bytes.size() - 8) return fail("bad length");
+  f->loaded_keys_.store(scanned, std::memory_order_relaxed);
   f->loaded_.store(true, std::memory_order_release);
   return f;
 }

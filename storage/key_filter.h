@@ -65,16 +65,17 @@ class KeyFilter {
   // Stops the loading thread (the filter then never becomes loaded).
   void Stop();
   bool loaded() const { return loaded_.load(std::memory_order_acquire); }
-  // Keys the loading thread has read so far.
+  // Keys the loading thread has read so far (the last load's, if restored).
   uint64_t loaded_keys() const { return loaded_keys_.load(std::memory_order_relaxed); }
   // Empty unless loading failed (a read error); the filter then stays unloaded.
   std::string load_error() const;
 
-  // The loaded filter as bytes, to be read back by Restore at the next start
-  // (the engine writes them at a clean close: engine_key_filter.cc).
-  std::string Serialize() const;
-  // A loaded filter from Serialize's bytes; null (with *why) if they are
-  // damaged, or were made with other bits per key or another key hash.
+  // Appends the loaded filter as bytes, to be read back by Restore at the
+  // next start (the engine writes them at a clean close: engine_key_filter.cc).
+  void SerializeTo(std::string* out) const;
+  // A loaded filter from SerializeTo's bytes (loaded_keys() as it was); null
+  // (with *why) if they are damaged, or were made with other bits per key or
+  // another key hash.
   static std::unique_ptr<KeyFilter> Restore(std::string_view bytes, int bits_per_key,
                                             std::string* why);
 

@@ -8,11 +8,13 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
 
+#include "storage/crc32c.h"
 #include "storage/engine.h"
 #include "storage/record.h"
 #include "tests/support/engine.h"
@@ -203,6 +205,7 @@ TEST_CASE("Engine: the key filter keeps counts and reads exact across a restart"
     for (int i = 0; i < n; ++i) e->Put(Key(i), Rec("a"));
     Commit(*e);
     CHECK(e->KeyCount() == static_cast<uint64_t>(n));
+    WaitLoaded(*e);  // only a loaded filter is saved
   }
   // Without the file the clean close saved (its token alone is left), the
   // filter is loaded by a scan.
@@ -353,7 +356,8 @@ TEST_CASE("KeyFilter: serialized and restored, it answers the same", "[key_filte
   TempDir dir;
   auto db = OpenDb(dir.path());
   Load(f.get(), db.get());
-  const std::string bytes = f->Serialize();
+  std::string bytes;
+  f->SerializeTo(&bytes);
   std::string why;
   auto g = KeyFilter::Restore(bytes, 10, &why);
   INFO(why);
@@ -373,6 +377,14 @@ TEST_CASE("KeyFilter: serialized and restored, it answers the same", "[key_filte
   CHECK(!KeyFilter::Restore(bytes, 12, &why));
   CHECK(why == "made with another key-filter-bits");
   CHECK(!KeyFilter::Restore("", 10, &why));
+  // A stage count past the most there can be, with a checksum to match.
+  std::string many = bytes;
+  const uint64_t stages = 33;
+  std::memcpy(&many[5 * 8], &stages, 8);
+  const uint64_t crc = Crc32c(many.data(), many.size() - 8);
+  std::memcpy(&many[many.size() - 8], &crc, 8);
+  CHECK(!KeyFilter::Restore(many, 10, &why));
+  CHECK(why == "bad stage count");
 }
 
 TEST_CASE("Engine: a clean close saves the key filter, and only that close's file is used",
@@ -417,6 +429,47 @@ TEST_CASE("Engine: a clean close saves the key filter, and only that close's fil
   for (int i = 5000; i < 6000; ++i) e->Put(Key(i), Rec("c"));
   Commit(*e);
   CHECK(e->KeyCount() == 6000);
+}
+
+TEST_CASE("Engine: a saved key filter is not used after a run that did not keep it",
+          "[engine][key_filter]") {
+  // Saved by a clean close; then the database is opened by a run without a
+  // filter (key-filter-bits 0), or by LevelDB alone, and written to. The
+  // next open must load the filter by a scan, and find the new keys.
+  for (const char* between : {"bits 0", "leveldb"}) {
+    DYNAMIC_SECTION(between) {
+      TempDir dir;
+      {
+        auto e = OpenTestEngine(SmallCache(dir.path(), 10));
+        for (int i = 0; i < 3000; ++i) e->Put(Key(i), Rec("a"));
+        Commit(*e);
+        WaitLoaded(*e);
+        CHECK(e->key_filter()->loaded_keys() == 0);  // a new database: nothing to scan
+      }
+      REQUIRE(std::filesystem::exists(dir.path() + "/keyfilter.rkf"));
+      if (std::string(between) == "bits 0") {
+        auto e = OpenTestEngine(SmallCache(dir.path(), 0));
+        for (int i = 3000; i < 4000; ++i) e->Put(Key(i), Rec("b"));
+        Commit(*e);
+      } else {
+        std::filesystem::copy_file(dir.path() + "/keyfilter.rkf", dir.path() + "/saved.rkf");
+        OpenDb(dir.path()).reset();  // opened and closed: a new manifest
+        std::filesystem::rename(dir.path() + "/saved.rkf", dir.path() + "/keyfilter.rkf");
+      }
+      auto e = OpenTestEngine(SmallCache(dir.path(), 10));
+      WaitLoaded(*e);
+      const bool wrote = std::string(between) == "bits 0";
+      CHECK(e->key_filter()->loaded_keys() == (wrote ? 4000u : 3000u));
+      for (int i = 0; i < 4000; i += 3) {
+        const auto want = i < 3000 ? std::optional<std::string>("a")
+                                   : (wrote ? std::optional<std::string>("b") : std::nullopt);
+        REQUIRE(ValueOf(*e, Key(i)) == want);
+      }
+      for (int i = 3000; i < 4000; ++i) e->Put(Key(i), Rec("c"));
+      Commit(*e);
+      CHECK(e->KeyCount() == 4000);
+    }
+  }
 }
 
 }  // namespace
