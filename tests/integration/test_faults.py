@@ -226,8 +226,8 @@ class TmpfsCase(FaultCase):
         r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s" % size, "tmpfs", mnt],
                            capture_output=True, text=True, timeout=30)
         if r.returncode != 0:
-            self.skipTest("mounting a tmpfs is not permitted here (needs root/CAP_SYS_ADMIN): %s"
-                          % (r.stderr.strip() or r.returncode))
+            self.fail("mounting a tmpfs is not permitted here (needs root/CAP_SYS_ADMIN): %s"
+                      % (r.stderr.strip() or r.returncode))
         # Registered after tmpdir's rmtree, so it runs before it; servers
         # started later are stopped before this runs (cleanups are LIFO).
         self.addCleanup(self.unmount, mnt)
