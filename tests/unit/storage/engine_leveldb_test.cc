@@ -2,6 +2,7 @@
 // and moving the memtable to disk once writes stop (idle_flush.h). Both are
 // checked through LevelDB's own memory figure, which INFO shows as
 // leveldb_memory.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
@@ -87,34 +88,38 @@ TEST_CASE("Engine: table files are mapped up to leveldb-mmap-size, and read the 
   const std::string value(300, 'm');
   {
     auto e = Open(o);
-    for (int i = 0; i < 20000; ++i) e->Put(Key(i), Rec(value));
-    Commit(*e);
+    for (int i = 0; i < 20000; ++i) {
+      e->Put(Key(i), Rec(value));
+      if (i % 500 == 499) Commit(*e);  // one big batch would make one big table
+    }
   }
-  auto table_bytes = [&] {
-    uint64_t n = 0;
-    for (const auto& f : std::filesystem::directory_iterator(dir.path())) {
-      if (f.path().extension() == ".ldb") n += f.file_size();
-    }
-    return n;
-  };
-  const uint64_t size = table_bytes();
+  uint64_t size = 0, largest = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir.path())) {
+    if (f.path().extension() != ".ldb") continue;
+    size += f.file_size();
+    largest = std::max<uint64_t>(largest, f.file_size());
+  }
+  INFO("tables: " << size << " bytes, the largest " << largest);
   REQUIRE(size > (4 << 20));
-  // No budget, a budget for part of the tables, and one for all of them.
-  for (uint64_t budget : {uint64_t{0}, size / 3, size * 2}) {
-    DYNAMIC_SECTION("budget " << budget) {
-      o.mmap_bytes = budget;
-      auto e = Open(o);
-      for (int i = 0; i < 20000; i += 3) CheckValue(*e, Key(i), value);
-      const uint64_t disk = table_bytes();  // and a small table from the reopen
-      const uint64_t mapped = Engine::mapped_bytes();
-      INFO("mapped " << mapped << " of " << disk);
-      CHECK(mapped <= budget);
-      if (budget == 0) CHECK(mapped == 0);
-      if (budget == size / 3) CHECK(mapped > 0);
-      if (budget > disk) CHECK(mapped == disk);
-      e.reset();  // closing the tables gives the budget back
-      CHECK(Engine::mapped_bytes() == 0);
-    }
+  REQUIRE(largest < size / 2);
+  // No budget, a budget for part of the tables, and one for all of them, in
+  // turn on the same database.
+  const uint64_t none = 0, part = largest * 3 / 2, all = size * 2;
+  for (uint64_t budget : {none, part, all}) {
+    INFO("budget " << budget);
+    o.mmap_bytes = budget;
+    auto e = Open(o);
+    for (int i = 0; i < 20000; i += 3) CheckValue(*e, Key(i), value);
+    // Reads may start compactions (seek-triggered), whose new tables are
+    // not open yet: so "most", not "all", of the tables.
+    const uint64_t mapped = Engine::mapped_bytes();
+    INFO("mapped " << mapped);
+    CHECK(mapped <= budget);
+    if (budget == none) CHECK(mapped == 0);
+    if (budget == part) CHECK(mapped > 4096);  // a table besides the reopen's tiny one
+    if (budget == all) CHECK(mapped > size / 2);
+    e.reset();  // closing the tables gives the budget back
+    CHECK(Engine::mapped_bytes() == 0);
   }
 }
 
