@@ -26,6 +26,26 @@ Status SyncDir(const std::string& dir) {
   return rc == 0 ? Status::Ok() : Failed("can't sync the directory", dir, err);
 }
 
+Status ReadWholeFile(const std::string& path, std::string* out) {
+  out->clear();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Failed("can't open", path, errno);
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return Failed("can't read", path, err);
+    }
+    if (n == 0) break;
+    out->append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return Status::Ok();
+}
+
 Status WriteFileAtomically(const std::string& path, std::string_view text) {
   const std::string tmp = path + ".rewrite-" + std::to_string(getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

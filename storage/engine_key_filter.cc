@@ -11,11 +11,8 @@
 // the filter is loaded by a scan as before.
 #include <leveldb/db.h>
 
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <random>
 #include <string>
 
@@ -122,12 +119,14 @@ void Engine::SaveKeyFilter() {
   // manifest; any open of the database makes a new one), as length + bytes.
   std::string current;
   Status s = ReadCurrent(options_.dir, &current);
-  std::string bytes = token;
-  const uint64_t length = current.size();
-  bytes.append(reinterpret_cast<const char*>(&length), 8);
-  bytes += current;
-  key_filter_->SerializeTo(&bytes);
-  if (s.ok()) s = WriteFileAtomically(KeyFilterPath(options_.dir), bytes);
+  if (s.ok()) {
+    std::string bytes = token;
+    const uint64_t length = current.size();
+    bytes.append(reinterpret_cast<const char*>(&length), 8);
+    bytes += current;
+    key_filter_->SerializeTo(&bytes);
+    s = WriteFileAtomically(KeyFilterPath(options_.dir), bytes);
+  }
   if (s.ok()) {
     leveldb::WriteOptions wo;
     wo.sync = true;
@@ -145,10 +144,7 @@ void Engine::SaveKeyFilter() {
 }
 
 Status Engine::ReadCurrent(const std::string& dir, std::string* out) {
-  std::ifstream in(std::filesystem::path(dir) / "CURRENT", std::ios::binary);
-  if (!in) return Status::IoError("cannot read " + dir + "/CURRENT");
-  out->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  return Status::Ok();
+  return ReadWholeFile((std::filesystem::path(dir) / "CURRENT").string(), out);
 }
 
 bool Engine::RestoreKeyFilter(const std::string& current_before_open) {
@@ -168,10 +164,8 @@ bool Engine::RestoreKeyFilter(const std::string& current_before_open) {
   const int64_t start = SteadyMs();
   std::string bytes;
   const bool exists = std::filesystem::exists(path, ec);
-  if (exists && got.ok()) {
-    std::ifstream in(path, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
+  // A file that cannot be read is refused below (its token does not match).
+  if (exists && got.ok()) (void)ReadWholeFile(path, &bytes);
   // Whatever is found, neither may be trusted again: this run changes the
   // database, whether it uses the filter or not (key-filter-bits 0).
   bool removed = !exists || (std::filesystem::remove(path, ec) && SyncDir(options_.dir).ok());
