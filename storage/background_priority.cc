@@ -11,12 +11,17 @@
 #include <cstdlib>
 #include <string>
 
-#include "storage/leveldb_util.h"
 #include "storage/pread_env.h"
 
 namespace ringkv::storage {
 
 namespace {
+
+int Level0Files(leveldb::DB* db) {
+  std::string v;
+  if (!db->GetProperty("leveldb.num-files-at-level0", &v)) return 0;
+  return std::atoi(v.c_str());
+}
 
 // pid 0 is the calling thread; on Linux a thread id addresses one thread.
 bool SetPolicy(pid_t tid, int policy) {

@@ -11,7 +11,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -41,12 +40,6 @@ std::unique_ptr<leveldb::Iterator> NewWalkIterator(leveldb::DB* db) {
   leveldb::ReadOptions ro;
   ro.fill_cache = false;
   return std::unique_ptr<leveldb::Iterator>(db->NewIterator(ro));
-}
-
-int Level0Files(leveldb::DB* db) {
-  std::string v;
-  if (!db->GetProperty("leveldb.num-files-at-level0", &v)) return 0;
-  return std::atoi(v.c_str());
 }
 
 Status WalkPrefix(leveldb::DB* db, const std::string& prefix, std::string_view from,

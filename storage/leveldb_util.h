@@ -29,9 +29,6 @@ Status SyncDirFiles(const std::string& dir, bool journal, size_t* synced = nullp
 // what it reads does not go into the block cache.
 std::unique_ptr<leveldb::Iterator> NewWalkIterator(leveldb::DB* db);
 
-// Tables in LevelDB's level 0 now.
-int Level0Files(leveldb::DB* db);
-
 // Calls fn(key past the prefix, value) for each record whose key starts with
 // `prefix`, from prefix + `from` on, until fn returns false (a walk, as above).
 Status WalkPrefix(leveldb::DB* db, const std::string& prefix, std::string_view from,
