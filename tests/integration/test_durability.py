@@ -487,6 +487,8 @@ class IdleFlushTest(DurabilityCase):
         self.addCleanup(s.cleanup)
         s.start()
         c = self.client(s)
+        # A new database has no table file: its few writes sit in the buffer.
+        self.assertEqual(c.info("storage")["leveldb_level_files"], "0,0,0,0,0,0,0")
         # About 700 KB: over a quarter of the 1 MB buffer, which stays unfilled.
         expected = {b"idle:%d" % i: value_for(b"idle", i) + b"y" * 160 for i in range(3000)}
         with c.pipeline(transaction=False) as p:
@@ -499,6 +501,11 @@ class IdleFlushTest(DurabilityCase):
         st = c.info("storage")
         self.assertEqual(int(st["leveldb_idle_flushes"]), 1, st)
         self.assertLess(int(st["leveldb_memory"]), 64 * 1024, st)
+        # The buffer became one table file, at some level (LevelDB puts a
+        # file that overlaps nothing below level 0).
+        levels = [int(n) for n in st["leveldb_level_files"].split(",")]
+        self.assertEqual(len(levels), 7, st)
+        self.assertEqual(sum(levels), 1, st)
         self.check_values(c, expected)
         s.kill(signal.SIGKILL)
         s.proc.wait(timeout=30)
