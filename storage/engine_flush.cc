@@ -16,7 +16,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "storage/behind_writer.h"
 #include "storage/durable_file.h"
@@ -68,9 +67,9 @@ Result<bool> Engine::ReadFlushMarker(const std::string& dir, MetaList* meta) {
   const std::string path = MarkerPath(dir);
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return false;
-  std::ifstream f(path, std::ios::binary);
-  std::string body((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (!f.good() && !f.eof()) return Status::IoError("reading " + path);
+  std::string body;
+  Status read = ReadWholeFile(path, &body);
+  if (!read.ok()) return read;
   std::string_view in(body);
   if (!in.starts_with(kMarkerMagic)) {
     return Status::Corruption(path + " is not a FLUSHALL marker; refusing to start");

@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "storage/crc32c.h"
 #include "storage/durable_file.h"
@@ -173,10 +172,11 @@ Status Journal::Replay(const std::function<Status(std::string_view)>& fn, Replay
 Status Journal::ReplaySegment(const std::string& path, bool last,
                               const std::function<Status(std::string_view)>& fn, ReplayStats* stats,
                               const Log& log) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return Errno("opening " + path, errno);
-  std::string data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (f.bad()) return Status::IoError("reading " + path);
+  // A read error must stop the replay: an istreambuf_iterator would end at
+  // it silently, and the records past it would pass for a torn tail.
+  std::string data;
+  Status read = ReadWholeFile(path, &data);
+  if (!read.ok()) return read;
   if (log)
     log("Replaying the write journal " + path + " (" + std::to_string(data.size()) + " bytes)");
   std::string_view in(data);

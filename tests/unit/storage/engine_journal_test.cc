@@ -210,6 +210,16 @@ TEST_CASE("Write-behind: a record a crash cut short is dropped, damage elsewhere
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().message().find("damaged") != std::string::npos);
   }
+  SECTION("a segment that cannot be read: refused, not taken for an empty one") {
+    // A directory in its place: it opens, and read() fails (EISDIR), as a
+    // disk error would. Replaying it as empty would lose a, b and c.
+    fs::remove(seg);
+    fs::create_directory(seg);
+    auto r = Engine::Open(Options(copy));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message().find("can't read") != std::string::npos);
+    CHECK(r.status().message().find(seg.filename().string()) != std::string::npos);
+  }
   SECTION("a byte changed in the middle record: refused, naming the file") {
     std::fstream f(seg, std::ios::binary | std::ios::in | std::ios::out);
     f.seekp(200);  // inside b's 5000 bytes
