@@ -20,7 +20,7 @@ constexpr FlagName kFlagNames[] = {
     {kCmdWrite, "write"},    {kCmdReadonly, "readonly"},        {kCmdDenyOom, "denyoom"},
     {kCmdAdmin, "admin"},    {kCmdNoScript, "noscript"},        {kCmdLoading, "loading"},
     {kCmdStale, "stale"},    {kCmdSkipSlowlog, "skip_slowlog"}, {kCmdFast, "fast"},
-    {kCmdNoAuth, "no_auth"}, {kCmdAllowBusy, "allow_busy"},
+    {kCmdNoAuth, "no_auth"}, {kCmdDenyMulti, "no_multi"},       {kCmdAllowBusy, "allow_busy"},
 };
 
 // The category a command's group implies ("string" -> "@string").

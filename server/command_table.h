@@ -33,6 +33,7 @@ enum CommandFlag : uint32_t {
   kCmdPeer = 1 << 10,       // PEER.*: refused on client connections
   kCmdAllowBusy = 1 << 11,  // reported in COMMAND INFO only
   kCmdSkipSlowlog = 1 << 12,  // never in SLOWLOG (EXEC: its commands are, one by one)
+  kCmdDenyMulti = 1 << 13,    // refused inside MULTI (Redis's no_multi: SAVE, SHUTDOWN)
 };
 
 // Commands allowed while loading and on a stale replica (most of them).

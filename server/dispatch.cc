@@ -304,6 +304,10 @@ const CommandSpec* AnswerUnlessRunning(Server& server, Client& c, resp::ReplyWri
     return nullptr;
   }
   if (c.in_multi && !RunsInsideMulti(*spec)) {
+    if (spec->flags & kCmdDenyMulti) {
+      Refuse(server, c, reply, spec, "ERR Command not allowed inside a transaction");
+      return nullptr;
+    }
     if (CrossesSlot(server, c, *spec, args)) {
       Refuse(server, c, reply, spec, errors::kCrossSlot);
       return nullptr;

@@ -87,6 +87,21 @@ class TestMultiExec(TransactionTestCase):
         self.assertEqual(c.call("EXEC"),
                          Err("EXECABORT Transaction discarded because of previous errors."))
 
+    def test_save_and_shutdown_are_refused_inside_multi(self):
+        # Redis's no_multi commands: refused when queued, which aborts EXEC.
+        # Queued, SHUTDOWN would stop the server at EXEC.
+        c = self.rc
+        for cmd in [("SAVE",), ("SHUTDOWN", "NOSAVE"), ("SHUTDOWN",)]:
+            self.assertEqual(c.call("MULTI"), Status("OK"))
+            self.assertEqual(c.call(*cmd), Err("ERR Command not allowed inside a transaction"))
+            self.assertEqual(c.call("SET", "a", "1"), Status("QUEUED"))
+            self.assertEqual(c.call("EXEC"), Err(EXECABORT), cmd)
+        self.assertEqual(c.call("PING"), Status("PONG"))
+        self.assertIsNone(c.call("GET", "a"))
+        self.assertEqual(c.call("SAVE"), Status("OK"))
+        for entry in c.call("COMMAND", "INFO", "save", "shutdown"):
+            self.assertIn("no_multi", entry[2], entry[0])
+
     def test_empty_transaction(self):
         self.assertEqual(self.run_multi(self.rc), [])
 
