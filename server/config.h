@@ -56,11 +56,13 @@ struct Config {
   uint64_t leveldb_write_buffer_size = 4ULL << 20;
   int64_t leveldb_max_open_files = 1000;
   int64_t leveldb_bloom_bits = 10;
-  bool leveldb_compression = false;            // snappy for table blocks
-  int64_t leveldb_compaction_nice = 10;        // background thread, relative nice
-  bool leveldb_compaction_idle = true;         // ...and SCHED_IDLE while it can wait
-  int64_t leveldb_idle_flush_ms = 2000;        // memtable to disk after writes stop; 0: never
-  int64_t write_behind_ms = 10;                // journal + delayed LevelDB writes; 0: off
+  bool leveldb_compression = false;      // snappy for table blocks
+  int64_t leveldb_compaction_nice = 10;  // background thread, relative nice
+  bool leveldb_compaction_idle = true;   // ...and SCHED_IDLE while it can wait
+  int64_t leveldb_idle_flush_ms = 2000;  // memtable to disk after writes stop; 0: never
+  int64_t leveldb_idle_compact_percent =
+      50;                        // then the whole database, per this % written; 0: never
+  int64_t write_behind_ms = 10;  // journal + delayed LevelDB writes; 0: off
   uint64_t journal_segment_size = 64 << 20;    // a journal segment this big is rotated
   int64_t active_expire_keys_per_cycle = 200;  // keys examined per expiry step (hz times a second)
   int64_t databases = 1;

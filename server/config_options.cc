@@ -384,6 +384,8 @@ std::vector<OptionDef> BuildOptions() {
   o.push_back(BoolOption("leveldb-compaction-idle", kFixed, &Config::leveldb_compaction_idle));
   o.push_back(
       IntOption("leveldb-idle-flush-ms", kFixed, &Config::leveldb_idle_flush_ms, 0, 86400000));
+  o.push_back(IntOption("leveldb-idle-compact-percent", kFixed,
+                        &Config::leveldb_idle_compact_percent, 0, 100000));
   o.push_back(IntOption("write-behind-ms", kFixed, &Config::write_behind_ms, 0, 60000));
   o.push_back(MemoryOption("journal-segment-size", kFixed, &Config::journal_segment_size, 1 << 20,
                            kLongMax));

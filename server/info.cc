@@ -440,6 +440,8 @@ std::string Server::Info(std::string_view section) {
     t.Field("leveldb_memory", leveldb_mem.empty() ? "0" : leveldb_mem);
     t.Field("leveldb_mapped_bytes", e.mapped_bytes());
     t.Field("leveldb_idle_flushes", e.idle_flushes());
+    t.Field("leveldb_idle_compactions", e.idle_compactions());
+    t.Field("leveldb_idle_compacting", e.idle_compacting() ? 1 : 0);
     // LevelDB delays each write by 1 ms from 8 level-0 files on and stops
     // writes at 12, until compaction catches up.
     std::string l0 = e.Property("leveldb.num-files-at-level0");

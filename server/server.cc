@@ -139,6 +139,7 @@ bool Server::OpenStorage() {
   eo.compaction_nice = static_cast<int>(config_.leveldb_compaction_nice);
   eo.compaction_idle = config_.leveldb_compaction_idle;
   eo.idle_flush_ms = config_.leveldb_idle_flush_ms;
+  eo.idle_compact_percent = static_cast<int>(config_.leveldb_idle_compact_percent);
   eo.write_behind_ms = config_.write_behind_ms;
   eo.journal_segment_bytes = config_.journal_segment_size;
   eo.sync_commits = config_.appendfsync == FsyncPolicy::kAlways;

@@ -144,8 +144,12 @@ Status Engine::OpenDb() {
   if (!s.ok()) return FromLevelDb(s);
   db_.reset(db);
   if (options_.idle_flush_ms > 0) {
-    flusher_ = std::make_unique<IdleFlusher>(db_.get(), block_cache_.get(), options_.idle_flush_ms,
-                                             options_.write_buffer_bytes / 4);
+    IdleFlusher::Options fo;
+    fo.idle_ms = options_.idle_flush_ms;
+    fo.min_flush_bytes = options_.write_buffer_bytes / 4;
+    fo.compact_percent = options_.idle_compact_percent;
+    fo.min_compact_bytes = options_.write_buffer_bytes;
+    flusher_ = std::make_unique<IdleFlusher>(db_.get(), block_cache_.get(), fo);
   }
   if (options_.compaction_idle) {
     static const bool supported = BackgroundPriority::Supported();
@@ -378,7 +382,7 @@ Status Engine::Commit() {
   ++stats_.commits;
   stats_.committed_writes += pending_writes_;
   if (options_.sync_commits) ++stats_.syncs;
-  if (flusher_) flusher_->NoteCommit();
+  if (flusher_) flusher_->NoteCommit(batch_->ApproximateSize());
   batch_->Clear();
   pending_hints_.clear();
   pending_writes_ = 0;

@@ -77,6 +77,10 @@ struct EngineOptions {
   // The memtable moves to a table after this long without a commit, if it
   // holds a quarter of write_buffer_bytes or more (idle_flush.h). 0: never.
   int64_t idle_flush_ms = 2000;
+  // At that point, the whole database is compacted into LevelDB's last level
+  // once the bytes written since the last such compaction reach this percent
+  // of its size, and write_buffer_bytes (idle_flush.h). 0: never.
+  int idle_compact_percent = 50;
   // Write-behind (see above): how long a committed key may wait in the
   // cache before it is written to LevelDB; 0 turns the journal off.
   int64_t write_behind_ms = 10;
@@ -243,6 +247,12 @@ class Engine {
   uint64_t idle_flushes() const {
     return idle_flushes_before_ + (flusher_ ? flusher_->flushes() : 0);
   }
+  // Whole-database compactions done after writes stopped, and whether one
+  // is under way (idle_flush.h).
+  uint64_t idle_compactions() const {
+    return idle_compactions_before_ + (flusher_ ? flusher_->compactions() : 0);
+  }
+  bool idle_compacting() const { return flusher_ && flusher_->compacting(); }
   // LevelDB's background thread runs under SCHED_IDLE now; times it was
   // lifted to normal priority (background_priority.h).
   bool compaction_idle() const { return priority_ && priority_->idle(); }
@@ -378,6 +388,7 @@ class Engine {
   std::unique_ptr<BehindWriter> writer_;  // write-behind's LevelDB writes; after db_ too
   uint64_t boosts_before_ = 0;            // by priority_ of databases FlushAll dropped
   uint64_t idle_flushes_before_ = 0;      // by flushers of databases FlushAll dropped
+  uint64_t idle_compactions_before_ = 0;  // the same
   std::unique_ptr<leveldb::WriteBatch> batch_;
   // The hints written to batch_ since the last commit, by LevelDB key: the
   // record bytes, or "" for a delete. GetHint looks here instead of walking
@@ -411,6 +422,7 @@ class Engine {
   std::vector<RecordCache::Node*> in_flight_;
   std::map<std::string, std::string, std::less<>> flight_hints_;
   bool flight_drops_segments_ = false;
+  uint64_t flight_bytes_ = 0;  // the batch in flight's size, told to flusher_ once written
   std::unique_ptr<leveldb::WriteBatch> behind_batch_;
   std::map<std::string, std::string, std::less<>> behind_hints_;
   std::vector<uint16_t> behind_slots_;

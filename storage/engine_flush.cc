@@ -105,6 +105,7 @@ Status Engine::FlushAll() {
   s = WriteFileAtomically(MarkerPath(options_.dir), MarkerText(meta));
   if (!s.ok()) return s;  // nothing dropped yet
   if (flusher_) idle_flushes_before_ += flusher_->flushes();
+  if (flusher_) idle_compactions_before_ += flusher_->compactions();
   if (priority_) boosts_before_ += priority_->boosts();
   s = RecreateDb(meta);
   if (!s.ok()) {

@@ -353,6 +353,7 @@ void Engine::StartFlight(bool sync) {
     }
   }
   if (sync) ++stats_.syncs;
+  flight_bytes_ = behind_batch_->ApproximateSize();
   writer_->Submit(std::move(behind_batch_), sync || flight_drops_segments_);
   behind_batch_ = std::make_unique<leveldb::WriteBatch>();
   last_flush_ms_ = SteadyMs();
@@ -372,7 +373,7 @@ Status Engine::FinishFlight(bool wait) {
   for (RecordCache::Node* n : in_flight_) n->in_flight = false;
   in_flight_.clear();
   flight_hints_.clear();
-  if (flusher_) flusher_->NoteCommit();
+  if (flusher_) flusher_->NoteCommit(flight_bytes_);
   if (!HasPending()) cache_.EvictToCapacity();
   if (!flight_drops_segments_) return Status::Ok();
   flight_drops_segments_ = false;

@@ -63,7 +63,11 @@ void Engine::LoadKeyFilter(std::unique_ptr<KeyFilter> f) {
 }
 
 void Engine::LogProgress() {
-  if (!key_filter_ || key_filter_logged_ || !options_.log) return;
+  if (!options_.log) return;
+  if (flusher_) {
+    for (const std::string& m : flusher_->TakeMessages()) options_.log(m);
+  }
+  if (!key_filter_ || key_filter_logged_) return;
   const int64_t now = SteadyMs();
   const std::string keys = std::to_string(key_filter_->loaded_keys());
   if (key_filter_->loaded()) {

@@ -5,22 +5,67 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <string>
 
-namespace ringkv::storage {
+#include "storage/record.h"
 
-IdleFlusher::IdleFlusher(leveldb::DB* db, leveldb::Cache* block_cache, int64_t idle_ms,
-                         size_t min_bytes)
-    : db_(db),
-      block_cache_(block_cache),
-      idle_ms_(std::max<int64_t>(1, idle_ms)),
-      min_bytes_(min_bytes),
-      thread_([this] { Run(); }) {}
+namespace ringkv::storage {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The compaction's steps: the data keyspace in slices of whole slots (a
+// slot's keys are one range: 'd', slot, key), then every other keyspace.
+constexpr int kDataSteps = 16;
+constexpr int kSteps = kDataSteps + 1;
+
+// Where step `i` starts: "d" and its first slot; past the last, "e".
+std::string StepStart(int i) {
+  if (i >= kDataSteps) return std::string(1, static_cast<char>(kDataPrefix + 1));
+  const int slot = i * (kSlots / kDataSteps);
+  return {kDataPrefix, static_cast<char>(slot >> 8), static_cast<char>(slot & 0xff)};
+}
+
+std::string Megabytes(uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(bytes) / (1 << 20));
+  return buf;
+}
+
+std::string Seconds(Clock::duration d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f s", std::chrono::duration<double>(d).count());
+  return buf;
+}
+
+uint64_t DiskBytes(leveldb::DB* db) {
+  const std::string lo(1, '\0'), hi(8, '\xff');  // the Range borrows these
+  leveldb::Range r(lo, hi);
+  uint64_t size = 0;
+  db->GetApproximateSizes(&r, 1, &size);
+  return size;
+}
+
+std::string FilesPerLevel(leveldb::DB* db) {
+  std::string out;
+  for (int level = 0; level < 7; ++level) {
+    std::string n;
+    if (!db->GetProperty("leveldb.num-files-at-level" + std::to_string(level), &n)) n = "?";
+    out += (level ? "," : "") + n;
+  }
+  return out;
+}
+
+}  // namespace
+
+IdleFlusher::IdleFlusher(leveldb::DB* db, leveldb::Cache* block_cache, const Options& options)
+    : db_(db), block_cache_(block_cache), options_(options), thread_([this] { Run(); }) {}
 
 IdleFlusher::~IdleFlusher() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
+    stop_.store(true);
   }
   cv_.notify_all();
   thread_.join();
@@ -34,36 +79,93 @@ size_t IdleFlusher::MemtableBytes(leveldb::DB* db, leveldb::Cache* block_cache) 
   return total > blocks ? total - blocks : 0;
 }
 
+std::vector<std::string> IdleFlusher::TakeMessages() {
+  std::lock_guard<std::mutex> lock(messages_mu_);
+  return std::move(messages_);
+}
+
+void IdleFlusher::Tell(std::string message) {
+  std::lock_guard<std::mutex> lock(messages_mu_);
+  messages_.push_back(std::move(message));
+}
+
 void IdleFlusher::Run() {
-  // Looks twice per idle period: a memtable is moved between idle_ms and
+  // Looks twice per idle period: the work starts between idle_ms and
   // 1.5 idle_ms after the last commit.
-  const auto tick = std::chrono::milliseconds(std::max<int64_t>(1, idle_ms_ / 2));
+  const int64_t idle_ms = std::max<int64_t>(1, options_.idle_ms);
+  const auto tick = std::chrono::milliseconds(std::max<int64_t>(1, idle_ms / 2));
   // Counted from this object's construction: a commit made before this
   // thread got to run is seen as one (the database opened with an empty
   // memtable, which a recovered log was moved out of).
   uint64_t seen = 0;
-  uint64_t flushed_at = 0;  // the commit count when the memtable last moved
-  auto quiet_since = std::chrono::steady_clock::now();
+  uint64_t idle_at = 0;  // the commit count when the last idle period's work was done
+  auto quiet_since = Clock::now();
   std::unique_lock<std::mutex> lock(mu_);
-  while (!cv_.wait_for(lock, tick, [this] { return stop_; })) {
-    const auto now = std::chrono::steady_clock::now();
+  while (!cv_.wait_for(lock, tick, [this] { return stop_.load(); })) {
+    const auto now = Clock::now();
     const uint64_t c = commits_.load(std::memory_order_relaxed);
     if (c != seen) {
       seen = c;
       quiet_since = now;
       continue;
     }
-    if (c == flushed_at || now - quiet_since < std::chrono::milliseconds(idle_ms_)) continue;
-    flushed_at = c;
-    if (MemtableBytes(db_, block_cache_) < min_bytes_) continue;
-    // LevelDB compacts its memtable first whatever the range; a range past
-    // every key (all of ours start with a letter) overlaps no table, so
-    // nothing else is rewritten. The stop flag waits for it.
-    const std::string past_all(8, '\xff');
-    const leveldb::Slice k(past_all);
-    db_->CompactRange(&k, &k);
-    flushes_.fetch_add(1, std::memory_order_relaxed);
+    if (c == idle_at || now - quiet_since < std::chrono::milliseconds(idle_ms)) continue;
+    idle_at = c;
+    if (MemtableBytes(db_, block_cache_) >= options_.min_flush_bytes) {
+      // LevelDB compacts its memtable first whatever the range; a range past
+      // every key (all of ours start with a letter) overlaps no table, so
+      // nothing else is rewritten. The stop flag waits for it.
+      const std::string past_all(8, '\xff');
+      const leveldb::Slice k(past_all);
+      db_->CompactRange(&k, &k);
+      flushes_.fetch_add(1, std::memory_order_relaxed);
+    }
+    lock.unlock();  // the destructor's stop must not wait for the whole compaction
+    CompactIfDue();
+    lock.lock();
   }
+}
+
+void IdleFlusher::CompactIfDue() {
+  if (options_.compact_percent <= 0) return;
+  const uint64_t written = written_.load(std::memory_order_relaxed);
+  const uint64_t since = written - compacted_at_;
+  if (since < options_.min_compact_bytes) return;
+  const uint64_t size = DiskBytes(db_);
+  if (since * 100 < size * static_cast<uint64_t>(options_.compact_percent)) return;
+
+  const uint64_t commits = commits_.load(std::memory_order_relaxed);
+  const auto start = Clock::now();
+  auto told = start;
+  compacting_.store(true, std::memory_order_relaxed);
+  Tell("LevelDB idle compaction: " + Megabytes(since) + " written since the last one, " +
+       Megabytes(size) + " stored in files per level " + FilesPerLevel(db_) +
+       "; compacting it into its last level in " + std::to_string(kSteps) + " steps");
+  int step = 0;
+  for (; step < kSteps; ++step) {
+    if (stop_.load()) break;
+    if (commits_.load(std::memory_order_relaxed) != commits) break;
+    const std::string begin = StepStart(step), end = StepStart(step + 1);
+    const leveldb::Slice b(begin), e(end);
+    db_->CompactRange(step == 0 ? nullptr : &b, step == kSteps - 1 ? nullptr : &e);
+    if (Clock::now() - told >= std::chrono::seconds(5)) {
+      told = Clock::now();
+      Tell("LevelDB idle compaction: step " + std::to_string(step + 1) + " of " +
+           std::to_string(kSteps) + " done after " + Seconds(told - start));
+    }
+  }
+  compacting_.store(false, std::memory_order_relaxed);
+  if (step < kSteps) {
+    Tell("LevelDB idle compaction stopped after step " + std::to_string(step) + " of " +
+         std::to_string(kSteps) + " (" + Seconds(Clock::now() - start) + "): " +
+         (stop_.load() ? "shutting down"
+                       : "writes came back; the next idle period starts it again"));
+    return;
+  }
+  compacted_at_ = written;
+  compactions_.fetch_add(1, std::memory_order_relaxed);
+  Tell("LevelDB idle compaction done in " + Seconds(Clock::now() - start) + ": " +
+       Megabytes(DiskBytes(db_)) + " stored in files per level " + FilesPerLevel(db_));
 }
 
 }  // namespace ringkv::storage

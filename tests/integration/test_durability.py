@@ -514,5 +514,66 @@ class IdleFlushTest(DurabilityCase):
         self.assertEqual(c2.dbsize(), len(expected))
 
 
+class IdleCompactionTest(DurabilityCase):
+    """After a load, once writes stop, the whole database is compacted into
+    LevelDB's last level (leveldb-idle-compact-percent): INFO storage counts
+    it, leveldb_level_files shows one level, the log tells its start and end,
+    and every key stays readable, also after kill -9. 0 turns it off."""
+
+    ARGS = ["--leveldb-idle-flush-ms", "200", "--leveldb-write-buffer-size", "1mb"]
+
+    def load(self, c, n):
+        expected = {b"load:%d" % i: value_for(b"load", i) + b"z" * 150 for i in range(n)}
+        items = list(expected.items())
+        for at in range(0, n, 2000):
+            with c.pipeline(transaction=False) as p:
+                for k, v in items[at:at + 2000]:
+                    p.set(k, v)
+                p.execute()
+        return expected
+
+    def test_compacts_into_one_level_after_a_load(self):
+        if support.IS_REDIS:
+            self.skipTest("leveldb-idle-compact-percent is ringkv's own option")
+        s = self.start(args=self.ARGS)
+        c = self.client(s)
+        expected = self.load(c, 30000)  # about 6 MB
+        deadline = time.time() + 60
+        while time.time() < deadline and int(c.info("storage")["leveldb_idle_compactions"]) < 1:
+            time.sleep(0.1)
+        st = c.info("storage")
+        self.assertEqual(int(st["leveldb_idle_compactions"]), 1, st)
+        self.assertEqual(int(st["leveldb_idle_compacting"]), 0, st)
+        levels = [int(n) for n in st["leveldb_level_files"].split(",")]
+        self.assertEqual(len([n for n in levels if n > 0]), 1, st)
+        log = s.read_log()
+        self.assertIn("LevelDB idle compaction: ", log)
+        self.assertIn("LevelDB idle compaction done in ", log)
+        self.check_values(c, expected)
+        s.kill(signal.SIGKILL)
+        s.proc.wait(timeout=30)
+        c2 = self.client(self.restart(s, args=self.ARGS))
+        self.check_values(c2, expected)
+        self.assertEqual(c2.dbsize(), len(expected))
+
+    def test_zero_turns_it_off(self):
+        if support.IS_REDIS:
+            self.skipTest("leveldb-idle-compact-percent is ringkv's own option")
+        s = self.start(args=self.ARGS + ["--leveldb-idle-compact-percent", "0"])
+        c = self.client(s)
+        self.assertEqual(c.config_get("leveldb-idle-compact-percent"),
+                         {"leveldb-idle-compact-percent": "0"})
+        expected = self.load(c, 30000)
+        deadline = time.time() + 30
+        while time.time() < deadline and int(c.info("storage")["leveldb_idle_flushes"]) < 1:
+            time.sleep(0.1)
+        time.sleep(1.0)  # a few idle periods
+        st = c.info("storage")
+        self.assertEqual(int(st["leveldb_idle_flushes"]), 1, st)
+        self.assertEqual(int(st["leveldb_idle_compactions"]), 0, st)
+        self.assertNotIn("idle compaction", s.read_log())
+        self.check_values(c, expected)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -144,6 +144,7 @@ TEST_CASE("the option table covers every Config field once", "[config]") {
       "leveldb-compaction-nice",
       "leveldb-compaction-idle",
       "leveldb-idle-flush-ms",
+      "leveldb-idle-compact-percent",
       "write-behind-ms",
       "journal-segment-size",
       "active-expire-keys-per-cycle",

@@ -1,0 +1,164 @@
+// The compaction of the whole database once writes stop (idle_flush.h):
+// when it runs, what it leaves (every table in one level, the data as it
+// was), and that writes coming back stop it.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/engine.h"
+#include "tests/support/engine.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
+
+namespace ringkv::storage {
+namespace {
+
+using ringkv::testing::TempDir;
+using ringkv::testing::WaitFor;
+
+std::string Key(int i) { return "key:" + std::to_string(i); }
+std::string Value(int i) { return std::string(200, static_cast<char>('a' + i % 26)); }
+
+Record Rec(std::string value) {
+  Record r;
+  r.value = std::move(value);
+  return r;
+}
+
+void Commit(Engine& e) {
+  Status s = e.FlushBehind();  // to LevelDB at once: the tests are about what it then does
+  INFO(s.message());
+  REQUIRE(s.ok());
+}
+
+// Table files per level, level 0 first.
+std::vector<int> FilesPerLevel(Engine& e) {
+  std::vector<int> out;
+  for (int level = 0; level < 7; ++level) {
+    out.push_back(std::stoi(e.Property("leveldb.num-files-at-level" + std::to_string(level))));
+  }
+  return out;
+}
+
+std::string Join(const std::vector<int>& v) {
+  std::string out;
+  for (int x : v) out += (out.empty() ? "" : ",") + std::to_string(x);
+  return out;
+}
+
+int LevelsWithFiles(Engine& e) {
+  int n = 0;
+  for (int files : FilesPerLevel(e)) n += files > 0;
+  return n;
+}
+
+// Writes keys [from, to) in commits of 500: with a 256 KB write buffer,
+// LevelDB spreads them over several levels.
+void Write(Engine& e, int from, int to) {
+  for (int i = from; i < to; i += 500) {
+    for (int k = i; k < std::min(to, i + 500); ++k) e.Put(Key(k), Rec(Value(k)));
+    Commit(e);
+  }
+}
+
+void CheckAll(Engine& e, int n) {
+  for (int i = 0; i < n; i += 7) {
+    auto r = e.Get(Key(i));
+    REQUIRE(r.ok());
+    REQUIRE(*r);
+    REQUIRE((*r)->value == Value(i));
+  }
+  CHECK(e.KeyCount() == static_cast<uint64_t>(n));
+}
+
+struct Logged {
+  std::vector<std::string> lines;
+  bool Has(const std::string& part) const {
+    for (const auto& l : lines) {
+      if (l.find(part) != std::string::npos) return true;
+    }
+    return false;
+  }
+};
+
+EngineOptions Options(const std::string& dir, Logged* logged) {
+  EngineOptions o;
+  o.dir = dir;
+  o.write_buffer_bytes = 256 << 10;  // and so at least 256 KB written
+  o.idle_flush_ms = 100;
+  o.idle_compact_percent = 50;
+  o.log = [logged](const std::string& m) { logged->lines.push_back(m); };
+  return o;
+}
+
+TEST_CASE("Engine: once writes stop, the whole database is compacted into one level",
+          "[engine][compaction]") {
+  TempDir dir;
+  Logged logged;
+  auto e = testing::OpenTestEngine(Options(dir.path(), &logged));
+  const int n = 40000;  // about 9 MB
+  Write(*e, 0, n);
+  INFO("files per level after the writes: " << Join(FilesPerLevel(*e)));
+  REQUIRE(e->idle_compactions() == 0);
+  REQUIRE(WaitFor([&] { return e->idle_compactions() == 1; }, std::chrono::seconds(60)));
+  e->LogProgress();
+  INFO("files per level after it: " << Join(FilesPerLevel(*e)));
+  CHECK(LevelsWithFiles(*e) == 1);
+  CHECK(logged.Has("LevelDB idle compaction: "));
+  CHECK(logged.Has("LevelDB idle compaction done in "));
+  CheckAll(*e, n);
+
+  // A few more writes, far below half the database: no second one.
+  Write(*e, n, n + 1000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  CHECK(e->idle_compactions() == 1);
+  CHECK_FALSE(e->idle_compacting());
+
+  // The data survives a restart, and so does the one-level shape.
+  e.reset();
+  e = testing::OpenTestEngine(Options(dir.path(), &logged));
+  CheckAll(*e, n + 1000);
+}
+
+TEST_CASE("Engine: a write stops the idle compaction, and the next idle period does it",
+          "[engine][compaction]") {
+  TempDir dir;
+  Logged logged;
+  auto e = testing::OpenTestEngine(Options(dir.path(), &logged));
+  const int n = 80000;  // about 18 MB: its 17 steps take a while
+  Write(*e, 0, n);
+  // As soon as it starts, one more write: it stops before its next step.
+  REQUIRE(WaitFor([&] { return e->idle_compacting(); }, std::chrono::seconds(60)));
+  e->Put("late", Rec("write"));
+  Commit(*e);
+  REQUIRE(WaitFor([&] { return !e->idle_compacting(); }, std::chrono::seconds(60)));
+  e->LogProgress();
+  CHECK(e->idle_compactions() == 0);
+  CHECK(logged.Has("writes came back"));
+  // Writes stop again: it starts over, and finishes.
+  REQUIRE(WaitFor([&] { return e->idle_compactions() == 1; }, std::chrono::seconds(60)));
+  CHECK(LevelsWithFiles(*e) == 1);
+  CheckAll(*e, n + 1);
+}
+
+TEST_CASE("Engine: idle_compact_percent 0 never compacts the database", "[engine][compaction]") {
+  TempDir dir;
+  Logged logged;
+  EngineOptions o = Options(dir.path(), &logged);
+  o.idle_compact_percent = 0;
+  auto e = testing::OpenTestEngine(o);
+  Write(*e, 0, 20000);
+  // The memtable moves (the idle flush still works), nothing else happens.
+  REQUIRE(WaitFor([&] { return e->idle_flushes() == 1; }, std::chrono::seconds(10)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(e->idle_compactions() == 0);
+  e->LogProgress();
+  CHECK_FALSE(logged.Has("idle compaction"));
+}
+
+}  // namespace
+}  // namespace ringkv::storage
