@@ -61,6 +61,10 @@ Engine::Engine(const EngineOptions& options)
       cache_(options.cache_bytes) {}
 
 Engine::~Engine() {
+  // An idle compaction stops after its step under way, not to run beside the
+  // last writes. (It is joined when members go, after priority_ has lifted
+  // LevelDB's background thread out of SCHED_IDLE.)
+  if (flusher_) flusher_->RequestStop();
   // A clean close leaves no journal to replay: everything goes to LevelDB,
   // synced, and then the segments go. (After a failure they stay.) Then the
   // key filter is saved for the next start.

@@ -285,6 +285,10 @@ class Engine {
   // marker (engine_flush.cc).
   Status RecreateDb(const MetaList& meta);
   void OpenStandIn();
+  // Stops the idle flusher (waiting for its step under way), keeps its
+  // counts and logs what it has to say, then drops it.
+  void StopFlusher();
+  void LogFlusherMessages();
   // Replays the write journal's segments into LevelDB, then starts a new
   // segment (or, without write-behind, leaves none) (engine_journal.cc).
   Status StartJournal();

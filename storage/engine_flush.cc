@@ -104,8 +104,6 @@ Status Engine::FlushAll() {
   if (!s.ok()) return s;
   s = WriteFileAtomically(MarkerPath(options_.dir), MarkerText(meta));
   if (!s.ok()) return s;  // nothing dropped yet
-  if (flusher_) idle_flushes_before_ += flusher_->flushes();
-  if (flusher_) idle_compactions_before_ += flusher_->compactions();
   if (priority_) boosts_before_ += priority_->boosts();
   s = RecreateDb(meta);
   if (!s.ok()) {
@@ -115,10 +113,19 @@ Status Engine::FlushAll() {
   return s;
 }
 
+void Engine::StopFlusher() {
+  if (!flusher_) return;
+  flusher_->Stop();
+  idle_flushes_before_ += flusher_->flushes();
+  idle_compactions_before_ += flusher_->compactions();
+  LogFlusherMessages();
+  flusher_.reset();
+}
+
 void Engine::OpenStandIn() {
   writer_.reset();
   priority_.reset();  // first: it lifts the background thread the others may wait for
-  flusher_.reset();
+  StopFlusher();
   key_filter_.reset();  // stops its loading thread: it reads db_
   db_.reset();
   standin_env_.reset(leveldb::NewMemEnv(leveldb::Env::Default()));
@@ -138,7 +145,7 @@ Status Engine::RecreateDb(const MetaList& meta) {
   flight_hints_.clear();
   flight_drops_segments_ = false;
   priority_.reset();  // first: it lifts the background thread the others may wait for
-  flusher_.reset();
+  StopFlusher();
   key_filter_.reset();  // stops its loading thread: it reads db_
   db_.reset();
   cache_.Clear();

@@ -62,12 +62,16 @@ void Engine::LoadKeyFilter(std::unique_ptr<KeyFilter> f) {
   key_filter_logged_ms_ = key_filter_started_ms_;
 }
 
-void Engine::LogProgress() {
+void Engine::LogFlusherMessages() {
+  if (!flusher_) return;
+  std::vector<std::string> messages = flusher_->TakeMessages();
   if (!options_.log) return;
-  if (flusher_) {
-    for (const std::string& m : flusher_->TakeMessages()) options_.log(m);
-  }
-  if (!key_filter_ || key_filter_logged_) return;
+  for (const std::string& m : messages) options_.log(m);
+}
+
+void Engine::LogProgress() {
+  LogFlusherMessages();
+  if (!key_filter_ || key_filter_logged_ || !options_.log) return;
   const int64_t now = SteadyMs();
   const std::string keys = std::to_string(key_filter_->loaded_keys());
   if (key_filter_->loaded()) {

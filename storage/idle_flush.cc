@@ -2,6 +2,7 @@
 
 #include <leveldb/cache.h>
 #include <leveldb/db.h>
+#include <leveldb/write_batch.h>
 
 #include <algorithm>
 #include <chrono>
@@ -17,13 +18,20 @@ using Clock = std::chrono::steady_clock;
 
 // The compaction's steps: the data keyspace in slices of whole slots (a
 // slot's keys are one range: 'd', slot, key), then every other keyspace.
-constexpr int kDataSteps = 16;
-constexpr int kSteps = kDataSteps + 1;
+// LevelDB cannot interrupt a CompactRange call, and a shutdown or FLUSHALL
+// waits for the step under way: at least 16 steps, and one more per 64 MB
+// stored, so that a step rewrites about that much at each level.
+constexpr uint64_t kStepBytes = uint64_t{64} << 20;
 
-// Where step `i` starts: "d" and its first slot; past the last, "e".
-std::string StepStart(int i) {
-  if (i >= kDataSteps) return std::string(1, static_cast<char>(kDataPrefix + 1));
-  const int slot = i * (kSlots / kDataSteps);
+int DataSteps(uint64_t size) {
+  return static_cast<int>(std::clamp<uint64_t>(size / kStepBytes, 16, kSlots));
+}
+
+// Where step `i` of `data_steps` + 1 starts: "d" and its first slot; past
+// the data keyspace, "e".
+std::string StepStart(int i, int data_steps) {
+  if (i >= data_steps) return std::string(1, static_cast<char>(kDataPrefix + 1));
+  const int slot = static_cast<int>(int64_t{i} * kSlots / data_steps);
   return {kDataPrefix, static_cast<char>(slot >> 8), static_cast<char>(slot & 0xff)};
 }
 
@@ -62,13 +70,19 @@ std::string FilesPerLevel(leveldb::DB* db) {
 IdleFlusher::IdleFlusher(leveldb::DB* db, leveldb::Cache* block_cache, const Options& options)
     : db_(db), block_cache_(block_cache), options_(options), thread_([this] { Run(); }) {}
 
-IdleFlusher::~IdleFlusher() {
+IdleFlusher::~IdleFlusher() { Stop(); }
+
+void IdleFlusher::RequestStop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_.store(true);
   }
   cv_.notify_all();
-  thread_.join();
+}
+
+void IdleFlusher::Stop() {
+  RequestStop();
+  if (thread_.joinable()) thread_.join();
 }
 
 size_t IdleFlusher::MemtableBytes(leveldb::DB* db, leveldb::Cache* block_cache) {
@@ -120,13 +134,13 @@ void IdleFlusher::Run() {
       db_->CompactRange(&k, &k);
       flushes_.fetch_add(1, std::memory_order_relaxed);
     }
-    lock.unlock();  // the destructor's stop must not wait for the whole compaction
-    CompactIfDue();
+    lock.unlock();  // Stop() must not wait for the whole compaction
+    CompactIfDue(c);
     lock.lock();
   }
 }
 
-void IdleFlusher::CompactIfDue() {
+void IdleFlusher::CompactIfDue(uint64_t commits) {
   if (options_.compact_percent <= 0) return;
   const uint64_t written = written_.load(std::memory_order_relaxed);
   const uint64_t since = written - compacted_at_;
@@ -134,38 +148,63 @@ void IdleFlusher::CompactIfDue() {
   const uint64_t size = DiskBytes(db_);
   if (since * 100 < size * static_cast<uint64_t>(options_.compact_percent)) return;
 
-  const uint64_t commits = commits_.load(std::memory_order_relaxed);
+  const int data_steps = DataSteps(size);
+  const int steps = data_steps + 1;
+  // Stopped by writes last time: it goes on from there, unless they wrote
+  // enough to be worth starting over (they are in level 0, which the first
+  // step merges whole).
+  int step = 0;
+  if (resume_step_ > 0 && resume_steps_ == steps &&
+      written - resume_written_ < options_.min_compact_bytes) {
+    step = resume_step_;
+  }
+  resume_step_ = 0;
   const auto start = Clock::now();
   auto told = start;
   compacting_.store(true, std::memory_order_relaxed);
   Tell("LevelDB idle compaction: " + Megabytes(since) + " written since the last one, " +
-       Megabytes(size) + " stored in files per level " + FilesPerLevel(db_) +
-       "; compacting it into its last level in " + std::to_string(kSteps) + " steps");
-  int step = 0;
-  for (; step < kSteps; ++step) {
+       Megabytes(size) + " stored in files per level " + FilesPerLevel(db_) + "; " +
+       (step > 0
+            ? "going on at step " + std::to_string(step + 1) + " of " + std::to_string(steps)
+            : "compacting each key range into one level in " + std::to_string(steps) + " steps"));
+  for (; step < steps; ++step) {
     if (stop_.load()) break;
     if (commits_.load(std::memory_order_relaxed) != commits) break;
-    const std::string begin = StepStart(step), end = StepStart(step + 1);
+    const std::string begin = StepStart(step, data_steps), end = StepStart(step + 1, data_steps);
     const leveldb::Slice b(begin), e(end);
-    db_->CompactRange(step == 0 ? nullptr : &b, step == kSteps - 1 ? nullptr : &e);
+    db_->CompactRange(step == 0 ? nullptr : &b, step == steps - 1 ? nullptr : &e);
     if (Clock::now() - told >= std::chrono::seconds(5)) {
       told = Clock::now();
       Tell("LevelDB idle compaction: step " + std::to_string(step + 1) + " of " +
-           std::to_string(kSteps) + " done after " + Seconds(told - start));
+           std::to_string(steps) + " done after " + Seconds(told - start));
     }
   }
-  compacting_.store(false, std::memory_order_relaxed);
-  if (step < kSteps) {
-    Tell("LevelDB idle compaction stopped after step " + std::to_string(step) + " of " +
-         std::to_string(kSteps) + " (" + Seconds(Clock::now() - start) + "): " +
+  if (step < steps) {
+    resume_step_ = step;
+    resume_steps_ = steps;
+    resume_written_ = written_.load(std::memory_order_relaxed);
+    Tell("LevelDB idle compaction stopped before step " + std::to_string(step + 1) + " of " +
+         std::to_string(steps) + " (" + Seconds(Clock::now() - start) + "): " +
          (stop_.load() ? "shutting down"
-                       : "writes came back; the next idle period starts it again"));
+                       : "writes came back; the next idle period goes on with it"));
+    compacting_.store(false, std::memory_order_relaxed);
+    return;
+  }
+  // CompactRange reports nothing: a write of an empty batch returns the
+  // error LevelDB's background thread met, if it did.
+  leveldb::WriteBatch empty;
+  const leveldb::Status s = db_->Write(leveldb::WriteOptions(), &empty);
+  if (!s.ok()) {
+    Tell("LevelDB idle compaction failed after " + Seconds(Clock::now() - start) + ": " +
+         s.ToString());
+    compacting_.store(false, std::memory_order_relaxed);
     return;
   }
   compacted_at_ = written;
-  compactions_.fetch_add(1, std::memory_order_relaxed);
   Tell("LevelDB idle compaction done in " + Seconds(Clock::now() - start) + ": " +
        Megabytes(DiskBytes(db_)) + " stored in files per level " + FilesPerLevel(db_));
+  compactions_.fetch_add(1, std::memory_order_relaxed);
+  compacting_.store(false, std::memory_order_relaxed);
 }
 
 }  // namespace ringkv::storage

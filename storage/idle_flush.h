@@ -12,19 +12,22 @@
 // and flushing every trickle of writes would make many small tables for
 // compactions to merge.
 //
-// 2. The whole database is compacted into its last level, once the bytes
-// written since the last such compaction reach `compact_percent` of its size
-// (and `min_compact_bytes`). After a load, LevelDB leaves tables on several
+// 2. The whole database is compacted, each key range into one level (the
+// deepest that holds it), once the bytes written since the last such
+// compaction reach `compact_percent` of its size on disk (and
+// `min_compact_bytes`). After a load, LevelDB leaves tables on several
 // levels: a read that misses the cache searches one table per level (every
 // level-0 table), and reads that search a table in vain make LevelDB compact
 // it (its "seek compaction"), so reads keep its background thread busy for
-// hundreds of thousands of requests. With every table in one level a read
+// hundreds of thousands of requests. With each key in one level a read
 // searches one table: with 5M keys loaded, 14.1k instructions per GET
 // against 15.7k, plus the 4k of the seek compactions. The work is done in
-// steps of a slice of the key space each; writes that come back stop it
-// between two steps (the next idle period starts it again), as does the
-// destructor. Rewriting the database once per `compact_percent` of its size
-// written bounds what it adds to LevelDB's own rewriting.
+// steps of a slice of the key space each (at least 16, one per 64 MB
+// stored); writes that come back stop it between two steps (the next idle
+// period goes on from there), as does Stop(). Rewriting the database once
+// per `compact_percent` of its size written bounds what it adds to
+// LevelDB's own rewriting. The bytes are counted from this object's start:
+// a restart, or a FLUSHALL, starts from zero.
 #pragma once
 
 #include <atomic>
@@ -52,7 +55,12 @@ class IdleFlusher {
   };
   // db and block_cache (may be null) must outlive this object.
   IdleFlusher(leveldb::DB* db, leveldb::Cache* block_cache, const Options& options);
-  ~IdleFlusher();  // stops the thread (waits for a flush or a compaction step under way)
+  ~IdleFlusher();  // Stop()
+  // Stops the thread: waits for a flush or a compaction step under way.
+  // The counters and messages stay readable.
+  void Stop();
+  // Asks it to stop, without waiting.
+  void RequestStop();
   IdleFlusher(const IdleFlusher&) = delete;
   IdleFlusher& operator=(const IdleFlusher&) = delete;
 
@@ -73,7 +81,7 @@ class IdleFlusher {
 
  private:
   void Run();
-  void CompactIfDue();
+  void CompactIfDue(uint64_t commits);  // commits_ when writes were found stopped
   void Tell(std::string message);
 
   leveldb::DB* const db_;
@@ -83,7 +91,13 @@ class IdleFlusher {
   uint64_t local_written_ = 0;
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> written_{0};
-  uint64_t compacted_at_ = 0;  // written_ when the last compaction started (this thread's)
+  // This thread's: written_ when the last compaction started; where the
+  // one writes stopped would go on (0: none), out of how many steps, and
+  // written_ when it stopped.
+  uint64_t compacted_at_ = 0;
+  int resume_step_ = 0;
+  int resume_steps_ = 0;
+  uint64_t resume_written_ = 0;
   std::atomic<uint64_t> flushes_{0};
   std::atomic<uint64_t> compactions_{0};
   std::atomic<bool> compacting_{false};

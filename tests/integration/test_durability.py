@@ -538,11 +538,16 @@ class IdleCompactionTest(DurabilityCase):
         s = self.start(args=self.ARGS)
         c = self.client(s)
         expected = self.load(c, 30000)  # about 6 MB
+        # The log line comes from the server's cron, up to 100 ms after INFO
+        # counts it; a pause of the load on a busy machine may have made an
+        # earlier one.
         deadline = time.time() + 60
-        while time.time() < deadline and int(c.info("storage")["leveldb_idle_compactions"]) < 1:
+        while time.time() < deadline and (
+                int(c.info("storage")["leveldb_idle_compactions"]) < 1
+                or "LevelDB idle compaction done in " not in s.read_log()):
             time.sleep(0.1)
         st = c.info("storage")
-        self.assertEqual(int(st["leveldb_idle_compactions"]), 1, st)
+        self.assertGreaterEqual(int(st["leveldb_idle_compactions"]), 1, st)
         self.assertEqual(int(st["leveldb_idle_compacting"]), 0, st)
         levels = [int(n) for n in st["leveldb_level_files"].split(",")]
         self.assertEqual(len([n for n in levels if n > 0]), 1, st)
