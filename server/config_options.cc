@@ -248,6 +248,39 @@ OptionDef PercentilesOption() {
           }};
 }
 
+// Redis's memory limit and eviction policy: ringkv bounds its memory with
+// cache-size and never evicts a key (what leaves the cache stays on disk),
+// so only "maxmemory 0" and "maxmemory-policy noeviction" are true here.
+// Both exist for the files and clients written for Redis that set or read
+// them (BullMQ warns unless the policy is noeviction).
+OptionDef MaxmemoryOption() {
+  return {"maxmemory", true,
+          [](Config&, const Args& args) -> Status {
+            if (args.size() != 1) return Invalid(std::string(kWrongArgs));
+            uint64_t v;
+            if (!ParseMemory(args[0], &v)) return Invalid("argument must be a memory value");
+            if (v != 0) {
+              return Invalid("ringkv has no maxmemory: cache-size bounds the memory records take");
+            }
+            return Status::Ok();
+          },
+          [](const Config&) { return std::string("0"); }};
+}
+
+OptionDef MaxmemoryPolicyOption() {
+  return {"maxmemory-policy", true,
+          [](Config&, const Args& args) -> Status {
+            if (args.size() != 1) return Invalid(std::string(kWrongArgs));
+            if (!EqualsNoCase(args[0], "noeviction")) {
+              return Invalid(
+                  "ringkv never evicts keys (records that leave cache-size stay on "
+                  "disk): the policy is noeviction");
+            }
+            return Status::Ok();
+          },
+          [](const Config&) { return std::string("noeviction"); }};
+}
+
 OptionDef DatabasesOption() {
   return {"databases", false,
           [](Config& cfg, const Args& args) -> Status {
@@ -362,6 +395,8 @@ std::vector<OptionDef> BuildOptions() {
   o.push_back(StringOption("logfile", kFixed, &Config::logfile, true));
   o.push_back(HzOption());
   o.push_back(DatabasesOption());
+  o.push_back(MaxmemoryOption());
+  o.push_back(MaxmemoryPolicyOption());
   // storage
   o.push_back(StringOption("dir", kFixed, &Config::dir, false));
   o.push_back(BoolOption("appendonly", kMutable, &Config::appendonly));

@@ -392,6 +392,10 @@ cluster::Task<> CommandHelp(CommandContext& ctx) {
 // --- SLOWLOG ----------------------------------------------------------------
 
 cluster::Task<> SlowlogGet(CommandContext& ctx) {
+  if (ctx.argc() > 3) {  // Redis's arity is -2, its check 2 or 3
+    ctx.reply.Error(errors::UnknownSubcommandOrArity(ctx.arg(1), "slowlog"));
+    co_return;
+  }
   int64_t count = 10;
   if (ctx.argc() == 3 && (!ParseInt64(ctx.arg(2), &count) || count < -1)) {
     ctx.reply.Error(errors::kSlowlogCount);
@@ -496,6 +500,10 @@ cluster::Task<> MemoryUsage(CommandContext& ctx) {
       ctx.reply.Error(errors::kNotInteger);
       co_return;
     }
+    if (samples < 0) {  // as Redis, whether or not the key exists
+      ctx.reply.Error(errors::kSyntax);
+      co_return;
+    }
   }
   storage::RecordRef rec = co_await ReadOrReplyNil(ctx, ctx.arg(2));
   if (!rec) co_return;
@@ -528,6 +536,14 @@ cluster::Task<> MemoryHelp(CommandContext& ctx) {
 
 // A ring of vnodes, for the curious.
 cluster::Task<> Lolwut(CommandContext& ctx) {
+  // LOLWUT [VERSION v]: one drawing whatever the version, which must still
+  // be a number.
+  int64_t version;
+  if (ctx.argc() >= 3 && EqualsIgnoreCase(ctx.arg(1), "VERSION") &&
+      !ParseInt64(ctx.arg(2), &version)) {
+    ctx.reply.Error(errors::kNotInteger);
+    co_return;
+  }
   std::string art =
       "        o   o   o\n"
       "    o               o\n"
@@ -639,11 +655,13 @@ cluster::Task<> ObjectRefcount(CommandContext& ctx) {
 }
 
 cluster::Task<> ObjectFreq(CommandContext& ctx) {
+  // As Redis: a missing key is nil before the policy is looked at.
+  storage::RecordRef rec = co_await ReadOrReplyNil(ctx, ctx.arg(2));
+  if (!rec) co_return;
   ctx.reply.Error(
       "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
       "that when switching between policies at runtime LRU and LFU data will take some time to "
       "adjust.");
-  co_return;
 }
 
 cluster::Task<> ObjectHelp(CommandContext& ctx) {

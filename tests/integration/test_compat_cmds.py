@@ -45,6 +45,7 @@ class CompatCommandsTest(support.ServerTestCase):
         self.r.set("k", "1")
         self.assertTrue(self.raw("OBJECT", "FREQ", "k").startswith(
             b"-ERR An LFU maxmemory policy is not selected, access frequency not tracked."))
+        self.assertEqual(self.raw("OBJECT", "FREQ", "nokey"), b"$-1\r\n")  # looked up first
         self.assertEqual(self.raw("OBJECT", "NOSUCH", "k"),
                          b"-ERR unknown subcommand 'NOSUCH'. Try OBJECT HELP.\r\n")
         self.assertEqual(self.raw("OBJECT", "ENCODING"),
@@ -53,6 +54,34 @@ class CompatCommandsTest(support.ServerTestCase):
         self.assertTrue(help_lines[0].startswith(b"OBJECT <subcommand>"))
         self.assertIn(b"ENCODING <key>", help_lines)
 
+
+    def test_argument_checks_as_redis(self):
+        self.r.set("k", "1")
+        self.assertEqual(self.raw("MEMORY", "USAGE", "k", "SAMPLES", "-1"), b"-ERR syntax error\r\n")
+        self.assertEqual(self.raw("MEMORY", "USAGE", "nokey", "SAMPLES", "-1"),
+                         b"-ERR syntax error\r\n")
+        self.assertTrue(self.raw("MEMORY", "USAGE", "k", "SAMPLES", "0").startswith(b":"))
+        self.assertEqual(self.raw("SLOWLOG", "GET", "1", "2"),
+                         b"-ERR unknown subcommand or wrong number of arguments for 'GET'. "
+                         b"Try SLOWLOG HELP.\r\n")
+        self.assertTrue(self.raw("SLOWLOG", "GET", "1").startswith(b"*"))
+        self.assertEqual(self.raw("LOLWUT", "VERSION", "abc"),
+                         b"-ERR value is not an integer or out of range\r\n")
+
+    def test_maxmemory_and_policy(self):
+        # What BullMQ and others read: no memory limit, keys never evicted.
+        self.assertEqual(self.r.config_get("maxmemory"), {"maxmemory": "0"})
+        self.assertEqual(self.r.config_get("maxmemory-policy"), {"maxmemory-policy": "noeviction"})
+        self.assertEqual(self.raw("CONFIG", "SET", "maxmemory-policy", "noeviction"), b"+OK\r\n")
+        self.assertEqual(self.raw("CONFIG", "SET", "maxmemory", "0"), b"+OK\r\n")
+        if support.IS_REDIS:
+            return  # Redis takes the other values too
+        self.assertEqual(
+            self.raw("CONFIG", "SET", "maxmemory-policy", "allkeys-lru"),
+            b"-ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - ringkv "
+            b"never evicts keys (records that leave cache-size stay on disk): the policy is "
+            b"noeviction\r\n")
+        self.assertEqual(self.r.config_get("maxmemory-policy"), {"maxmemory-policy": "noeviction"})
 
     def test_latency_histogram(self):
         self.r.config_resetstat()

@@ -129,6 +129,8 @@ TEST_CASE("the option table covers every Config field once", "[config]") {
       "logfile",
       "hz",
       "databases",
+      "maxmemory",
+      "maxmemory-policy",
       "dir",
       "appendonly",
       "appendfsync",
@@ -287,6 +289,23 @@ TEST_CASE("integer options check syntax and range", "[config]") {
   CHECK(ApplyLine(&cfg, "maxclients 0") ==
         "line 1: 'maxclients 0': argument must be between 1 and 4294967295 inclusive");
   CHECK(cfg.port == 7001);  // failed lines change nothing
+}
+
+TEST_CASE("maxmemory accepts only 0 and maxmemory-policy only noeviction", "[config]") {
+  Config cfg;
+  CHECK(Get(cfg, "maxmemory") == "0");
+  CHECK(Get(cfg, "maxmemory-policy") == "noeviction");
+  CHECK(ApplyLine(&cfg, "maxmemory 0") == "");
+  CHECK(ApplyLine(&cfg, "maxmemory-policy NoEviction") == "");
+  CHECK(ApplyLine(&cfg, "maxmemory 1gb") ==
+        "line 1: 'maxmemory 1gb': ringkv has no maxmemory: cache-size bounds the memory records "
+        "take");
+  CHECK(ApplyLine(&cfg, "maxmemory-policy allkeys-lru") ==
+        "line 1: 'maxmemory-policy allkeys-lru': ringkv never evicts keys (records that leave "
+        "cache-size stay on disk): the policy is noeviction");
+  CHECK(SetOption(&cfg, "maxmemory", "0").ok());
+  CHECK(SetOption(&cfg, "maxmemory-policy", "noeviction").ok());
+  CHECK(SetOption(&cfg, "maxmemory", "big").message() == "argument must be a memory value");
 }
 
 TEST_CASE("databases accepts only 1", "[config]") {
@@ -557,7 +576,9 @@ TEST_CASE("every option is mutable exactly when Redis allows it", "[config]") {
                                                       "latency-tracking",
                                                       "latency-tracking-info-percentiles",
                                                       "active-expire-keys-per-cycle",
-                                                      "tcp-keepalive"};
+                                                      "tcp-keepalive",
+                                                      "maxmemory",
+                                                      "maxmemory-policy"};
   for (const auto& opt : Options()) {
     INFO(opt.name);
     CHECK(opt.runtime_mutable == (mutable_options.count(opt.name) == 1));
@@ -673,116 +694,6 @@ TEST_CASE("command line errors", "[config]") {
   std::string good = dir.Write("good.conf", "port 7001\n");
   CHECK(RunCommandLine({good, "stray"}, &cfg).message() ==
         "command line: 'stray': expected an option starting with --");
-}
-
-TEST_CASE("LoadConfigFile remembers the file", "[config]") {
-  TempDir dir;
-  std::string file = dir.Write("a.conf", "maxclients 77\n");
-  Config cfg;
-  REQUIRE(LoadConfigFile(file, &cfg).ok());
-  CHECK(cfg.maxclients == 77);
-  CHECK(cfg.config_file == file);
-}
-
-TEST_CASE("CONFIG REWRITE without a config file", "[config]") {
-  Config cfg;
-  CHECK(RewriteConfigFile(cfg).message() == "The server is running without a config file");
-}
-
-TEST_CASE("CONFIG REWRITE keeps comments and order, replaces in place, appends changes",
-          "[config]") {
-  TempDir dir;
-  std::string file = dir.Write("ringkv.conf",
-                               "# My ringkv\n"
-                               "\n"
-                               "port 7001\n"
-                               "# memory\n"
-                               "cache-size 32mb\n"
-                               "save 900 1\n"
-                               "save 300 10\n"
-                               "rename-command CONFIG \"\"\n"
-                               "hz 10\n"
-                               "# end\n");
-  Config cfg;
-  REQUIRE(LoadConfigFile(file, &cfg).ok());
-  REQUIRE(SetOption(&cfg, "cache-size", "128mb").ok());
-  REQUIRE(SetOption(&cfg, "save", "60 10000").ok());
-  REQUIRE(SetOption(&cfg, "requirepass", "p w\"d").ok());
-  REQUIRE(SetOption(&cfg, "maxclients", "500").ok());
-  REQUIRE(SetOption(&cfg, "client-output-buffer-limit", "pubsub 64mb 16mb 90").ok());
-  REQUIRE(RewriteConfigFile(cfg).ok());
-
-  const std::string expected =
-      "# My ringkv\n"
-      "\n"
-      "port 7001\n"
-      "# memory\n"
-      "cache-size 134217728\n"
-      "save 60 10000\n"
-      "rename-command config \"\"\n"
-      "hz 10\n"
-      "# end\n"
-      "# Options below were added by CONFIG REWRITE\n"
-      "maxclients 500\n"
-      "requirepass \"p w\\\"d\"\n"
-      "client-output-buffer-limit normal 0 0 0 slave 268435456 67108864 60 pubsub 67108864 "
-      "16777216 90\n";
-  CHECK(ReadAll(file) == expected);
-
-  // The rewritten file loads back to the same values.
-  Config reloaded;
-  REQUIRE(LoadConfigFile(file, &reloaded).ok());
-  for (const auto& opt : Options()) {
-    INFO(opt.name);
-    CHECK(opt.get(reloaded) == opt.get(cfg));
-  }
-
-  // A second rewrite with one more change neither repeats the marker nor moves lines.
-  REQUIRE(SetOption(&reloaded, "timeout", "5").ok());
-  REQUIRE(RewriteConfigFile(reloaded).ok());
-  CHECK(ReadAll(file) == expected + "timeout 5\n");
-}
-
-TEST_CASE("CONFIG REWRITE: empty values, unknown lines, missing file", "[config]") {
-  TempDir dir;
-  std::string file = dir.Write("ringkv.conf",
-                               "save 900 1\n"
-                               "requirepass secret\n"
-                               "some-future-option 1\n");
-  Config cfg;
-  cfg.config_file = file;
-  cfg.save.clear();
-  cfg.requirepass.clear();
-  REQUIRE(RewriteConfigFile(cfg).ok());
-  CHECK(ReadAll(file) ==
-        "save \"\"\n"
-        "requirepass \"\"\n"
-        "some-future-option 1\n");
-
-  // With the file gone, a rewrite creates it holding only the changes.
-  fs::remove(file);
-  cfg.port = 7777;
-  REQUIRE(RewriteConfigFile(cfg).ok());
-  CHECK(ReadAll(file) == "# Options below were added by CONFIG REWRITE\nport 7777\n");
-  Config reloaded;
-  REQUIRE(LoadConfigFile(file, &reloaded).ok());
-  CHECK(reloaded.port == 7777);
-}
-
-TEST_CASE("CONFIG REWRITE quotes values that need it", "[config]") {
-  TempDir dir;
-  std::string file = dir.Write("ringkv.conf", "");
-  Config cfg;
-  cfg.config_file = file;
-  cfg.requirepass = std::string("tab\there \\ nl\n bell\a nul") + '\0' + "\x7f'";
-  cfg.logfile = "/tmp/with space.log";
-  cfg.renamed_commands = {{"flushall", ""}, {"keys", "k3ys"}};
-  REQUIRE(RewriteConfigFile(cfg).ok());
-  Config reloaded;
-  REQUIRE(LoadConfigFile(file, &reloaded).ok());
-  CHECK(reloaded.requirepass == cfg.requirepass);
-  CHECK(reloaded.logfile == cfg.logfile);
-  CHECK(reloaded.renamed_commands == cfg.renamed_commands);
 }
 
 }  // namespace
