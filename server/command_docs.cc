@@ -97,16 +97,22 @@ const CommandSpec* ResolveSubcommand(std::string_view container, std::span<const
     *error = errors::WrongArity(container);
     return nullptr;
   }
-  std::string_view wanted = args[1];
-  for (const CommandSpec& s : subs) {
-    if (!EqualsIgnoreCase(ShortName(s.name), wanted)) continue;
-    bool arity_ok = s.arity > 0 ? args.size() == static_cast<size_t>(s.arity)
-                                : args.size() >= static_cast<size_t>(-s.arity);
-    if (arity_ok) return &s;
-    *error = errors::WrongArity(s.name);
+  const CommandSpec* s = FindSubcommand(subs, args[1]);
+  if (s == nullptr) {
+    *error = errors::UnknownSubcommand(args[1], container);
     return nullptr;
   }
-  *error = errors::UnknownSubcommand(wanted, container);
+  if (!CommandTable::ArityOk(*s, args.size())) {
+    *error = errors::WrongArity(s->name);
+    return nullptr;
+  }
+  return s;
+}
+
+const CommandSpec* FindSubcommand(std::span<const CommandSpec> subs, std::string_view name) {
+  for (const CommandSpec& s : subs) {
+    if (EqualsIgnoreCase(ShortName(s.name), name)) return &s;
+  }
   return nullptr;
 }
 

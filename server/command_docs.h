@@ -39,6 +39,8 @@ std::span<const CommandSpec> Subcommands(std::string_view parent);            //
 // no args[1]).
 const CommandSpec* ResolveSubcommand(std::string_view container, std::span<const CommandSpec> subs,
                                      std::span<const std::string_view> args, std::string* error);
+// The subcommand of `subs` named `name` (case-insensitive), or null.
+const CommandSpec* FindSubcommand(std::span<const CommandSpec> subs, std::string_view name);
 // The handler body of a container: finds args[1] (case-insensitive) among
 // `subs`, checks its arity and runs it with a context whose spec is the
 // subcommand. Unknown: "ERR unknown subcommand 'x'. Try CLIENT HELP.";

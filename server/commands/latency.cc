@@ -27,10 +27,18 @@ cluster::Task<> LatencyHistogramCmd(CommandContext& ctx) {
     std::sort(shown.begin(), shown.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
   } else {
+    auto add_named = [&](const CommandSpec* spec) {
+      auto it = stats.find(spec);
+      if (it != stats.end()) add(spec, it->second);
+    };
     for (size_t i = 2; i < ctx.argc(); ++i) {
       const CommandSpec* spec = LookupForClients(ctx.server.commands(), ctx.arg(i));
-      auto it = spec ? stats.find(spec) : stats.end();
-      if (it != stats.end()) add(spec, it->second);
+      if (spec == nullptr) continue;
+      add_named(spec);
+      // A container stands for its subcommands too ("client": client|id...).
+      if (spec->name.find('|') == std::string_view::npos) {
+        for (const CommandSpec& sub : Subcommands(spec->name)) add_named(&sub);
+      }
     }
   }
   ctx.reply.MapHeader(static_cast<int64_t>(shown.size()));

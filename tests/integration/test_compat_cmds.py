@@ -103,6 +103,26 @@ class CompatCommandsTest(support.ServerTestCase):
             self.assertEqual(counts[-1], calls)
         self.assertEqual(self.raw("LATENCY", "HISTOGRAM", "nosuch"), b"*0\r\n")
 
+    def test_subcommands_in_histogram_and_commandstats(self):
+        self.r.config_resetstat()
+        c = Conn(self.server.port)
+        self.addCleanup(c.close)
+        c.call_raw(resp("CLIENT", "ID"))
+        c.call_raw(resp("CONFIG", "GET", "port"))
+        # Unknown: counted nowhere. Wrong arity: a rejected call of client|id.
+        self.assertEqual(c.call_raw(resp("CLIENT", "NOSUCH")),
+                         b"-ERR unknown subcommand 'NOSUCH'. Try CLIENT HELP.\r\n")
+        self.assertEqual(c.call_raw(resp("CLIENT", "ID", "extra")),
+                         b"-ERR wrong number of arguments for 'client|id' command\r\n")
+        # A container named stands for its subcommands.
+        reply = parse_reply(self.raw("LATENCY", "HISTOGRAM", "client", "config"))[0]
+        # (CONFIG RESETSTAT counts itself once it has reset the rest.)
+        self.assertEqual(sorted(reply[0::2]), [b"client|id", b"config|get", b"config|resetstat"])
+        stats = parse_reply(self.raw("INFO", "commandstats"))[0].decode()
+        self.assertNotIn("cmdstat_client:", stats)
+        self.assertIn("cmdstat_client|id:calls=1,", stats)
+        self.assertRegex(stats, r"cmdstat_client\|id:calls=1,.*rejected_calls=1,failed_calls=0")
+
     def test_latency_monitor_has_no_events(self):
         self.assertEqual(self.raw("LATENCY", "LATEST"), b"*0\r\n")
         self.assertEqual(self.raw("LATENCY", "HISTORY", "command"), b"*0\r\n")
