@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -73,6 +74,16 @@ Engine::~Engine() {
     clean = FlushBehind(/*sync=*/true).ok() && DropJournalSegments(/*all=*/true).ok();
   }
   if (!clean) return;
+  // What the idle flusher had still to compact, for the next start. It is
+  // joined first, after LevelDB's thread leaves SCHED_IDLE (priority_), and
+  // so after the writer that watches it.
+  writer_.reset();
+  priority_.reset();
+  if (flusher_) {
+    flusher_->Stop();
+    (void)PutMeta(kIdleCompactPendingMeta, std::to_string(flusher_->PendingBytes()));
+  }
+  StopFlusher();
   try {
     SaveKeyFilter();
   } catch (const std::exception& e) {  // bad_alloc, random_device: the next start scans
@@ -153,6 +164,11 @@ Status Engine::OpenDb() {
     fo.min_flush_bytes = options_.write_buffer_bytes / 4;
     fo.compact_percent = options_.idle_compact_percent;
     fo.min_compact_bytes = options_.write_buffer_bytes;
+    auto pending = GetMeta(kIdleCompactPendingMeta);
+    if (pending.ok()) {
+      const std::string& v = *pending;
+      (void)std::from_chars(v.data(), v.data() + v.size(), fo.pending_bytes);  // "": 0
+    }
     flusher_ = std::make_unique<IdleFlusher>(db_.get(), block_cache_.get(), fo);
   }
   if (options_.compaction_idle) {

@@ -20,6 +20,9 @@ inline constexpr std::string_view kExpireSumMeta = "expiresum";
 // saved key filter; an open that finds both alike uses the file
 // (engine_key_filter.cc), and removes both.
 inline constexpr std::string_view kKeyFilterMeta = "keyfilter";
+// Bytes written since the last idle compaction (idle_flush.h), saved by a
+// clean close so that a load followed by a restart is still compacted.
+inline constexpr std::string_view kIdleCompactPendingMeta = "idlecompactpending";
 inline constexpr std::string_view kSlotCountMeta = "slotcount";  // + slot (2 bytes) -> count
 
 inline std::string SlotCountName(uint16_t slot) {

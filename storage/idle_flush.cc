@@ -68,7 +68,12 @@ std::string FilesPerLevel(leveldb::DB* db) {
 }  // namespace
 
 IdleFlusher::IdleFlusher(leveldb::DB* db, leveldb::Cache* block_cache, const Options& options)
-    : db_(db), block_cache_(block_cache), options_(options), thread_([this] { Run(); }) {}
+    : db_(db),
+      block_cache_(block_cache),
+      options_(options),
+      local_written_(options.pending_bytes),
+      written_(options.pending_bytes),
+      thread_([this] { Run(); }) {}
 
 IdleFlusher::~IdleFlusher() { Stop(); }
 
@@ -112,7 +117,9 @@ void IdleFlusher::Run() {
   // thread got to run is seen as one (the database opened with an empty
   // memtable, which a recovered log was moved out of).
   uint64_t seen = 0;
-  uint64_t idle_at = 0;  // the commit count when the last idle period's work was done
+  // The commit count when the last idle period's work was done; with bytes
+  // from the last run, none yet: the first idle period looks at them.
+  uint64_t idle_at = options_.pending_bytes > 0 ? UINT64_MAX : 0;
   auto quiet_since = Clock::now();
   std::unique_lock<std::mutex> lock(mu_);
   while (!cv_.wait_for(lock, tick, [this] { return stop_.load(); })) {

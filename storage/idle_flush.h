@@ -26,8 +26,9 @@
 // stored); writes that come back stop it between two steps (the next idle
 // period goes on from there), as does Stop(). Rewriting the database once
 // per `compact_percent` of its size written bounds what it adds to
-// LevelDB's own rewriting. The bytes are counted from this object's start:
-// a restart, or a FLUSHALL, starts from zero.
+// LevelDB's own rewriting. The bytes are counted from this object's start
+// plus `pending_bytes`, which the engine saves at a clean close
+// (PendingBytes()): a crash or a FLUSHALL starts from zero.
 #pragma once
 
 #include <atomic>
@@ -52,6 +53,9 @@ class IdleFlusher {
     size_t min_flush_bytes = 0;
     int compact_percent = 0;  // 0: never compacts the whole database
     uint64_t min_compact_bytes = 0;
+    // Written before this object (the last run's PendingBytes()): counted,
+    // and looked at once the database has been idle for idle_ms.
+    uint64_t pending_bytes = 0;
   };
   // db and block_cache (may be null) must outlive this object.
   IdleFlusher(leveldb::DB* db, leveldb::Cache* block_cache, const Options& options);
@@ -71,6 +75,8 @@ class IdleFlusher {
   }
 
   uint64_t flushes() const { return flushes_.load(std::memory_order_relaxed); }
+  // Bytes written since the last compaction. Only after Stop().
+  uint64_t PendingBytes() const { return written_.load() - compacted_at_; }
   uint64_t compactions() const { return compactions_.load(std::memory_order_relaxed); }
   bool compacting() const { return compacting_.load(std::memory_order_relaxed); }
   // What happened since the last call, for the log (the caller writes it).

@@ -149,6 +149,31 @@ TEST_CASE("Engine: a write stops the idle compaction, and the next idle period d
   CheckAll(*e, n + 1);
 }
 
+TEST_CASE("Engine: what a clean close left uncompacted is compacted after the restart",
+          "[engine][compaction]") {
+  TempDir dir;
+  Logged logged;
+  EngineOptions o = Options(dir.path(), &logged);
+  o.idle_flush_ms = 60'000;  // no idle period before the close
+  const int n = 40000;
+  {
+    auto e = testing::OpenTestEngine(o);
+    Write(*e, 0, n);
+    REQUIRE(LevelsWithFiles(*e) > 1);
+  }
+  o.idle_flush_ms = 100;
+  auto e = testing::OpenTestEngine(o);
+  INFO("files per level at the restart: " << Join(FilesPerLevel(*e)));
+  REQUIRE(WaitFor([&] { return e->idle_compactions() == 1; }, std::chrono::seconds(60)));
+  CHECK(LevelsWithFiles(*e) == 1);
+  CheckAll(*e, n);
+  // Done: the next clean close saves nothing left to do.
+  e.reset();
+  e = testing::OpenTestEngine(o);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(e->idle_compactions() == 0);
+}
+
 TEST_CASE("Engine: idle_compact_percent 0 never compacts the database", "[engine][compaction]") {
   TempDir dir;
   Logged logged;
