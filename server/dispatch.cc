@@ -289,41 +289,45 @@ const CommandSpec* AnswerUnlessRunning(Server& server, Client& c, resp::ReplyWri
   }
   // A container's subcommand is looked up and its arity checked next, as
   // Redis does: before AUTH and MULTI; an unknown one counts in no command's
-  // statistics, a wrong arity as a rejected call of the subcommand.
+  // statistics. From here on the checks, their statistics and the client's
+  // last command are the subcommand's (`run`); the queue keeps the container,
+  // whose handler runs the subcommand.
+  const CommandSpec* run = spec;
   if (auto subs = Subcommands(spec->name); !subs.empty() && args.size() >= 2) {
-    const CommandSpec* sub = FindSubcommand(subs, args[1]);
-    if (sub == nullptr) {
+    run = FindSubcommand(subs, args[1]);
+    if (run == nullptr) {
       Refuse(server, c, reply, nullptr, errors::UnknownSubcommand(args[1], spec->name));
       return nullptr;
     }
-    if (!CommandTable::ArityOk(*sub, args.size())) {
-      Refuse(server, c, reply, sub, errors::WrongArity(sub->name));
+    c.last_command = run->name;
+    if (!CommandTable::ArityOk(*run, args.size())) {
+      Refuse(server, c, reply, run, errors::WrongArity(run->name));
       return nullptr;
     }
   }
-  if (!c.authenticated && !(spec->flags & kCmdNoAuth)) {
-    Refuse(server, c, reply, spec, errors::kNoAuth);
+  if (!c.authenticated && !(run->flags & kCmdNoAuth)) {
+    Refuse(server, c, reply, run, errors::kNoAuth);
     return nullptr;
   }
   // A MONITOR client is a replica to Redis: it may ping, not touch keys.
-  if (c.monitor && (spec->flags & (kCmdReadonly | kCmdWrite))) {
-    Refuse(server, c, reply, spec, "ERR Replica can't interact with the keyspace");
+  if (c.monitor && (run->flags & (kCmdReadonly | kCmdWrite))) {
+    Refuse(server, c, reply, run, "ERR Replica can't interact with the keyspace");
     return nullptr;
   }
-  if ((spec->flags & kCmdWrite) && !server.storage_error().empty()) {
-    Refuse(server, c, reply, spec,
+  if ((run->flags & kCmdWrite) && !server.storage_error().empty()) {
+    Refuse(server, c, reply, run,
            "MISCONF Errors writing to the data directory; writes are refused until the "
            "server is restarted: " +
                server.storage_error());
     return nullptr;
   }
   if (c.in_multi && !RunsInsideMulti(*spec)) {
-    if (spec->flags & kCmdDenyMulti) {
-      Refuse(server, c, reply, spec, "ERR Command not allowed inside a transaction");
+    if (run->flags & kCmdDenyMulti) {
+      Refuse(server, c, reply, run, "ERR Command not allowed inside a transaction");
       return nullptr;
     }
-    if (CrossesSlot(server, c, *spec, args)) {
-      Refuse(server, c, reply, spec, errors::kCrossSlot);
+    if (CrossesSlot(server, c, *run, args)) {
+      Refuse(server, c, reply, run, errors::kCrossSlot);
       return nullptr;
     }
     QueuedCommand q;

@@ -12,6 +12,7 @@
 
 #include "cluster/local_store.h"
 #include "server/cluster_node.h"
+#include "server/command_docs.h"
 #include "server/connection.h"
 #include "server/errors.h"
 #include "storage/engine.h"
@@ -367,9 +368,15 @@ void Server::ResumeHeld() {
 bool Server::PauseHolds(const Client& c, std::span<const std::string_view> args) const {
   if (!paused() || c.is_peer) return false;
   const CommandSpec* spec = commands_.Find(args[0]);
-  // Answered at once, as in Redis: unknown commands, wrong arity, NOAUTH.
-  // Never held: the cluster's own traffic, including a link's handshake.
+  // Answered at once, as in Redis: unknown commands and subcommands, wrong
+  // arity, NOAUTH (as dispatch checks them). Never held: the cluster's own
+  // traffic, including a link's handshake.
   if (!spec || !CommandTable::ArityOk(*spec, args.size())) return false;
+  if (auto subs = Subcommands(spec->name); !subs.empty() && args.size() >= 2) {
+    const CommandSpec* sub = FindSubcommand(subs, args[1]);
+    if (!sub || !CommandTable::ArityOk(*sub, args.size())) return false;
+    spec = sub;
+  }
   if (!c.authenticated && !(spec->flags & kCmdNoAuth)) return false;
   if ((spec->flags & kCmdPeer) || spec->name == "peer.hello") return false;
   if (pause_ == PauseMode::kAll || (spec->flags & kCmdWrite)) return true;

@@ -90,13 +90,14 @@ Status Engine::FlushAll() {
   if (!s.ok()) return s;
   if (options_.log) options_.log("Flushing all data in " + options_.dir);
   // The metadata keyspace (node id...) is carried over; the slot counts are
-  // not (they are all zero now), nor are the key counts and the expiry sum.
+  // not (they are all zero now), nor are the key counts, the expiry sum and
+  // the bytes left to compact.
   MetaList meta;
   const leveldb::Slice slot_counts(kSlotCountMeta.data(), kSlotCountMeta.size());
   s = WalkPrefix(db_.get(), MetaKey(""), "", [&](leveldb::Slice name, leveldb::Slice v) {
     std::string_view n(name.data(), name.size());
     if (!name.starts_with(slot_counts) && n != kKeyCountMeta && n != kExpiresCountMeta &&
-        n != kExpireSumMeta) {
+        n != kExpireSumMeta && n != kIdleCompactPendingMeta) {
       meta.emplace_back(MetaKey(n), v.ToString());
     }
     return true;

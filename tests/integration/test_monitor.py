@@ -97,6 +97,9 @@ class MonitorTest(support.ServerTestCase):
         self.assertTrue(LINE.match(m.read_raw()[:-2]).group(4) == b'"PING"')
         self.assertEqual(m.call_raw(resp("GET", "k")),
                          b"-ERR Replica can't interact with the keyspace\r\n")
+        # A subcommand that reads keys is refused too (the subcommand's flags).
+        self.assertEqual(m.call_raw(resp("OBJECT", "ENCODING", "k")),
+                         b"-ERR Replica can't interact with the keyspace\r\n")
         self.assertEqual(m.call_raw(resp("RESET")), b"+RESET\r\n")
         self.assertEqual(m.call_raw(resp("GET", "k")), b"$-1\r\n")
         # Not monitoring any more: other clients' commands no longer arrive.

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -172,6 +173,28 @@ TEST_CASE("Engine: what a clean close left uncompacted is compacted after the re
   e = testing::OpenTestEngine(o);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   CHECK(e->idle_compactions() == 0);
+}
+
+TEST_CASE("Engine: the bytes a clean close left are taken once: a crash after starts from zero",
+          "[engine][compaction]") {
+  TempDir dir, crashed;
+  Logged logged;
+  EngineOptions o = Options(dir.path(), &logged);
+  o.idle_flush_ms = 60'000;
+  { Write(*testing::OpenTestEngine(o), 0, 40000); }
+  // This open takes the saved count (no idle period comes before the copy,
+  // which is the data dir as a crash would leave it).
+  const std::string copy = crashed.path() + "/data";
+  {
+    auto e = testing::OpenTestEngine(o);
+    std::filesystem::copy(dir.path(), copy, std::filesystem::copy_options::recursive);
+    std::filesystem::remove(std::filesystem::path(copy) / "LOCK");
+  }
+  EngineOptions c = Options(copy, &logged);
+  auto e = testing::OpenTestEngine(c);
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  CHECK(e->idle_compactions() == 0);
+  CHECK_FALSE(e->idle_compacting());
 }
 
 TEST_CASE("Engine: idle_compact_percent 0 never compacts the database", "[engine][compaction]") {
