@@ -448,12 +448,7 @@ std::string Server::Info(std::string_view section) {
     t.Field("leveldb_level0_files", l0.empty() ? "0" : l0);
     // Every level's file count, from level 0 down: a read of a key that is
     // in none of the caches probes one file per level (each level-0 file).
-    std::string levels;
-    for (int level = 0; level < 7; level++) {
-      std::string n = e.Property(fmt::format("leveldb.num-files-at-level{}", level));
-      levels += (level ? "," : "") + (n.empty() ? std::string("0") : n);
-    }
-    t.Field("leveldb_level_files", levels);
+    t.Field("leveldb_level_files", e.FilesPerLevel());
     t.Field("leveldb_compaction_idle", e.compaction_idle() ? 1 : 0);
     t.Field("leveldb_compaction_boosts", e.compaction_boosts());
     t.Field("disk_bytes", e.ApproximateDiskBytes());

@@ -373,9 +373,9 @@ bool Server::PauseHolds(const Client& c, std::span<const std::string_view> args)
   // traffic, including a link's handshake.
   if (!spec || !CommandTable::ArityOk(*spec, args.size())) return false;
   if (auto subs = Subcommands(spec->name); !subs.empty() && args.size() >= 2) {
-    const CommandSpec* sub = FindSubcommand(subs, args[1]);
-    if (!sub || !CommandTable::ArityOk(*sub, args.size())) return false;
-    spec = sub;
+    std::string error;
+    spec = ResolveSubcommand(spec->name, subs, args, &error);
+    if (!spec) return false;
   }
   if (!c.authenticated && !(spec->flags & kCmdNoAuth)) return false;
   if ((spec->flags & kCmdPeer) || spec->name == "peer.hello") return false;

@@ -649,12 +649,26 @@ std::string Engine::Property(const std::string& name) {
 
 uint64_t Engine::mapped_bytes() { return MappedBytes(); }
 
-uint64_t Engine::ApproximateDiskBytes() {
+uint64_t ApproximateDiskBytes(leveldb::DB* db) {
   const std::string lo(1, '\0'), hi(1, '\xff');  // the Range borrows these
   leveldb::Range r(lo, hi);
   uint64_t size = 0;
-  db_->GetApproximateSizes(&r, 1, &size);
+  db->GetApproximateSizes(&r, 1, &size);
   return size;
 }
+
+std::string FilesPerLevel(leveldb::DB* db) {
+  std::string out;
+  for (int level = 0; level < 7; ++level) {
+    std::string n;
+    if (!db->GetProperty("leveldb.num-files-at-level" + std::to_string(level), &n)) n = "0";
+    out += (level ? "," : "") + n;
+  }
+  return out;
+}
+
+uint64_t Engine::ApproximateDiskBytes() { return storage::ApproximateDiskBytes(db_.get()); }
+
+std::string Engine::FilesPerLevel() { return storage::FilesPerLevel(db_.get()); }
 
 }  // namespace ringkv::storage

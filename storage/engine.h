@@ -272,6 +272,7 @@ class Engine {
   // LevelDB's own statistics ("leveldb.stats", "leveldb.approximate-memory-usage"...).
   std::string Property(const std::string& name);
   uint64_t ApproximateDiskBytes();
+  std::string FilesPerLevel();  // "0,4,49,2,0,0,0": table files per level (leveldb_util.h)
   // Bytes of table files mapped now, by every engine of the process (pread_env.h).
   static uint64_t mapped_bytes();
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <string>
 
+#include "storage/leveldb_util.h"
 #include "storage/record.h"
 
 namespace ringkv::storage {
@@ -45,24 +46,6 @@ std::string Seconds(Clock::duration d) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f s", std::chrono::duration<double>(d).count());
   return buf;
-}
-
-uint64_t DiskBytes(leveldb::DB* db) {
-  const std::string lo(1, '\0'), hi(8, '\xff');  // the Range borrows these
-  leveldb::Range r(lo, hi);
-  uint64_t size = 0;
-  db->GetApproximateSizes(&r, 1, &size);
-  return size;
-}
-
-std::string FilesPerLevel(leveldb::DB* db) {
-  std::string out;
-  for (int level = 0; level < 7; ++level) {
-    std::string n;
-    if (!db->GetProperty("leveldb.num-files-at-level" + std::to_string(level), &n)) n = "?";
-    out += (level ? "," : "") + n;
-  }
-  return out;
 }
 
 }  // namespace
@@ -152,7 +135,7 @@ void IdleFlusher::CompactIfDue(uint64_t commits) {
   const uint64_t written = written_.load(std::memory_order_relaxed);
   const uint64_t since = written - compacted_at_;
   if (since < options_.min_compact_bytes) return;
-  const uint64_t size = DiskBytes(db_);
+  const uint64_t size = ApproximateDiskBytes(db_);
   if (since * 100 < size * static_cast<uint64_t>(options_.compact_percent)) return;
 
   const int data_steps = DataSteps(size);
@@ -209,7 +192,7 @@ void IdleFlusher::CompactIfDue(uint64_t commits) {
   }
   compacted_at_ = written;
   Tell("LevelDB idle compaction done in " + Seconds(Clock::now() - start) + ": " +
-       Megabytes(DiskBytes(db_)) + " stored in files per level " + FilesPerLevel(db_));
+       Megabytes(ApproximateDiskBytes(db_)) + " stored in files per level " + FilesPerLevel(db_));
   compactions_.fetch_add(1, std::memory_order_relaxed);
   compacting_.store(false, std::memory_order_relaxed);
 }

@@ -34,4 +34,10 @@ std::unique_ptr<leveldb::Iterator> NewWalkIterator(leveldb::DB* db);
 Status WalkPrefix(leveldb::DB* db, const std::string& prefix, std::string_view from,
                   const std::function<bool(leveldb::Slice, leveldb::Slice)>& fn);
 
+// The approximate bytes of the table files (the memtable left out).
+uint64_t ApproximateDiskBytes(leveldb::DB* db);
+
+// The table files at each of LevelDB's 7 levels, level 0 first: "0,4,49,2,0,0,0".
+std::string FilesPerLevel(leveldb::DB* db);
+
 }  // namespace ringkv::storage
