@@ -280,6 +280,7 @@ constexpr SyntaxEntry kSyntax[] = {
     {"reset", ""},
     {"select", "index:integer"},
     // server
+    {"bgrewriteaof", ""},
     {"bgsave", "[SCHEDULE]"},
     {"command|count", ""},
     {"command|docs", "[command-name...]"},

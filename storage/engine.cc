@@ -168,7 +168,7 @@ Status Engine::OpenDb() {
     wo.sync = true;
     (void)db_->Delete(wo, MetaKey(kIdleCompactPendingMeta));
   }
-  if (options_.idle_flush_ms > 0) {
+  {  // with idle_flush_ms 0 only for BGREWRITEAOF
     IdleFlusher::Options fo;
     fo.idle_ms = options_.idle_flush_ms;
     fo.min_flush_bytes = options_.write_buffer_bytes / 4;

@@ -253,6 +253,18 @@ class Engine {
     return idle_compactions_before_ + (flusher_ ? flusher_->compactions() : 0);
   }
   bool idle_compacting() const { return flusher_ && flusher_->compacting(); }
+  // BGREWRITEAOF: compacts the whole database now, on the idle flusher's
+  // thread (idle_flush.h). False if one is asked for or under way already.
+  bool RequestCompaction() { return flusher_ && flusher_->RequestCompaction(); }
+  struct RequestedCompactions {
+    bool in_progress = false;
+    int64_t current_sec = -1;  // how long the one under way has run
+    int64_t last_sec = -1;     // how long the last one took (-1: none ended)
+    bool last_ok = true;
+    uint64_t started = 0;
+    uint64_t failures_in_a_row = 0;
+  };
+  RequestedCompactions requested_compactions() const;
   // LevelDB's background thread runs under SCHED_IDLE now; times it was
   // lifted to normal priority (background_priority.h).
   bool compaction_idle() const { return priority_ && priority_->idle(); }
@@ -394,6 +406,7 @@ class Engine {
   uint64_t boosts_before_ = 0;            // by priority_ of databases FlushAll dropped
   uint64_t idle_flushes_before_ = 0;      // by flushers of databases FlushAll dropped
   uint64_t idle_compactions_before_ = 0;  // the same
+  RequestedCompactions requested_before_;  // the same
   std::unique_ptr<leveldb::WriteBatch> batch_;
   // The hints written to batch_ since the last commit, by LevelDB key: the
   // record bytes, or "" for a delete. GetHint looks here instead of walking

@@ -114,9 +114,28 @@ Status Engine::FlushAll() {
   return s;
 }
 
+Engine::RequestedCompactions Engine::requested_compactions() const {
+  RequestedCompactions r = requested_before_;
+  if (!flusher_) return r;
+  r.in_progress = flusher_->requested();
+  if (const int64_t start = flusher_->requested_start_ms(); start != 0) {
+    r.current_sec = (SteadyMs() - start) / 1000;
+  }
+  if (const int64_t last = flusher_->last_requested_sec(); last >= 0) {
+    r.last_sec = last;
+    r.last_ok = flusher_->last_requested_ok();
+    r.failures_in_a_row = flusher_->requested_failures();
+  }
+  r.started += flusher_->requested_started();
+  return r;
+}
+
 void Engine::StopFlusher() {
   if (!flusher_) return;
   flusher_->Stop();
+  requested_before_ = requested_compactions();
+  requested_before_.in_progress = false;
+  requested_before_.current_sec = -1;
   idle_flushes_before_ += flusher_->flushes();
   idle_compactions_before_ += flusher_->compactions();
   LogFlusherMessages();

@@ -93,9 +93,12 @@ void IdleFlusher::Tell(std::string message) {
 
 void IdleFlusher::Run() {
   // Looks twice per idle period: the work starts between idle_ms and
-  // 1.5 idle_ms after the last commit.
+  // 1.5 idle_ms after the last commit. Without idle work it only waits for
+  // a request.
+  const bool idle_work = options_.idle_ms > 0;
   const int64_t idle_ms = std::max<int64_t>(1, options_.idle_ms);
-  const auto tick = std::chrono::milliseconds(std::max<int64_t>(1, idle_ms / 2));
+  const auto tick = idle_work ? std::chrono::milliseconds(std::max<int64_t>(1, idle_ms / 2))
+                              : std::chrono::milliseconds(3'600'000);
   // Counted from this object's construction: a commit made before this
   // thread got to run is seen as one (the database opened with an empty
   // memtable, which a recovered log was moved out of).
@@ -105,29 +108,66 @@ void IdleFlusher::Run() {
   uint64_t idle_at = options_.pending_bytes > 0 ? UINT64_MAX : 0;
   auto quiet_since = Clock::now();
   std::unique_lock<std::mutex> lock(mu_);
-  while (!cv_.wait_for(lock, tick, [this] { return stop_.load(); })) {
-    const auto now = Clock::now();
-    const uint64_t c = commits_.load(std::memory_order_relaxed);
-    if (c != seen) {
-      seen = c;
-      quiet_since = now;
-      continue;
+  for (;;) {
+    while (!cv_.wait_for(lock, tick, [this] { return stop_.load() || requested_.load(); })) {
+      if (!idle_work) continue;
+      const auto now = Clock::now();
+      const uint64_t c = commits_.load(std::memory_order_relaxed);
+      if (c != seen) {
+        seen = c;
+        quiet_since = now;
+        continue;
+      }
+      if (c == idle_at || now - quiet_since < std::chrono::milliseconds(idle_ms)) continue;
+      idle_at = c;
+      if (MemtableBytes(db_, block_cache_) >= options_.min_flush_bytes) {
+        // LevelDB compacts its memtable first whatever the range; a range past
+        // every key (all of ours start with a letter) overlaps no table, so
+        // nothing else is rewritten. The stop flag waits for it.
+        const std::string past_all(8, '\xff');
+        const leveldb::Slice k(past_all);
+        db_->CompactRange(&k, &k);
+        flushes_.fetch_add(1, std::memory_order_relaxed);
+      }
+      lock.unlock();  // Stop() must not wait for the whole compaction
+      CompactIfDue(c);
+      lock.lock();
     }
-    if (c == idle_at || now - quiet_since < std::chrono::milliseconds(idle_ms)) continue;
-    idle_at = c;
-    if (MemtableBytes(db_, block_cache_) >= options_.min_flush_bytes) {
-      // LevelDB compacts its memtable first whatever the range; a range past
-      // every key (all of ours start with a letter) overlaps no table, so
-      // nothing else is rewritten. The stop flag waits for it.
-      const std::string past_all(8, '\xff');
-      const leveldb::Slice k(past_all);
-      db_->CompactRange(&k, &k);
-      flushes_.fetch_add(1, std::memory_order_relaxed);
-    }
-    lock.unlock();  // Stop() must not wait for the whole compaction
-    CompactIfDue(c);
+    if (stop_.load()) return;
+    lock.unlock();
+    RunRequested();
     lock.lock();
+    requested_.store(false);
   }
+}
+
+void IdleFlusher::RunRequested() {
+  // It runs whole, writes or not; only Stop() ends it early.
+  const auto start = Clock::now();
+  requested_start_ms_.store(SteadyMs(), std::memory_order_relaxed);
+  requested_started_.fetch_add(1, std::memory_order_relaxed);
+  const CompactResult r = Compact(0, /*requested=*/true, 0);
+  const int64_t took = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - start).count();
+  if (r == CompactResult::kDone || r == CompactResult::kFailed) {
+    last_requested_sec_.store(took, std::memory_order_relaxed);
+    if (r == CompactResult::kDone) {
+      requested_failures_.store(0, std::memory_order_relaxed);
+    } else {
+      requested_failures_.fetch_add(1, std::memory_order_relaxed);
+    }
+    last_requested_ok_.store(r == CompactResult::kDone, std::memory_order_relaxed);
+  }
+  requested_start_ms_.store(0, std::memory_order_relaxed);
+}
+
+bool IdleFlusher::RequestCompaction() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (requested_.load() || stop_.load()) return false;
+    requested_.store(true);
+  }
+  cv_.notify_all();
+  return true;
 }
 
 void IdleFlusher::CompactIfDue(uint64_t commits) {
@@ -137,64 +177,74 @@ void IdleFlusher::CompactIfDue(uint64_t commits) {
   if (since < options_.min_compact_bytes) return;
   const uint64_t size = ApproximateDiskBytes(db_);
   if (since * 100 < size * static_cast<uint64_t>(options_.compact_percent)) return;
-
-  const int data_steps = DataSteps(size);
-  const int steps = data_steps + 1;
   // Stopped by writes last time: it goes on from there, unless they wrote
   // enough to be worth starting over (they are in level 0, which the first
   // step merges whole).
   int step = 0;
-  if (resume_step_ > 0 && resume_steps_ == steps &&
+  if (resume_step_ > 0 && resume_steps_ == DataSteps(size) + 1 &&
       written - resume_written_ < options_.min_compact_bytes) {
     step = resume_step_;
   }
   resume_step_ = 0;
+  (void)Compact(commits, /*requested=*/false, step);
+}
+
+IdleFlusher::CompactResult IdleFlusher::Compact(uint64_t commits, bool requested, int step) {
+  const uint64_t written = written_.load(std::memory_order_relaxed);
+  const uint64_t size = ApproximateDiskBytes(db_);
+  const int data_steps = DataSteps(size);
+  const int steps = data_steps + 1;
+  const std::string what = requested ? "LevelDB compaction (BGREWRITEAOF)" : "LevelDB idle compaction";
   const auto start = Clock::now();
   auto told = start;
   compacting_.store(true, std::memory_order_relaxed);
-  Tell("LevelDB idle compaction: " + Megabytes(since) + " written since the last one, " +
+  Tell(what + ": " + Megabytes(written - compacted_at_) + " written since the last one, " +
        Megabytes(size) + " stored in files per level " + FilesPerLevel(db_) + "; " +
        (step > 0
             ? "going on at step " + std::to_string(step + 1) + " of " + std::to_string(steps)
             : "compacting each key range into one level in " + std::to_string(steps) + " steps"));
   for (; step < steps; ++step) {
     if (stop_.load()) break;
-    if (commits_.load(std::memory_order_relaxed) != commits) break;
+    // Writes stop an idle compaction, not a requested one.
+    if (!requested && commits_.load(std::memory_order_relaxed) != commits) break;
     const std::string begin = StepStart(step, data_steps), end = StepStart(step + 1, data_steps);
     const leveldb::Slice b(begin), e(end);
     db_->CompactRange(step == 0 ? nullptr : &b, step == steps - 1 ? nullptr : &e);
     if (Clock::now() - told >= std::chrono::seconds(5)) {
       told = Clock::now();
-      Tell("LevelDB idle compaction: step " + std::to_string(step + 1) + " of " +
-           std::to_string(steps) + " done after " + Seconds(told - start));
+      Tell(what + ": step " + std::to_string(step + 1) + " of " + std::to_string(steps) +
+           " done after " + Seconds(told - start));
     }
   }
   if (step < steps) {
-    resume_step_ = step;
-    resume_steps_ = steps;
-    resume_written_ = written_.load(std::memory_order_relaxed);
-    Tell("LevelDB idle compaction stopped before step " + std::to_string(step + 1) + " of " +
+    if (!requested) {
+      resume_step_ = step;
+      resume_steps_ = steps;
+      resume_written_ = written_.load(std::memory_order_relaxed);
+    }
+    Tell(what + " stopped before step " + std::to_string(step + 1) + " of " +
          std::to_string(steps) + " (" + Seconds(Clock::now() - start) + "): " +
-         (stop_.load() ? "shutting down"
+         (stop_.load() ? "shutting down or flushing all data"
                        : "writes came back; the next idle period goes on with it"));
     compacting_.store(false, std::memory_order_relaxed);
-    return;
+    return CompactResult::kStopped;
   }
   // CompactRange reports nothing: a write of an empty batch returns the
   // error LevelDB's background thread met, if it did.
   leveldb::WriteBatch empty;
   const leveldb::Status s = db_->Write(leveldb::WriteOptions(), &empty);
   if (!s.ok()) {
-    Tell("LevelDB idle compaction failed after " + Seconds(Clock::now() - start) + ": " +
-         s.ToString());
+    Tell(what + " failed after " + Seconds(Clock::now() - start) + ": " + s.ToString());
     compacting_.store(false, std::memory_order_relaxed);
-    return;
+    return CompactResult::kFailed;
   }
   compacted_at_ = written;
-  Tell("LevelDB idle compaction done in " + Seconds(Clock::now() - start) + ": " +
+  resume_step_ = 0;
+  Tell(what + " done in " + Seconds(Clock::now() - start) + ": " +
        Megabytes(ApproximateDiskBytes(db_)) + " stored in files per level " + FilesPerLevel(db_));
-  compactions_.fetch_add(1, std::memory_order_relaxed);
+  if (!requested) compactions_.fetch_add(1, std::memory_order_relaxed);
   compacting_.store(false, std::memory_order_relaxed);
+  return CompactResult::kDone;
 }
 
 }  // namespace ringkv::storage

@@ -29,6 +29,12 @@
 // LevelDB's own rewriting. The bytes are counted from this object's start
 // plus `pending_bytes`, which the engine saves at a clean close
 // (PendingBytes()): a crash or a FLUSHALL starts from zero.
+//
+// 3. The same whole-database compaction on request (BGREWRITEAOF, Redis's
+// command for compacting its log; LevelDB's tables are ours): at once,
+// idle or not, and writes do not stop it (only Stop() does). It resets the
+// count of bytes written, as an idle one does. With idle_ms 0 the thread
+// does only this.
 #pragma once
 
 #include <atomic>
@@ -49,7 +55,7 @@ namespace ringkv::storage {
 class IdleFlusher {
  public:
   struct Options {
-    int64_t idle_ms = 2000;
+    int64_t idle_ms = 2000;  // 0: no idle work (1 and 2), only requests (3)
     size_t min_flush_bytes = 0;
     int compact_percent = 0;  // 0: never compacts the whole database
     uint64_t min_compact_bytes = 0;
@@ -79,6 +85,24 @@ class IdleFlusher {
   uint64_t PendingBytes() const { return written_.load() - compacted_at_; }
   uint64_t compactions() const { return compactions_.load(std::memory_order_relaxed); }
   bool compacting() const { return compacting_.load(std::memory_order_relaxed); }
+
+  // Loop thread: starts a requested compaction (3). False if one is asked
+  // for or under way already, or the thread is stopping.
+  bool RequestCompaction();
+  // Requested compactions: one asked for or under way; when the one under
+  // way started (steady clock ms, 0: none yet); started (as Redis counts
+  // aof_rewrites) and failed in a row since the last success; the last
+  // one's seconds (-1: none ended) and result.
+  bool requested() const { return requested_.load(); }
+  int64_t requested_start_ms() const { return requested_start_ms_.load(std::memory_order_relaxed); }
+  uint64_t requested_started() const {
+    return requested_started_.load(std::memory_order_relaxed);
+  }
+  uint64_t requested_failures() const {
+    return requested_failures_.load(std::memory_order_relaxed);
+  }
+  int64_t last_requested_sec() const { return last_requested_sec_.load(std::memory_order_relaxed); }
+  bool last_requested_ok() const { return last_requested_ok_.load(std::memory_order_relaxed); }
   // What happened since the last call, for the log (the caller writes it).
   std::vector<std::string> TakeMessages();
 
@@ -88,6 +112,11 @@ class IdleFlusher {
  private:
   void Run();
   void CompactIfDue(uint64_t commits);  // commits_ when writes were found stopped
+  void RunRequested();
+  enum class CompactResult { kDone, kStopped, kFailed };
+  // The whole-database compaction from `step` on; an idle one (not
+  // `requested`) stops once commits_ moves past `commits`.
+  CompactResult Compact(uint64_t commits, bool requested, int step);
   void Tell(std::string message);
 
   leveldb::DB* const db_;
@@ -107,6 +136,12 @@ class IdleFlusher {
   std::atomic<uint64_t> flushes_{0};
   std::atomic<uint64_t> compactions_{0};
   std::atomic<bool> compacting_{false};
+  std::atomic<bool> requested_{false};  // set under mu_
+  std::atomic<int64_t> requested_start_ms_{0};
+  std::atomic<uint64_t> requested_started_{0};
+  std::atomic<uint64_t> requested_failures_{0};
+  std::atomic<int64_t> last_requested_sec_{-1};
+  std::atomic<bool> last_requested_ok_{true};
   std::mutex messages_mu_;
   std::vector<std::string> messages_;
   std::mutex mu_;

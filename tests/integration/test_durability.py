@@ -18,6 +18,8 @@ import socket
 import time
 import unittest
 
+import redis
+
 import support
 from test_protocol import read_until_closed, resp
 
@@ -578,6 +580,45 @@ class IdleCompactionTest(DurabilityCase):
         self.assertEqual(int(st["leveldb_idle_compactions"]), 0, st)
         self.assertNotIn("idle compaction", s.read_log())
         self.check_values(c, expected)
+
+    def test_bgrewriteaof_compacts_at_once(self):
+        """BGREWRITEAOF: Redis's reply and INFO persistence fields; in ringkv
+        a compaction of the whole database, writes or not, with idle work
+        off (redis-server rewrites its AOF)."""
+        s = self.start(args=[] if support.IS_REDIS else
+                       ["--leveldb-idle-flush-ms", "0", "--leveldb-write-buffer-size", "1mb"])
+        c = self.client(s)
+        expected = self.load(c, 30000)
+        if not s.is_redis:
+            levels = [int(n) for n in c.info("storage")["leveldb_level_files"].split(",")]
+            self.assertGreater(len([n for n in levels if n > 0]), 1, levels)
+        p = c.info("persistence")
+        self.assertEqual((p["aof_rewrite_in_progress"], p["aof_rewrites"],
+                          p["aof_last_rewrite_time_sec"]), (0, 0, -1), p)
+        c.response_callbacks.pop("BGREWRITEAOF", None)  # redis-py's turns the reply into True
+        self.assertEqual(c.execute_command("BGREWRITEAOF"),
+                         b"Background append only file rewriting started")
+        deadline = time.time() + 60
+        while time.time() < deadline and c.info("persistence")["aof_rewrite_in_progress"]:
+            c.set("during", "rewrite")  # writes do not stop it
+            time.sleep(0.05)
+        p = c.info("persistence")
+        self.assertEqual((p["aof_rewrites"], p["aof_last_bgrewrite_status"],
+                          p["aof_rewrites_consecutive_failures"]), (1, "ok", 0), p)
+        self.assertGreaterEqual(p["aof_last_rewrite_time_sec"], 0, p)
+        self.assertEqual(p["aof_current_rewrite_time_sec"], -1, p)
+        with self.assertRaises(redis.ResponseError) as e:
+            c.execute_command("BGREWRITEAOF", "now")
+        self.assertIn("wrong number of arguments for 'bgrewriteaof' command", str(e.exception))
+        self.check_values(c, expected)
+        if s.is_redis:
+            return
+        deadline = time.time() + 10  # the log line comes from the cron
+        while time.time() < deadline and "(BGREWRITEAOF) done in " not in s.read_log():
+            time.sleep(0.1)
+        self.assertIn("LevelDB compaction (BGREWRITEAOF) done in ", s.read_log())
+        levels = [int(n) for n in c.info("storage")["leveldb_level_files"].split(",")]
+        self.assertLessEqual(len([n for n in levels if n > 0]), 2, levels)  # + later writes
 
 
 if __name__ == "__main__":
