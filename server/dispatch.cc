@@ -240,6 +240,7 @@ cluster::Task<> Execute(Server& server, Client& client, const CommandSpec& spec,
                         std::span<const std::string_view> args, resp::ReplyWriter& reply) {
   auto start = std::chrono::steady_clock::now();
   uint64_t errors_before = reply.errors();
+  const uint64_t counted_before = server.stats().total_error_replies;
   CommandContext ctx{server, client, server.StoreFor(client), args, reply, spec};
   client.ran_subcommand = nullptr;
   co_await spec.handler(ctx);
@@ -260,8 +261,9 @@ cluster::Task<> Execute(Server& server, Client& client, const CommandSpec& spec,
     if (!cs.latency) cs.latency = std::make_unique<LatencyHistogram>();
     cs.latency->Record(static_cast<uint64_t>(ns));
   }
-  // EXEC's own errors are those of the commands inside (counted there).
-  if (reply.errors() != errors_before && spec.name != "exec") {
+  // The errors of the commands an EXEC ran were counted as theirs; its own
+  // (EXECABORT, without MULTI) are counted here, as Redis does.
+  if (reply.errors() - errors_before > st.total_error_replies - counted_before) {
     ++cs.failed_calls;
     CountError(server, reply);
   }

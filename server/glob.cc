@@ -35,10 +35,13 @@ bool MatchClass(std::string_view p, size_t i, unsigned char c, bool nocase, size
       *next = j + 1;
       break;
     } else if (left >= 3 && p[j + 1] == '-') {  // the range's end may be any byte, even ']'
-      unsigned char lo = Fold(pc, nocase);
-      unsigned char hi = Fold(static_cast<unsigned char>(p[j + 2]), nocase);
+      // As Redis: the ends and the byte compare as signed chars (so
+      // [a-\xff] holds \x00..'a', not 'a'..\xff), swapped before folding.
+      int lo = static_cast<signed char>(p[j]), hi = static_cast<signed char>(p[j + 2]);
       if (lo > hi) std::swap(lo, hi);
-      if (fc >= lo && fc <= hi) match = true;
+      auto fold = [nocase](int b) { return (nocase && b >= 'A' && b <= 'Z') ? b - 'A' + 'a' : b; };
+      const int sc = fold(static_cast<signed char>(c));
+      if (sc >= fold(lo) && sc <= fold(hi)) match = true;
       j += 3;
     } else {
       if (Fold(pc, nocase) == fc) match = true;

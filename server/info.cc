@@ -297,7 +297,8 @@ std::string Server::Info(std::string_view section) {
     t.Field("aof_rewrite_in_progress", rc.in_progress ? 1 : 0);
     t.Field("aof_rewrite_scheduled", 0);
     t.Field("aof_last_rewrite_time_sec", rc.last_sec);
-    t.Field("aof_current_rewrite_time_sec", rc.in_progress ? std::max<int64_t>(rc.current_sec, 0) : -1);
+    t.Field("aof_current_rewrite_time_sec",
+            rc.in_progress ? std::max<int64_t>(rc.current_sec, 0) : -1);
     t.Field("aof_last_bgrewrite_status", rc.last_ok ? "ok" : "err");
     t.Field("aof_rewrites", rc.started);
     t.Field("aof_rewrites_consecutive_failures", rc.failures_in_a_row);

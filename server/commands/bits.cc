@@ -391,9 +391,11 @@ bool ParseFieldOffset(CommandContext& ctx, std::string_view arg, int bits, uint6
   const bool nth = arg.size() > 1 && arg[0] == '#';
   int64_t v = 0;
   const bool ok = ParseInt64(nth ? arg.substr(1) : arg, &v);
-  const __int128 bit = nth ? static_cast<__int128>(v) * bits : v;
-  if (!ok || bit < 0 || bit > INT64_MAX ||
-      static_cast<uint64_t>(bit) / 8 >= ctx.server.config().proto_max_bulk_len) {
+  // N times the width wraps around in 64 bits, as Redis's multiplication
+  // does: #2305843009213693953 of u8 is bit 8.
+  const auto bit = static_cast<int64_t>(nth ? static_cast<uint64_t>(v) * static_cast<uint64_t>(bits)
+                                            : static_cast<uint64_t>(v));
+  if (!ok || bit < 0 || static_cast<uint64_t>(bit) / 8 >= ctx.server.config().proto_max_bulk_len) {
     ctx.ReplyError(kBitOffsetError);
     return false;
   }

@@ -492,12 +492,14 @@ cluster::Task<> Debug(CommandContext& ctx) {
 
 // The record under `key` for a command that answers nil when there is none.
 // Null once it has replied (nil, or the storage error).
-cluster::Task<storage::RecordRef> ReadOrReplyNil(CommandContext& ctx, std::string_view key) {
+cluster::Task<storage::RecordRef> ReadOrReplyNil(CommandContext& ctx, std::string_view key,
+                                                 bool count_lookup = false) {
   auto rec = co_await ctx.store.Read(key);
   if (!rec.ok()) {
     ctx.ReplyStatusError(rec.status());
     co_return nullptr;
   }
+  if (count_lookup) ctx.server.CountLookup(*rec != nullptr);
   if (*rec == nullptr) ctx.reply.Null();
   co_return std::move(*rec);
 }
@@ -654,13 +656,15 @@ std::string_view EncodingOf(std::string_view value) {
   return value.size() <= 44 ? "embstr" : "raw";
 }
 
+// OBJECT's lookups count as keyspace hits and misses, as in Redis (MEMORY
+// USAGE's do not).
 cluster::Task<> ObjectEncoding(CommandContext& ctx) {
-  storage::RecordRef rec = co_await ReadOrReplyNil(ctx, ctx.arg(2));
+  storage::RecordRef rec = co_await ReadOrReplyNil(ctx, ctx.arg(2), /*count_lookup=*/true);
   if (rec) ctx.reply.Bulk(EncodingOf(rec->value));
 }
 
 cluster::Task<> ObjectRefcount(CommandContext& ctx) {
-  storage::RecordRef rec = co_await ReadOrReplyNil(ctx, ctx.arg(2));
+  storage::RecordRef rec = co_await ReadOrReplyNil(ctx, ctx.arg(2), /*count_lookup=*/true);
   if (!rec) co_return;
   // Redis shares the integers 0..9999 (refcount INT_MAX); others are single.
   int64_t n;
@@ -670,7 +674,7 @@ cluster::Task<> ObjectRefcount(CommandContext& ctx) {
 
 cluster::Task<> ObjectFreq(CommandContext& ctx) {
   // As Redis: a missing key is nil before the policy is looked at.
-  storage::RecordRef rec = co_await ReadOrReplyNil(ctx, ctx.arg(2));
+  storage::RecordRef rec = co_await ReadOrReplyNil(ctx, ctx.arg(2), /*count_lookup=*/true);
   if (!rec) co_return;
   ctx.reply.Error(
       "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "

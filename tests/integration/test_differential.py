@@ -91,7 +91,9 @@ BIT_VALUES = [b"0", b"1", b"1", b"0", b"2", b"-1", b"01", b"-0", b"", b"a", b"1.
 FIELD_TYPES = [b"i8", b"u8", b"i16", b"u16", b"i5", b"u3", b"i64", b"u63", b"i1", b"u1", b"i32",
                b"u64", b"i65", b"i0", b"x8", b"I8", b"i", b"", b"u-1", b"i08"]
 FIELD_OFFSETS = [0, 1, 3, 7, 8, 13, 31, 64, 100, 200, b"#0", b"#1", b"#3", b"#17", -1, b"#-1",
-                 b"#", b"abc", 4294967296, b"1.5"]
+                 b"#", b"abc", 4294967296, b"1.5",
+                 # N times the width wraps in 64 bits: bit 8 of a u8, or negative
+                 b"#2305843009213693953", b"#-2305843009213693951"]
 BITOP_OPS = [b"AND", b"OR", b"XOR", b"NOT", b"and", b"Or", b"xor", b"not", b"NAND", b""]
 
 # Odd expiry arguments: refused (not integers, overflowing), deleting the key
@@ -108,7 +110,9 @@ PAST_MILLIS = [1, 1000, 1600000000000]
 ABS_BASE = 4_000_000_000
 
 KEYS_PATTERNS = [b"*", b"*", b"k*", b"*1", b"?", b"k?", b"[a-k]*", b"[^k]*", b"*\x00*", b"",
-                 b"\\*", b"{t}*", b"*[", b"[", b"b*\\", b"[a-]*", b"*a b", b"\xe2*", b"[!k]*"]
+                 b"\\*", b"{t}*", b"*[", b"[", b"b*\\", b"[a-]*", b"*a b", b"\xe2*", b"[!k]*",
+                 # range ends compare as signed chars: \xff..'a', 0..-1
+                 b"[a-\xff]*", b"[^a-\xff]*", b"b[\x00-\xff]*"]
 
 SMALL_DBS = {str(n).encode() for n in range(1, 16)}
 

@@ -148,6 +148,13 @@ class InfoTest(AdminCase):
         f = info_fields(info_text(self.conn(), "stats"))
         self.assertEqual(int(f[b"keyspace_hits"]), 2)
         self.assertEqual(int(f[b"keyspace_misses"]), 1)
+        # OBJECT's lookups count too; MEMORY USAGE's do not.
+        self.r.object("encoding", "hit")
+        self.r.object("refcount", "miss")
+        self.r.memory_usage("hit")
+        self.r.memory_usage("miss")
+        f = info_fields(info_text(self.conn(), "stats"))
+        self.assertEqual((int(f[b"keyspace_hits"]), int(f[b"keyspace_misses"])), (3, 2))
 
     def test_commandstats_and_errorstats(self):
         self.assertEqual(self.r.config_resetstat(), True)

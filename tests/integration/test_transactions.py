@@ -56,6 +56,26 @@ class TestMultiExec(TransactionTestCase):
         self.assertIsInstance(reply[2], bytes)
         self.assertEqual(self.r.mget("a", "b", "c"), [b"2", b"x", None])
 
+    def test_exec_own_errors_are_counted_as_redis_counts_them(self):
+        """An aborted EXEC and an EXEC without MULTI are EXEC's failed calls
+        (errorstat EXECABORT, ERR); an error inside a transaction that ran
+        is the inner command's."""
+        c = self.rc
+        self.assertEqual(c.call("CONFIG", "RESETSTAT"), Status("OK"))
+        c.call("SET", "n", "x")
+        c.call("MULTI")
+        c.call("SET", "a")  # wrong arity: refused, the transaction is doomed
+        self.assertIsInstance(c.call("EXEC"), Err)
+        self.assertIsInstance(c.call("EXEC"), Err)  # without MULTI
+        self.assertEqual(len(self.run_multi(c, ("INCR", "n"))), 1)  # ran: INCR's error
+        errors = self.r.info("errorstats")
+        self.assertEqual((errors.get("errorstat_ERR"), errors.get("errorstat_EXECABORT")),
+                         ("count=3", "count=1"), errors)
+        stats = self.r.info("commandstats")
+        self.assertEqual((stats["cmdstat_exec"]["calls"], stats["cmdstat_exec"]["failed_calls"],
+                          stats["cmdstat_incr"]["failed_calls"],
+                          stats["cmdstat_set"]["rejected_calls"]), (3, 2, 1, 1), stats)
+
     def test_nothing_applies_before_exec(self):
         c = self.rc
         other = self.conn()

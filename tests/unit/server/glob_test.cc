@@ -144,6 +144,31 @@ TEST_CASE("binary bytes are ordinary bytes", "[glob]") {
   CHECK_FALSE(GlobMatch("[\x80-\xff]", "a"));
 }
 
+TEST_CASE("range ends and bytes compare as signed chars, as in Redis", "[glob]") {
+  // redis-server 7.0: KEYS [a-\xff] over a b z 0 \x00 \x7f \x80 \xe9 \xff A Z _
+  // answers \x00 0 A Z _ a \xff (the range is \xff(-1)..'a').
+  auto in = [](const char* pattern, std::string key) { return GlobMatch(pattern, key); };
+  for (std::string k : {std::string(1, '\0'), std::string("0"), std::string("A"), std::string("a"),
+                        std::string("\xff")}) {
+    INFO("key " << k);
+    CHECK(in("[a-\xff]", k));
+    CHECK_FALSE(in("[^a-\xff]", k));
+  }
+  for (std::string k : {"b", "z", "\x7f", "\x80", "\xe9"}) {
+    INFO("key " << k);
+    CHECK_FALSE(in("[a-\xff]", k));
+    CHECK(in("[^a-\xff]", k));
+  }
+  // [\x00-\xff] is 0..-1 swapped: only those two bytes.
+  CHECK(GlobMatch(std::string("[\x00-\xff]", 5), std::string(1, '\0')));
+  CHECK(GlobMatch(std::string("[\x00-\xff]", 5), "\xff"));
+  CHECK_FALSE(GlobMatch(std::string("[\x00-\xff]", 5), "a"));
+  // [\x7f-\x80] is -128..127: every byte.
+  CHECK(GlobMatch("[\x7f-\x80]", "b"));
+  CHECK(GlobMatch("[\x7f-\x80]", "\xe9"));
+  CHECK(GlobMatch("[\xff-\x80]", "\xe9"));
+}
+
 TEST_CASE("pathological patterns stay fast", "[glob]") {
   // Exponential for naive recursion: Redis fixed this (CVE-2022-36021).
   std::string subject(100, 'a');

@@ -222,8 +222,8 @@ TEST_CASE("Engine: a requested compaction (BGREWRITEAOF) runs at once, through w
     if (extra % 100 == 0) Commit(*e);
   }
   Commit(*e);
-  REQUIRE(WaitFor([&] { return !e->requested_compactions().in_progress; },
-                  std::chrono::seconds(60)));
+  REQUIRE(
+      WaitFor([&] { return !e->requested_compactions().in_progress; }, std::chrono::seconds(60)));
   e->LogProgress();
   const Engine::RequestedCompactions rc = e->requested_compactions();
   CHECK(rc.started == 1);
@@ -247,9 +247,11 @@ TEST_CASE("Engine: a requested compaction (BGREWRITEAOF) runs at once, through w
   CHECK(e->KeyCount() == static_cast<uint64_t>(n + extra));
   // It can be asked for again once done; a FLUSHALL keeps the counts.
   REQUIRE(e->RequestCompaction());
-  REQUIRE(WaitFor([&] { return e->requested_compactions().started == 2 &&
-                          !e->requested_compactions().in_progress; },
-                  std::chrono::seconds(60)));
+  REQUIRE(WaitFor(
+      [&] {
+        return e->requested_compactions().started == 2 && !e->requested_compactions().in_progress;
+      },
+      std::chrono::seconds(60)));
   REQUIRE(e->FlushAll().ok());
   CHECK(e->requested_compactions().started == 2);
   CHECK_FALSE(e->requested_compactions().in_progress);
