@@ -402,10 +402,10 @@ class Engine {
   // After db_ and flusher_: it stops first and lifts the background thread
   // that the flusher and db_'s close may wait for. Null if off.
   std::unique_ptr<BackgroundPriority> priority_;
-  std::unique_ptr<BehindWriter> writer_;  // write-behind's LevelDB writes; after db_ too
-  uint64_t boosts_before_ = 0;            // by priority_ of databases FlushAll dropped
-  uint64_t idle_flushes_before_ = 0;      // by flushers of databases FlushAll dropped
-  uint64_t idle_compactions_before_ = 0;  // the same
+  std::unique_ptr<BehindWriter> writer_;   // write-behind's LevelDB writes; after db_ too
+  uint64_t boosts_before_ = 0;             // by priority_ of databases FlushAll dropped
+  uint64_t idle_flushes_before_ = 0;       // by flushers of databases FlushAll dropped
+  uint64_t idle_compactions_before_ = 0;   // the same
   RequestedCompactions requested_before_;  // the same
   std::unique_ptr<leveldb::WriteBatch> batch_;
   // The hints written to batch_ since the last commit, by LevelDB key: the

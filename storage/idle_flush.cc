@@ -147,7 +147,8 @@ void IdleFlusher::RunRequested() {
   requested_start_ms_.store(SteadyMs(), std::memory_order_relaxed);
   requested_started_.fetch_add(1, std::memory_order_relaxed);
   const CompactResult r = Compact(0, /*requested=*/true, 0);
-  const int64_t took = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - start).count();
+  const int64_t took =
+      std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - start).count();
   if (r == CompactResult::kDone || r == CompactResult::kFailed) {
     last_requested_sec_.store(took, std::memory_order_relaxed);
     if (r == CompactResult::kDone) {
@@ -194,7 +195,8 @@ IdleFlusher::CompactResult IdleFlusher::Compact(uint64_t commits, bool requested
   const uint64_t size = ApproximateDiskBytes(db_);
   const int data_steps = DataSteps(size);
   const int steps = data_steps + 1;
-  const std::string what = requested ? "LevelDB compaction (BGREWRITEAOF)" : "LevelDB idle compaction";
+  const std::string what =
+      requested ? "LevelDB compaction (BGREWRITEAOF)" : "LevelDB idle compaction";
   const auto start = Clock::now();
   auto told = start;
   compacting_.store(true, std::memory_order_relaxed);

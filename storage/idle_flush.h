@@ -95,9 +95,7 @@ class IdleFlusher {
   // one's seconds (-1: none ended) and result.
   bool requested() const { return requested_.load(); }
   int64_t requested_start_ms() const { return requested_start_ms_.load(std::memory_order_relaxed); }
-  uint64_t requested_started() const {
-    return requested_started_.load(std::memory_order_relaxed);
-  }
+  uint64_t requested_started() const { return requested_started_.load(std::memory_order_relaxed); }
   uint64_t requested_failures() const {
     return requested_failures_.load(std::memory_order_relaxed);
   }
