@@ -220,6 +220,7 @@ constexpr SyntaxEntry kSyntax[] = {
     // keyspace
     {"copy", "source:key destination:key [DB destination-db:integer] [REPLACE]"},
     {"dbsize", ""},
+    {"dump", "key:key"},
     {"del", "key:key..."},
     {"exists", "key:key..."},
     {"expire", "key:key seconds:integer [condition: NX | XX | GT | LT]"},
@@ -236,6 +237,9 @@ constexpr SyntaxEntry kSyntax[] = {
     {"randomkey", ""},
     {"rename", "key:key newkey:key"},
     {"renamenx", "key:key newkey:key"},
+    {"restore",
+     "key:key ttl:integer serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds:integer] "
+     "[FREQ frequency:integer]"},
     {"scan", "cursor:integer [MATCH pattern:pattern] [COUNT count:integer] [TYPE type]"},
     {"touch", "key:key..."},
     {"ttl", "key:key"},

@@ -81,6 +81,7 @@ struct CommandSpec {
 std::span<const CommandSpec> StringCommands();
 std::span<const CommandSpec> BitmapCommands();
 std::span<const CommandSpec> LcsCommands();
+std::span<const CommandSpec> DumpCommands();
 std::span<const CommandSpec> KeyspaceCommands();
 std::span<const CommandSpec> ConnectionCommands();
 std::span<const CommandSpec> ServerCommands();
