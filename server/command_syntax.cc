@@ -229,6 +229,7 @@ constexpr SyntaxEntry kSyntax[] = {
     {"flushall", "[flush-type: ASYNC | SYNC]"},
     {"flushdb", "[flush-type: ASYNC | SYNC]"},
     {"keys", "pattern:pattern"},
+    {"move", "key:key db:integer"},
     {"persist", "key:key"},
     {"pexpire", "key:key milliseconds:integer [condition: NX | XX | GT | LT]"},
     {"pexpireat", "key:key unix-time-milliseconds:unix-time [condition: NX | XX | GT | LT]"},
@@ -241,6 +242,7 @@ constexpr SyntaxEntry kSyntax[] = {
      "key:key ttl:integer serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds:integer] "
      "[FREQ frequency:integer]"},
     {"scan", "cursor:integer [MATCH pattern:pattern] [COUNT count:integer] [TYPE type]"},
+    {"swapdb", "index1:integer index2:integer"},
     {"touch", "key:key..."},
     {"ttl", "key:key"},
     {"type", "key:key"},

@@ -65,6 +65,14 @@ std::vector<size_t> CommandTable::KeyPositions(const CommandSpec& spec, size_t a
   return out;
 }
 
+std::string_view DbIndexError(std::string_view arg) {
+  int64_t db;
+  if (!ParseInt64(arg, &db)) return errors::kNotInteger;
+  if (db < INT32_MIN || db > INT32_MAX) return errors::kIntOutOfRange;
+  if (db != 0) return errors::kDbIndexOutOfRange;
+  return {};
+}
+
 bool ParseInt64(std::string_view s, int64_t* out) {
   if (s.empty() || s.size() > 20) return false;
   size_t i = 0;

@@ -117,6 +117,9 @@ bool ParseDouble(std::string_view s, double* out);  // strict, like Redis's stri
 bool ParseLongDouble(std::string_view s, long double* out);  // as above, long double (INCRBYFLOAT)
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 std::string ToLower(std::string_view s);
+// A database index argument (SELECT, COPY ... DB, MOVE) read as Redis reads
+// one: the error to answer, or "" for 0, the only database there is.
+std::string_view DbIndexError(std::string_view arg);
 // As INCRBYFLOAT prints: %.17Lf with trailing zeros trimmed. Redis computes
 // INCRBYFLOAT in long double ("10.5" + "0.1" prints "10.6"), so should callers.
 std::string FormatDouble(long double v);

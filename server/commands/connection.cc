@@ -107,15 +107,10 @@ cluster::Task<> Monitor(CommandContext& ctx) {
   co_return;
 }
 
+// One keyspace per node (as in Redis Cluster): only database 0 exists.
 cluster::Task<> Select(CommandContext& ctx) {
-  int64_t db;
-  if (!ParseInt64(ctx.arg(1), &db)) {
-    ctx.reply.Error(errors::kNotInteger);
-  } else if (db < INT32_MIN || db > INT32_MAX) {
-    ctx.reply.Error(errors::kIntOutOfRange);
-  } else if (db != 0) {
-    // One keyspace per node (as in Redis Cluster): only database 0 exists.
-    ctx.reply.Error(errors::kDbIndexOutOfRange);
+  if (std::string_view error = DbIndexError(ctx.arg(1)); !error.empty()) {
+    ctx.reply.Error(error);
   } else {
     ctx.reply.Ok();
   }

@@ -270,17 +270,8 @@ Task<> Copy(CommandContext& ctx) {
     if (EqualsIgnoreCase(opt, "replace")) {
       replace = true;
     } else if (EqualsIgnoreCase(opt, "db") && i + 1 < ctx.argc()) {
-      int64_t db;
-      if (!ParseInt64(ctx.arg(i + 1), &db)) {
-        ctx.ReplyError(errors::kNotInteger);
-        co_return;
-      }
-      if (db < INT32_MIN || db > INT32_MAX) {
-        ctx.ReplyError(errors::kIntOutOfRange);
-        co_return;
-      }
-      if (db != 0) {
-        ctx.ReplyError(errors::kDbIndexOutOfRange);
+      if (std::string_view error = DbIndexError(ctx.arg(i + 1)); !error.empty()) {
+        ctx.ReplyError(error);
         co_return;
       }
       ++i;
@@ -323,6 +314,30 @@ Task<> Copy(CommandContext& ctx) {
     co_return;
   }
   ctx.reply.Integer(1);
+}
+
+// MOVE key db and SWAPDB index1 index2, as redis-server with `databases 1`
+// answers them: database 0 is the only one, so MOVE to it is moving a key
+// onto itself and SWAPDB 0 0 swaps nothing.
+Task<> Move(CommandContext& ctx) {
+  std::string_view error = DbIndexError(ctx.arg(2));
+  ctx.ReplyError(error.empty() ? kSameObject : error);
+  co_return;
+}
+
+Task<> SwapDb(CommandContext& ctx) {
+  int64_t db[2];
+  for (size_t i = 0; i < 2; ++i) {
+    if (!ParseInt64(ctx.arg(i + 1), &db[i]) || db[i] < INT32_MIN || db[i] > INT32_MAX) {
+      ctx.ReplyError(i == 0 ? "ERR invalid first DB index" : "ERR invalid second DB index");
+      co_return;
+    }
+  }
+  if (db[0] != 0 || db[1] != 0) {
+    ctx.ReplyError(errors::kDbIndexOutOfRange);
+    co_return;
+  }
+  ctx.reply.Ok();
 }
 
 // EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT key time [NX|XX] [GT|LT]. `relative`
@@ -493,6 +508,8 @@ constexpr CommandSpec kKeyspaceCommands[] = {
     {"renamenx", 3, kW | kF, 1, 2, 1, RenameNx, "generic",
      "Rename a key, only if the new key does not exist", "1.0.0"},
     {"copy", -3, kW | kCmdDenyOom, 1, 2, 1, Copy, "generic", "Copy a key", "6.2.0"},
+    {"move", 3, kW | kF, 1, 1, 1, Move, "generic", "Move a key to another database", "1.0.0"},
+    {"swapdb", 3, kW | kF, 0, 0, 0, SwapDb, "server", "Swaps two Redis databases", "4.0.0"},
     {"expire", -3, kW | kF, 1, 1, 1, Expire, "generic", "Set a key's time to live in seconds",
      "1.0.0"},
     {"pexpire", -3, kW | kF, 1, 1, 1, PExpire, "generic",

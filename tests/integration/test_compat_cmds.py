@@ -1,6 +1,6 @@
-"""ROLE, WAIT and OBJECT, which client libraries and tools call: replies and
-error texts as redis-server 7.0 gives them (RINGKV_SERVER=/usr/bin/redis-server
-runs these tests against it)."""
+"""ROLE, WAIT, OBJECT, MOVE and SWAPDB, which client libraries and tools
+call: replies and error texts as redis-server 7.0 gives them
+(RINGKV_SERVER=/usr/bin/redis-server runs these tests against it)."""
 
 import unittest
 
@@ -130,6 +130,37 @@ class CompatCommandsTest(support.ServerTestCase):
         self.assertEqual(self.raw("LATENCY", "GRAPH", "command"),
                          b"-ERR No samples available for event 'command'\r\n")
         self.assertTrue(parse_reply(self.raw("LATENCY", "HELP"))[0][0].startswith(b"LATENCY <subcommand>"))
+
+
+class SingleDatabaseTest(support.ServerTestCase):
+    """MOVE and SWAPDB with one database, as redis-server with `databases 1`
+    answers them (ringkv has only database 0)."""
+    server_args = ("--databases", "1")
+
+    def raw(self, *args):
+        c = Conn(self.server.port)
+        self.addCleanup(c.close)
+        return c.call_raw(resp(*args))
+
+    def test_move_and_swapdb(self):
+        self.r.set("k", "v")
+        same = b"-ERR source and destination objects are the same\r\n"
+        out_of_range = b"-ERR DB index is out of range\r\n"
+        for args, want in [
+                (("MOVE", "k", "0"), same), (("MOVE", "nokey", "0"), same),
+                (("MOVE", "k", "1"), out_of_range), (("MOVE", "k", "-1"), out_of_range),
+                (("MOVE", "k", "x"), b"-ERR value is not an integer or out of range\r\n"),
+                (("MOVE", "k", "99999999999999"),
+                 b"-ERR value is out of range, value must between -2147483648 and 2147483647\r\n"),
+                (("SWAPDB", "0", "0"), b"+OK\r\n"), (("SWAPDB", "-0", "0"), b"-ERR invalid first DB index\r\n"),
+                (("SWAPDB", "0", "1"), out_of_range), (("SWAPDB", "1", "1"), out_of_range),
+                (("SWAPDB", "x", "0"), b"-ERR invalid first DB index\r\n"),
+                (("SWAPDB", "0", "99999999999999"), b"-ERR invalid second DB index\r\n"),
+                (("SWAPDB", "0"), b"-ERR wrong number of arguments for 'swapdb' command\r\n")]:
+            with self.subTest(args=args):
+                self.assertEqual(self.raw(*args), want)
+        self.assertEqual(self.r.get("k"), b"v")
+        self.assertEqual(self.r.dbsize(), 1)
 
 
 if __name__ == "__main__":
