@@ -107,7 +107,7 @@ class Reader {
         *encoded = true;
         *n = b & 0x3f;
         return true;
-      default:
+      case kLen32Or64:
         break;
     }
     const int bytes = b == kLen32 ? 4 : b == kLen64 ? 8 : 0;
