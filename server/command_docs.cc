@@ -88,6 +88,7 @@ std::span<const CommandSpec> Subcommands(std::string_view parent) {
   if (auto s = ConnectionSubcommands(parent); !s.empty()) return s;
   if (auto s = ClusterSubcommands(parent); !s.empty()) return s;
   if (auto s = LatencySubcommands(parent); !s.empty()) return s;
+  if (auto s = AclSubcommands(parent); !s.empty()) return s;
   return ServerSubcommands(parent);
 }
 

@@ -32,6 +32,7 @@ std::span<const CommandSpec> ConnectionSubcommands(std::string_view parent);  //
 std::span<const CommandSpec> ServerSubcommands(std::string_view parent);      // server_cmds.cc
 std::span<const CommandSpec> ClusterSubcommands(std::string_view parent);     // cluster.cc
 std::span<const CommandSpec> LatencySubcommands(std::string_view parent);     // latency.cc
+std::span<const CommandSpec> AclSubcommands(std::string_view parent);         // acl.cc
 std::span<const CommandSpec> Subcommands(std::string_view parent);            // all of the above
 
 // The subcommand of `container` that args[1] names, or null with `*error`

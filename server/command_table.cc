@@ -19,9 +19,10 @@ void CommandContext::ReplyStatusError(const cluster::Status& s) {
 
 CommandTable::CommandTable() {
   // Every family, listed explicitly in one place.
-  for (auto family : {StringCommands(), BitmapCommands(), LcsCommands(), KeyspaceCommands(),
-                      DumpCommands(), ConnectionCommands(), ServerCommands(), TransactionCommands(),
-                      PeerCommands(), ClusterCommands(), LatencyCommands()}) {
+  for (auto family :
+       {StringCommands(), BitmapCommands(), LcsCommands(), KeyspaceCommands(), DumpCommands(),
+        AclCommands(), ConnectionCommands(), ServerCommands(), TransactionCommands(),
+        PeerCommands(), ClusterCommands(), LatencyCommands()}) {
     for (const CommandSpec& spec : family) {
       all_.push_back(&spec);
       by_name_.emplace_back(std::string(spec.name), &spec);

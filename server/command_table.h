@@ -34,6 +34,7 @@ enum CommandFlag : uint32_t {
   kCmdAllowBusy = 1 << 11,  // reported in COMMAND INFO only
   kCmdSkipSlowlog = 1 << 12,  // never in SLOWLOG (EXEC: its commands are, one by one)
   kCmdDenyMulti = 1 << 13,    // refused inside MULTI (Redis's no_multi: SAVE, SHUTDOWN)
+  kCmdProtected = 1 << 14,    // DEBUG: refused unless enable-debug-command allows the client
 };
 
 // Commands allowed while loading and on a stale replica (most of them).
@@ -82,6 +83,7 @@ std::span<const CommandSpec> StringCommands();
 std::span<const CommandSpec> BitmapCommands();
 std::span<const CommandSpec> LcsCommands();
 std::span<const CommandSpec> DumpCommands();
+std::span<const CommandSpec> AclCommands();
 std::span<const CommandSpec> KeyspaceCommands();
 std::span<const CommandSpec> ConnectionCommands();
 std::span<const CommandSpec> ServerCommands();

@@ -19,6 +19,7 @@ using storage::Status;
 
 enum class FsyncPolicy { kAlways, kEverySec, kNo };
 enum class LogLevel { kDebug, kVerbose, kNotice, kWarning, kNothing };
+enum class DebugCommand { kNo, kYes, kLocal };  // enable-debug-command
 
 struct OutputBufferLimit {
   uint64_t hard_bytes = 0;  // 0 = no limit
@@ -43,6 +44,7 @@ struct Config {
   std::string pidfile;
   std::string logfile;  // "" = stdout
   LogLevel loglevel = LogLevel::kNotice;
+  DebugCommand enable_debug_command = DebugCommand::kNo;
   int64_t hz = 10;
   // storage
   std::string dir = "./ringkv-data";

@@ -147,6 +147,9 @@ constexpr EnumName<LogLevel> kLogLevelNames[] = {{LogLevel::kDebug, "debug"},
                                                  {LogLevel::kWarning, "warning"},
                                                  {LogLevel::kNothing, "nothing"}};
 
+constexpr EnumName<DebugCommand> kDebugCommandNames[] = {
+    {DebugCommand::kNo, "no"}, {DebugCommand::kYes, "yes"}, {DebugCommand::kLocal, "local"}};
+
 // ---- Options with their own grammar.
 
 OptionDef BindOption() {
@@ -380,6 +383,8 @@ std::vector<OptionDef> BuildOptions() {
   // network
   o.push_back(BindOption());
   o.push_back(BoolOption("protected-mode", kMutable, &Config::protected_mode));
+  o.push_back(EnumOption("enable-debug-command", kFixed, &Config::enable_debug_command,
+                         kDebugCommandNames));
   o.push_back(IntOption("port", kFixed, &Config::port, 1, 65535));
   o.push_back(IntOption("tcp-backlog", kFixed, &Config::tcp_backlog, 0, kIntMax));
   o.push_back(IntOption("timeout", kMutable, &Config::timeout, 0, kIntMax));

@@ -12,6 +12,12 @@
 namespace ringkv::server {
 namespace {
 
+// enable-debug-command: whether `c` may run DEBUG.
+bool ProtectedAllowed(const Config& config, const Client& c) {
+  return config.enable_debug_command == DebugCommand::kYes ||
+         (config.enable_debug_command == DebugCommand::kLocal && c.loopback);
+}
+
 // Redis answers everything but these while a transaction is queued.
 bool RunsInsideMulti(const CommandSpec& spec) { return spec.flags & kCmdNoMulti; }
 
@@ -267,7 +273,7 @@ cluster::Task<> Execute(Server& server, Client& client, const CommandSpec& spec,
     ++cs.failed_calls;
     CountError(server, reply);
   }
-  if (!(spec.flags & kCmdSkipSlowlog)) server.RecordSlow(client, args, us);
+  if (!(spec.flags & kCmdSkipSlowlog)) server.RecordSlow(client, spec.name, args, us);
   server.FeedMonitors(client, spec, sub, args);
 }
 
@@ -309,6 +315,13 @@ const CommandSpec* AnswerUnlessRunning(Server& server, Client& c, resp::ReplyWri
   }
   if (!c.authenticated && !(run->flags & kCmdNoAuth)) {
     Refuse(server, c, reply, run, errors::kNoAuth);
+    return nullptr;
+  }
+  if ((run->flags & kCmdProtected) && !ProtectedAllowed(server.config(), c)) {
+    Refuse(server, c, reply, run,
+           "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
+           "you can run it from a local connection, otherwise you need to set this option in the "
+           "configuration file, and then restart the server.");
     return nullptr;
   }
   // A MONITOR client is a replica to Redis: it may ping, not touch keys.

@@ -51,26 +51,36 @@ void AppendQuoted(std::string* out, std::string_view arg) {
   out->push_back('"');
 }
 
-// Whether argument `i` of command `name` (its real name: a renamed AUTH
-// still hides its password) is a password that must not be shown.
-bool Secret(std::string_view name, std::span<const std::string_view> args, size_t i) {
+}  // namespace
+
+bool IsSecretArgument(std::string_view name, std::span<const std::string_view> args, size_t i) {
   if (name == "auth") return i >= 1;
-  if (name != "hello") return false;
-  // HELLO protover [AUTH username password] [SETNAME name], in any order.
-  for (size_t j = 2; j < args.size();) {
-    if (EqualsIgnoreCase(args[j], "auth")) {
-      if (i == j + 1 || i == j + 2) return true;
-      j += 3;
-    } else if (EqualsIgnoreCase(args[j], "setname")) {
-      j += 2;
-    } else {
-      break;
+  if (name == "hello") {
+    // HELLO protover [AUTH username password] [SETNAME name], in any order.
+    for (size_t j = 2; j < args.size();) {
+      if (EqualsIgnoreCase(args[j], "auth")) {
+        if (i == j + 1 || i == j + 2) return true;
+        j += 3;
+      } else if (EqualsIgnoreCase(args[j], "setname")) {
+        j += 2;
+      } else {
+        break;
+      }
+    }
+    return false;
+  }
+  if (args.size() < 2 || i < 2) return false;
+  // ACL SETUSER: the user and every rule (a rule may be ">password").
+  if (name == "acl") return EqualsIgnoreCase(args[1], "setuser");
+  // CONFIG SET name value ...: the values of the options Redis holds secret.
+  if (name == "config" && EqualsIgnoreCase(args[1], "set") && i >= 3 && (i - 3) % 2 == 0) {
+    for (std::string_view option : {"requirepass", "masterauth", "masteruser", "tls-key-file-pass",
+                                    "tls-client-key-file-pass"}) {
+      if (EqualsIgnoreCase(args[i - 1], option)) return true;
     }
   }
   return false;
 }
-
-}  // namespace
 
 std::string MonitorLine(int64_t unix_us, std::string_view client_addr, std::string_view name,
                         std::span<const std::string_view> args) {
@@ -78,7 +88,7 @@ std::string MonitorLine(int64_t unix_us, std::string_view client_addr, std::stri
       fmt::format("+{}.{:06} [0 {}]", unix_us / 1'000'000, unix_us % 1'000'000, client_addr);
   for (size_t i = 0; i < args.size(); ++i) {
     line.push_back(' ');
-    AppendQuoted(&line, Secret(name, args, i) ? std::string_view("(redacted)") : args[i]);
+    AppendQuoted(&line, IsSecretArgument(name, args, i) ? std::string_view("(redacted)") : args[i]);
   }
   line.append("\r\n");
   return line;

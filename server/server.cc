@@ -15,6 +15,7 @@
 #include "server/command_docs.h"
 #include "server/connection.h"
 #include "server/errors.h"
+#include "server/monitor.h"
 #include "storage/engine.h"
 
 namespace ringkv::server {
@@ -597,8 +598,8 @@ void Server::CloseListeners() {
   for (auto& l : listeners_) l->Close();
 }
 
-void Server::RecordSlow(const Client& c, std::span<const std::string_view> args,
-                        int64_t duration_us) {
+void Server::RecordSlow(const Client& c, std::string_view name,
+                        std::span<const std::string_view> args, int64_t duration_us) {
   if (config_.slowlog_log_slower_than < 0 || duration_us < config_.slowlog_log_slower_than) return;
   SlowLogEntry e;
   e.id = slowlog_next_id_++;
@@ -612,7 +613,7 @@ void Server::RecordSlow(const Client& c, std::span<const std::string_view> args,
       e.args.push_back(fmt::format("... ({} more arguments)", args.size() - 31));
       break;
     }
-    std::string_view a = args[i];
+    std::string_view a = IsSecretArgument(name, args, i) ? "(redacted)" : args[i];
     if (a.size() > 128) {
       e.args.push_back(fmt::format("{}... ({} more bytes)", a.substr(0, 128), a.size() - 128));
     } else {

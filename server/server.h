@@ -156,7 +156,9 @@ class Server : private cluster::KeyObserver {
   void WaitForUnpause(Connection* conn) { paused_conns_.push_back(conn); }
 
   // SLOWLOG
-  void RecordSlow(const Client& c, std::span<const std::string_view> args, int64_t duration_us);
+  // `name`: the command's real name (it decides which arguments are secret).
+  void RecordSlow(const Client& c, std::string_view name, std::span<const std::string_view> args,
+                  int64_t duration_us);
   const std::deque<SlowLogEntry>& slowlog() const { return slowlog_; }
   void ResetSlowlog() { slowlog_.clear(); }
 

@@ -760,7 +760,7 @@ const CommandSpec kServerCommands[] = {
      "Compacts the stored data on disk in the background.", "1.0.0"},
     {"shutdown", -1, kAdm | kCmdDenyMulti | kCmdAllowBusy, 0, 0, 0, Shutdown, "server",
      "Makes every write durable and stops the server.", "1.0.0"},
-    {"debug", -2, kAdm, 0, 0, 0, Debug, "server", "Debugging helpers.", "1.0.0"},
+    {"debug", -2, kAdm | kCmdProtected, 0, 0, 0, Debug, "server", "Debugging helpers.", "1.0.0"},
     {"memory", -2, 0, 0, 0, 0, MemoryContainer, "server", "The MEMORY subcommands.", "4.0.0"},
     {"lolwut", -1, kCmdReadonly | kCmdFast, 0, 0, 0, Lolwut, "server",
      "Draws something, and says the version.", "5.0.0"},

@@ -237,6 +237,71 @@ class RequirePassTest(AuthCase):
         self.assertEqual(d.call_raw(resp("AUTH", PASSWORD)), b"+OK\r\n")
 
 
+class SecretsStayOutOfTheSlowlogTest(AuthCase):
+    """Passwords never reach SLOWLOG: AUTH's, HELLO AUTH's, the value of
+    CONFIG SET requirepass and the rules of ACL SETUSER are "(redacted)",
+    as in Redis."""
+
+    def test_slowlog_redacts_passwords(self):
+        c = self.conn()
+        self.assertEqual(c.call_raw(resp("AUTH", PASSWORD)), b"+OK\r\n")
+        self.assertEqual(c.call_raw(resp("CONFIG", "SET", "slowlog-log-slower-than", "0")),
+                         b"+OK\r\n")
+        self.addCleanup(c.call_raw, resp("CONFIG", "SET", "slowlog-log-slower-than", "10000"))
+        self.assertEqual(c.call_raw(resp("SLOWLOG", "RESET")), b"+OK\r\n")
+        c.call_raw(resp("AUTH", "wrong-secret"))
+        c.call_raw(resp("AUTH", "default", PASSWORD))
+        c.call_raw(resp("HELLO", "2", "AUTH", "default", PASSWORD, "SETNAME", "n"))
+        self.addCleanup(c.call_raw, resp("CONFIG", "SET", "requirepass", PASSWORD))
+        self.assertEqual(c.call_raw(resp("CONFIG", "SET", "requirepass", "new-secret", "timeout", "0")),
+                         b"+OK\r\n")
+        c.call_raw(resp("ACL", "SETUSER", "bob", "on", ">bob-secret"))
+        entries = parse_reply(c.call_raw(resp("SLOWLOG", "GET", "-1")))[0]
+        logged = [[a.decode() for a in e[3]] for e in entries]
+        text = repr(logged)
+        for secret in ("wrong-secret", PASSWORD, "new-secret", "bob-secret"):
+            self.assertNotIn(secret, text)
+        for want in (["AUTH", "(redacted)"], ["AUTH", "(redacted)", "(redacted)"],
+                     ["HELLO", "2", "AUTH", "(redacted)", "(redacted)", "SETNAME", "n"],
+                     ["CONFIG", "SET", "requirepass", "(redacted)", "timeout", "0"],
+                     ["ACL", "SETUSER", "(redacted)", "(redacted)", "(redacted)"]):
+            self.assertIn(want, logged)
+
+
+DEBUG_REFUSED = (b'-ERR DEBUG command not allowed. If the enable-debug-command option is set to '
+                 b'"local", you can run it from a local connection, otherwise you need to set this '
+                 b'option in the configuration file, and then restart the server.\r\n')
+
+
+class DebugRefusedByDefaultTest(support.ServerTestCase):
+    """enable-debug-command no (the default, as in Redis 7): DEBUG is
+    refused, after its arity check, also inside MULTI (which it dooms)."""
+
+    def test_debug_is_refused(self):
+        c = Conn(self.server.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.call_raw(resp("CONFIG", "GET", "enable-debug-command")),
+                         b"*2\r\n$20\r\nenable-debug-command\r\n$2\r\nno\r\n")
+        self.assertEqual(c.call_raw(resp("DEBUG", "SLEEP", "0")), DEBUG_REFUSED)
+        self.assertEqual(c.call_raw(resp("DEBUG", "HELP")), DEBUG_REFUSED)
+        self.assertEqual(c.call_raw(resp("DEBUG")),
+                         b"-ERR wrong number of arguments for 'debug' command\r\n")
+        self.assertEqual(c.call_raw(resp("MULTI")), b"+OK\r\n")
+        self.assertEqual(c.call_raw(resp("DEBUG", "SLEEP", "0")), DEBUG_REFUSED)
+        self.assertTrue(c.call_raw(resp("EXEC")).startswith(b"-EXECABORT"))
+        self.assertTrue(c.call_raw(resp("CONFIG", "SET", "enable-debug-command", "yes")).startswith(
+            b"-ERR CONFIG SET failed (possibly related to argument 'enable-debug-command')"))
+
+
+class DebugAllowedTest(support.ServerTestCase):
+    server_args = ("--enable-debug-command", "local")
+
+    def test_loopback_clients_may_debug(self):
+        c = Conn(self.server.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.call_raw(resp("DEBUG", "SLEEP", "0")), b"+OK\r\n")
+
+
 class RenameCommandTest(support.ServerTestCase):
     server_args = ("--rename-command", "FLUSHALL", "", "--rename-command", "CONFIG", "cfg42")
 

@@ -116,6 +116,7 @@ TEST_CASE("the option table covers every Config field once", "[config]") {
   const std::vector<std::string> expected = {
       "bind",
       "protected-mode",
+      "enable-debug-command",
       "port",
       "tcp-backlog",
       "timeout",
