@@ -287,6 +287,7 @@ const CommandSpec* AnswerUnlessRunning(Server& server, Client& c, resp::ReplyWri
   const CommandSpec* spec = server.commands().Find(args[0]);
   // Peer commands do not exist for client connections.
   if (!spec || ((spec->flags & kCmdPeer) && !c.is_peer)) {
+    c.last_command = "NULL";  // as CLIENT LIST shows it in Redis
     Refuse(server, c, reply, nullptr, UnknownCommandError(args));
     return nullptr;
   }
@@ -304,6 +305,7 @@ const CommandSpec* AnswerUnlessRunning(Server& server, Client& c, resp::ReplyWri
   if (auto subs = Subcommands(spec->name); !subs.empty() && args.size() >= 2) {
     run = FindSubcommand(subs, args[1]);
     if (run == nullptr) {
+      c.last_command = "NULL";
       Refuse(server, c, reply, nullptr, errors::UnknownSubcommand(args[1], spec->name));
       return nullptr;
     }

@@ -263,6 +263,15 @@ class ClientCommandTest(ConnCase):
         ports = {int(by_id[cid][b"addr"].split(b":")[1]) for cid in ids}
         self.assertEqual(ports, {c.sock.getsockname()[1] for c in conns})
 
+    def test_client_list_cmd_is_null_after_an_unknown_command(self):
+        c = self.conn()
+        cid = self.client_id(c)
+        for sent, want in ((("PING",), b"ping"), (("NOSUCH", "x"), b"NULL"), (("GET", "k"), b"get"),
+                           (("CLIENT", "NOSUCH"), b"NULL"), (("GET",), b"get")):
+            c.call_raw(resp(*sent))
+            line = self.r.execute_command("CLIENT", "LIST", "ID", cid)
+            self.assertEqual(client_fields(line.rstrip(b"\n"))[b"cmd"], want, sent)
+
     def test_client_list_id_filter(self):
         a, b = self.conn(), self.conn()
         ida = self.client_id(a)
