@@ -78,6 +78,8 @@ struct Client {
   size_t query_buffer_bytes = 0;
   size_t output_bytes = 0;
   uint64_t commands_processed = 0;
+  uint64_t errors_counted =
+      0;  // by Execute, for this client's commands (an EXEC's own: dispatch.cc)
 
   // After every command, answered or not, and after an empty one (a blank
   // inline line, *0): a SKIP has silenced its command, and a SKIP asked for

@@ -246,7 +246,7 @@ cluster::Task<> Execute(Server& server, Client& client, const CommandSpec& spec,
                         std::span<const std::string_view> args, resp::ReplyWriter& reply) {
   auto start = std::chrono::steady_clock::now();
   uint64_t errors_before = reply.errors();
-  const uint64_t counted_before = server.stats().total_error_replies;
+  const uint64_t counted_before = client.errors_counted;
   CommandContext ctx{server, client, server.StoreFor(client), args, reply, spec};
   client.ran_subcommand = nullptr;
   co_await spec.handler(ctx);
@@ -269,9 +269,12 @@ cluster::Task<> Execute(Server& server, Client& client, const CommandSpec& spec,
   }
   // The errors of the commands an EXEC ran were counted as theirs; its own
   // (EXECABORT, without MULTI) are counted here, as Redis does.
-  if (reply.errors() - errors_before > st.total_error_replies - counted_before) {
+  // (Counted per client: in a cluster, other clients' commands run while
+  // this one waits for its replicas.)
+  if (reply.errors() - errors_before > client.errors_counted - counted_before) {
     ++cs.failed_calls;
     CountError(server, reply);
+    ++client.errors_counted;
   }
   if (!(spec.flags & kCmdSkipSlowlog)) server.RecordSlow(client, spec.name, args, us);
   server.FeedMonitors(client, spec, sub, args);
@@ -315,15 +318,15 @@ const CommandSpec* AnswerUnlessRunning(Server& server, Client& c, resp::ReplyWri
       return nullptr;
     }
   }
-  if (!c.authenticated && !(run->flags & kCmdNoAuth)) {
-    Refuse(server, c, reply, run, errors::kNoAuth);
-    return nullptr;
-  }
   if ((run->flags & kCmdProtected) && !ProtectedAllowed(server.config(), c)) {
     Refuse(server, c, reply, run,
            "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
            "you can run it from a local connection, otherwise you need to set this option in the "
            "configuration file, and then restart the server.");
+    return nullptr;
+  }
+  if (!c.authenticated && !(run->flags & kCmdNoAuth)) {
+    Refuse(server, c, reply, run, errors::kNoAuth);
     return nullptr;
   }
   // A MONITOR client is a replica to Redis: it may ping, not touch keys.

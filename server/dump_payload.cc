@@ -137,8 +137,9 @@ class Reader {
 // the next byte adds to it) and its low five bits with the next byte the
 // distance back less one. Returns false unless exactly `out_len` bytes come out.
 bool LzfDecompress(std::string_view in, size_t out_len, std::string* out) {
-  // Three input bytes make at most 264: a larger claim is a lie.
-  if (out_len / 264 > in.size()) return false;
+  // A back reference (3 bytes at most) makes at most 264 bytes, a literal
+  // run fewer than it takes: a larger claim is a lie, and is not reserved.
+  if (out_len > (in.size() / 3 + 1) * 264) return false;
   out->clear();
   out->reserve(out_len);
   size_t i = 0;
@@ -203,6 +204,10 @@ PayloadError ParsePayload(std::string_view payload, uint64_t max_value, std::str
   uint8_t type;
   if (!r.Byte(&type)) return PayloadError::kBadFormat;
   if (type != kRdbTypeString) {
+    // Redis's object types (lists, sets, hashes, sorted sets, modules,
+    // streams, in their encodings) are 1-7 and 9-21; anything else is no
+    // object at all.
+    if (type > 21 || type == 8) return PayloadError::kBadFormat;
     *rdb_type = type;
     return PayloadError::kNotString;
   }

@@ -120,17 +120,19 @@ void IdleFlusher::Run() {
       }
       if (c == idle_at || now - quiet_since < std::chrono::milliseconds(idle_ms)) continue;
       idle_at = c;
+      // Unlocked: Stop() and RequestCompaction() (on the loop thread) must
+      // not wait for a flush or a compaction; they are seen at the next wait.
+      lock.unlock();
       if (MemtableBytes(db_, block_cache_) >= options_.min_flush_bytes) {
         // LevelDB compacts its memtable first whatever the range; a range past
         // every key (all of ours start with a letter) overlaps no table, so
-        // nothing else is rewritten. The stop flag waits for it.
+        // nothing else is rewritten.
         const std::string past_all(8, '\xff');
         const leveldb::Slice k(past_all);
         db_->CompactRange(&k, &k);
         flushes_.fetch_add(1, std::memory_order_relaxed);
       }
-      lock.unlock();  // Stop() must not wait for the whole compaction
-      CompactIfDue(c);
+      if (!stop_.load()) CompactIfDue(c);
       lock.lock();
     }
     if (stop_.load()) return;

@@ -105,7 +105,7 @@ cluster::Task<> AclCat(CommandContext& ctx) {
   bool known = false;
   for (std::string_view c : kCategories) known |= EqualsIgnoreCase(c, want);
   if (!known) {
-    ctx.reply.Error(fmt::format("ERR Unknown category '{}'", want));
+    ctx.reply.Error(fmt::format("ERR Unknown category '{}'", want.substr(0, 128)));
     co_return;
   }
   std::vector<std::string_view> names;
@@ -196,9 +196,18 @@ cluster::Task<> AclDryrun(CommandContext& ctx) {
     ctx.reply.Error(fmt::format("ERR User '{}' not found", ctx.arg(2)));
     co_return;
   }
-  const CommandSpec* spec = LookupForClients(ctx.server.commands(), ctx.arg(3));
+  // The command as Redis looks it up: by its name only ("config|get" is no
+  // name), then a container's subcommand by the next argument.
+  const std::string_view name = ctx.arg(3);
+  const CommandSpec* spec = name.find('|') == std::string_view::npos
+                                ? LookupForClients(ctx.server.commands(), name)
+                                : nullptr;
+  if (auto subs = spec ? Subcommands(spec->name) : std::span<const CommandSpec>();
+      !subs.empty() && ctx.argc() >= 5) {
+    spec = FindSubcommand(subs, ctx.arg(4));
+  }
   if (!spec) {
-    ctx.reply.Error(fmt::format("ERR Command '{}' not found", ctx.arg(3)));
+    ctx.reply.Error(fmt::format("ERR Command '{}' not found", name));
     co_return;
   }
   if (!CommandTable::ArityOk(*spec, ctx.argc() - 3)) {

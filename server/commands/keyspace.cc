@@ -318,14 +318,23 @@ Task<> Copy(CommandContext& ctx) {
 
 // MOVE key db and SWAPDB index1 index2, as redis-server with `databases 1`
 // answers them: database 0 is the only one, so MOVE to it is moving a key
-// onto itself and SWAPDB 0 0 swaps nothing.
+// onto itself and SWAPDB 0 0 swaps nothing. In a cluster, refused as Redis
+// Cluster refuses them.
 Task<> Move(CommandContext& ctx) {
+  if (ctx.server.cluster()) {
+    ctx.ReplyError("ERR MOVE is not allowed in cluster mode");
+    co_return;
+  }
   std::string_view error = DbIndexError(ctx.arg(2));
   ctx.ReplyError(error.empty() ? kSameObject : error);
   co_return;
 }
 
 Task<> SwapDb(CommandContext& ctx) {
+  if (ctx.server.cluster()) {
+    ctx.ReplyError("ERR SWAPDB is not allowed in cluster mode");
+    co_return;
+  }
   int64_t db[2];
   for (size_t i = 0; i < 2; ++i) {
     if (!ParseInt64(ctx.arg(i + 1), &db[i]) || db[i] < INT32_MIN || db[i] > INT32_MAX) {

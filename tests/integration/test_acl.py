@@ -22,7 +22,11 @@ SAME = [
     ("ACL", "SAVE"), ("ACL", "LOAD"), ("ACL", "DRYRUN", "default", "get", "k"),
     ("ACL", "DRYRUN", "bob", "get", "k"), ("ACL", "DRYRUN", "default", "nosuch"),
     ("ACL", "DRYRUN", "default", "get"), ("ACL", "DRYRUN", "default", "client", "list"),
-    ("ACL", "DRYRUN", "default"), ("ACL", "NOSUCH"), ("ACL",), ("ACL", "WHOAMI", "x"),
+    ("ACL", "DRYRUN", "default"), ("ACL", "DRYRUN", "default", "config", "foo"),
+    ("ACL", "DRYRUN", "default", "config", "get"), ("ACL", "DRYRUN", "default", "config|get", "x"),
+    ("ACL", "DRYRUN", "default", "config"), ("ACL", "DRYRUN", "default", "CONFIG", "GET", "x"),
+    ("ACL", "DRYRUN", "default", "client", "id", "x"), ("ACL", "CAT", "x" * 300),
+    ("ACL", "NOSUCH"), ("ACL",), ("ACL", "WHOAMI", "x"),
     ("ACL", "GETUSER"), ("ACL", "USERS", "x"),
 ]
 

@@ -293,6 +293,13 @@ class DebugRefusedByDefaultTest(support.ServerTestCase):
             b"-ERR CONFIG SET failed (possibly related to argument 'enable-debug-command')"))
 
 
+class DebugRefusedBeforeAuthTest(AuthCase):
+    def test_debug_is_refused_before_noauth(self):
+        c = self.conn()  # not authenticated
+        self.assertEqual(c.call_raw(resp("DEBUG", "SLEEP", "0")), DEBUG_REFUSED)
+        self.assertEqual(c.call_raw(resp("GET", "k")), NOAUTH)
+
+
 class DebugAllowedTest(support.ServerTestCase):
     server_args = ("--enable-debug-command", "local")
 

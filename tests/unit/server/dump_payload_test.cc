@@ -129,6 +129,9 @@ TEST_CASE("RESTORE refuses bad payloads with Redis's distinctions", "[dump]") {
   // Another type: told apart, with its type.
   CHECK(parse(Wrap(std::string("\x12\x01\x02", 3))) == PayloadError::kNotString);
   CHECK(type == 0x12);
+  // No type at all: bad format, as in Redis.
+  CHECK(parse(Wrap(std::string("\x08\x01\x02", 3))) == PayloadError::kBadFormat);
+  CHECK(parse(Wrap(std::string("\xc8\x01\x02", 3))) == PayloadError::kBadFormat);
 }
 
 }  // namespace

@@ -258,5 +258,34 @@ TEST_CASE("Engine: a requested compaction (BGREWRITEAOF) runs at once, through w
   CHECK(e->RequestCompaction());
 }
 
+TEST_CASE("Engine: FLUSHALL and a close stop a requested compaction between two steps",
+          "[engine][compaction]") {
+  TempDir dir;
+  Logged logged;
+  EngineOptions o = Options(dir.path(), &logged);
+  o.idle_flush_ms = 0;
+  {
+    auto e = testing::OpenTestEngine(o);
+    Write(*e, 0, 80000);
+    REQUIRE(e->RequestCompaction());
+    REQUIRE(e->FlushAll().ok());  // waits for the step under way, no longer
+    CHECK_FALSE(e->requested_compactions().in_progress);
+    CHECK(e->KeyCount() == 0);
+    e->Put("after", Rec("flush"));
+    Commit(*e);
+    Write(*e, 0, 40000);
+    REQUIRE(e->RequestCompaction());
+  }  // closed while the second one runs
+  auto e = testing::OpenTestEngine(o);
+  CHECK(e->KeyCount() == 40001);
+  for (int i = 0; i < 40000; i += 7) {
+    auto r = e->Get(Key(i));
+    REQUIRE(r.ok());
+    REQUIRE(*r);
+    REQUIRE((*r)->value == Value(i));
+  }
+  CHECK_FALSE(e->requested_compactions().in_progress);
+}
+
 }  // namespace
 }  // namespace ringkv::storage
