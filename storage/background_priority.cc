@@ -91,7 +91,8 @@ void BackgroundPriority::Run() {
     ticks_.fetch_add(1, std::memory_order_relaxed);
     const bool loop_waits = options_.loop_thread > 0 && InFutexWait(options_.loop_thread);
     const uint64_t b = behind_writes_.current();
-    const bool stalled = (loop_waits && loop_waited) || (b != 0 && b == seen_behind);
+    const bool held = options_.hold_normal && options_.hold_normal->load(std::memory_order_relaxed);
+    const bool stalled = held || (loop_waits && loop_waited) || (b != 0 && b == seen_behind);
     loop_waited = loop_waits;
     seen_behind = b;
     const auto now = std::chrono::steady_clock::now();

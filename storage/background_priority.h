@@ -24,9 +24,9 @@
 //   - a write of the write-behind writer is under way at two ticks in a row
 //     (marked around each write: that thread waits on a futex when idle).
 // A wait for something else counts too; that only costs some time at the
-// normal priority. The background thread goes back to idle once level 0
-// holds `relax_level0` files or fewer (4: where LevelDB starts a compaction),
-// nothing waits and `min_boost` passed.
+// normal priority. So does a requested compaction (Options::hold_normal). The background thread
+// goes back to idle once level 0 holds `relax_level0` files or fewer (4: where LevelDB starts a
+// compaction), nothing waits and `min_boost` passed.
 //
 // Leaving SCHED_IDLE needs CAP_SYS_NICE (a root process in a container often
 // lacks it) or an RLIMIT_NICE that allows the thread's nice value. Without
@@ -66,6 +66,9 @@ class BackgroundPriority {
     std::chrono::milliseconds quiet_after{1000};
     std::chrono::milliseconds min_boost{200};
     pid_t loop_thread = -1;  // watched for futex waits; -1: none
+    // While it reads true, the thread stays at normal priority (a requested
+    // compaction, idle_flush.h). Must outlive this object; null: none.
+    const std::atomic<bool>* hold_normal = nullptr;
   };
 
   // Whether this process may move a thread out of SCHED_IDLE (tried on a

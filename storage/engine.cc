@@ -183,6 +183,9 @@ Status Engine::OpenDb() {
     if (supported) {
       BackgroundPriority::Options po;
       po.loop_thread = gettid();  // the engine's thread: it opens the database
+      // A requested compaction (BGREWRITEAOF) runs at normal priority: it
+      // was asked for, and on a busy machine an idle thread would not run it.
+      po.hold_normal = flusher_->requested_flag();
       priority_ = std::make_unique<BackgroundPriority>(db_.get(), po);
     } else if (options_.log && !told) {
       told = true;

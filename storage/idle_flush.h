@@ -34,7 +34,8 @@
 // command for compacting its log; LevelDB's tables are ours): at once,
 // idle or not, and writes do not stop it (only Stop() does). It resets the
 // count of bytes written, as an idle one does. With idle_ms 0 the thread
-// does only this.
+// does only this. LevelDB's thread runs it at normal priority, not under
+// SCHED_IDLE (background_priority.h): it was asked for.
 #pragma once
 
 #include <atomic>
@@ -94,6 +95,7 @@ class IdleFlusher {
   // aof_rewrites) and failed in a row since the last success; the last
   // one's seconds (-1: none ended) and result.
   bool requested() const { return requested_.load(); }
+  const std::atomic<bool>* requested_flag() const { return &requested_; }
   int64_t requested_start_ms() const { return requested_start_ms_.load(std::memory_order_relaxed); }
   uint64_t requested_started() const { return requested_started_.load(std::memory_order_relaxed); }
   uint64_t requested_failures() const {

@@ -156,6 +156,24 @@ TEST_CASE("BackgroundPriority idles LevelDB's thread and lifts it on debt") {
     CHECK(p->boosts() == 1);
   }
 
+  SECTION("a requested compaction holds it at normal priority while it runs") {
+    opts.boost_level0 = 1000;
+    opts.relax_level0 = 1000;
+    std::atomic<bool> requested{false};
+    opts.hold_normal = &requested;
+    auto p = std::make_unique<BackgroundPriority>(db.get(), opts);
+    REQUIRE(WaitFor([&] { return p->idle(); }));
+    requested = true;
+    REQUIRE(WaitFor([&] { return !p->idle(); }));
+    CHECK(Policy() == SCHED_OTHER);
+    std::this_thread::sleep_for(200ms);  // past min_boost: still held
+    CHECK_FALSE(p->idle());
+    requested = false;
+    REQUIRE(WaitFor([&] { return p->idle(); }));
+    CHECK(Policy() == SCHED_IDLE);
+    CHECK(p->boosts() == 1);
+  }
+
   SECTION("it looks less often while no commit comes and nothing waits") {
     opts.boost_level0 = 1000;
     opts.relax_level0 = 1000;
