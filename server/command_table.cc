@@ -8,10 +8,23 @@
 #include <cstring>
 
 #include "server/errors.h"
+#include "server/server.h"
 
 namespace ringkv::server {
 
 std::string_view CommandContext::name() const { return spec.name; }
+
+cluster::Task<storage::RecordRef> ReadOrReplyNil(CommandContext& ctx, std::string_view key,
+                                                 bool count_lookup) {
+  auto rec = co_await ctx.store.Read(key);
+  if (!rec.ok()) {
+    ctx.ReplyStatusError(rec.status());
+    co_return nullptr;
+  }
+  if (count_lookup) ctx.server.CountLookup(*rec != nullptr);
+  if (*rec == nullptr) ctx.reply.Null();
+  co_return std::move(*rec);
+}
 
 void CommandContext::ReplyStatusError(const cluster::Status& s) {
   reply.Error(errors::StorageError(s.message()));

@@ -59,6 +59,12 @@ struct CommandContext {
   void ReplyStatusError(const cluster::Status& s);  // storage failure -> "-ERR storage error: ..."
 };
 
+// The record under `key` for a command that answers nil when there is none
+// (DUMP, OBJECT, MEMORY USAGE): null once it has replied (nil, or the storage
+// error). `count_lookup`: the read counts as a keyspace hit or miss.
+cluster::Task<storage::RecordRef> ReadOrReplyNil(CommandContext& ctx, std::string_view key,
+                                                 bool count_lookup = false);
+
 // A handler validates all of its arguments before it touches the store, and
 // writes exactly one reply (or none when the client's reply mode says so;
 // dispatch handles that).

@@ -28,17 +28,8 @@ constexpr std::string_view kBadPayload = "ERR DUMP payload version or checksum a
 constexpr std::string_view kBadFormat = "ERR Bad data format";
 
 Task<> Dump(CommandContext& ctx) {
-  auto r = co_await ctx.store.Read(ctx.arg(1));
-  if (!r.ok()) {
-    ctx.ReplyStatusError(r.status());
-    co_return;
-  }
-  ctx.server.CountLookup(*r != nullptr);
-  if (!*r) {
-    ctx.reply.Null();
-    co_return;
-  }
-  ctx.reply.Bulk(DumpPayload((*r)->value));
+  RecordRef rec = co_await ReadOrReplyNil(ctx, ctx.arg(1), /*count_lookup=*/true);
+  if (rec) ctx.reply.Bulk(DumpPayload(rec->value));
 }
 
 Task<> Restore(CommandContext& ctx) {

@@ -490,20 +490,6 @@ cluster::Task<> Debug(CommandContext& ctx) {
   co_return;
 }
 
-// The record under `key` for a command that answers nil when there is none.
-// Null once it has replied (nil, or the storage error).
-cluster::Task<storage::RecordRef> ReadOrReplyNil(CommandContext& ctx, std::string_view key,
-                                                 bool count_lookup = false) {
-  auto rec = co_await ctx.store.Read(key);
-  if (!rec.ok()) {
-    ctx.ReplyStatusError(rec.status());
-    co_return nullptr;
-  }
-  if (count_lookup) ctx.server.CountLookup(*rec != nullptr);
-  if (*rec == nullptr) ctx.reply.Null();
-  co_return std::move(*rec);
-}
-
 // MEMORY USAGE key [SAMPLES n]: what the record costs in the cache, roughly.
 cluster::Task<> MemoryUsage(CommandContext& ctx) {
   if (ctx.argc() != 3) {

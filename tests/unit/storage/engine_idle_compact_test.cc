@@ -54,13 +54,19 @@ void Write(Engine& e, int from, int to) {
   }
 }
 
-void CheckAll(Engine& e, int n) {
+// Every 7th of keys [0, n) holds its value.
+void CheckValues(Engine& e, int n) {
   for (int i = 0; i < n; i += 7) {
     auto r = e.Get(Key(i));
     REQUIRE(r.ok());
     REQUIRE(*r);
     REQUIRE((*r)->value == Value(i));
   }
+}
+
+// The same, and keys [0, n) are all there is.
+void CheckAll(Engine& e, int n) {
+  CheckValues(e, n);
   CHECK(e.KeyCount() == static_cast<uint64_t>(n));
 }
 
@@ -238,12 +244,7 @@ TEST_CASE("Engine: a requested compaction (BGREWRITEAOF) runs at once, through w
   INFO("files per level after it: " << e->FilesPerLevel() << ", late writes " << extra);
   CHECK(extra > 0);
   CHECK(LevelsWithFiles(*e) <= 2);
-  for (int i = 0; i < n; i += 7) {
-    auto r = e->Get(Key(i));
-    REQUIRE(r.ok());
-    REQUIRE(*r);
-    REQUIRE((*r)->value == Value(i));
-  }
+  CheckValues(*e, n);
   CHECK(e->KeyCount() == static_cast<uint64_t>(n + extra));
   // It can be asked for again once done; a FLUSHALL keeps the counts.
   REQUIRE(e->RequestCompaction());
@@ -278,12 +279,7 @@ TEST_CASE("Engine: FLUSHALL and a close stop a requested compaction between two 
   }  // closed while the second one runs
   auto e = testing::OpenTestEngine(o);
   CHECK(e->KeyCount() == 40001);
-  for (int i = 0; i < 40000; i += 7) {
-    auto r = e->Get(Key(i));
-    REQUIRE(r.ok());
-    REQUIRE(*r);
-    REQUIRE((*r)->value == Value(i));
-  }
+  CheckValues(*e, 40000);
   CHECK_FALSE(e->requested_compactions().in_progress);
 }
 
