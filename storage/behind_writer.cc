@@ -3,12 +3,23 @@
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
 
+#include <algorithm>
+
+#include "storage/journal.h"
 #include "storage/leveldb_util.h"
 
 namespace ringkv::storage {
+namespace {
+
+constexpr size_t kKeepBytes = 16 << 20;
+
+}  // namespace
 
 BehindWriter::BehindWriter(leveldb::DB* db, BackgroundPriority::WriteWatch* watch)
-    : db_(db), watch_(watch), thread_([this] { Run(); }) {}
+    : db_(db),
+      watch_(watch),
+      batch_(std::make_unique<leveldb::WriteBatch>()),
+      thread_([this] { Run(); }) {}
 
 BehindWriter::~BehindWriter() {
   if (busy_) (void)Wait();
@@ -20,10 +31,11 @@ BehindWriter::~BehindWriter() {
   thread_.join();
 }
 
-void BehindWriter::Submit(std::unique_ptr<leveldb::WriteBatch> batch, bool sync) {
+void BehindWriter::Submit(std::string ops, bool sync) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    batch_ = std::move(batch);
+    ops_ = std::move(ops);
+    has_ops_ = true;
     sync_ = sync;
     done_.store(false, std::memory_order_relaxed);
   }
@@ -39,21 +51,72 @@ Status BehindWriter::Wait() {
   return result_;
 }
 
+std::string BehindWriter::TakeBuffer() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string out;
+  if (!busy_ && !has_ops_ && ops_.capacity() <= kKeepBytes) {
+    out.swap(ops_);
+    out.clear();
+  }
+  return out;
+}
+
+Status BehindWriter::BuildBatch(std::string_view ops, leveldb::WriteBatch* batch) {
+  batch->Clear();
+  struct Entry {
+    Journal::Op op;
+    size_t seq;
+  };
+  std::vector<Entry> entries;
+  Journal::Op op;
+  while (!ops.empty()) {
+    if (!Journal::NextOp(&ops, &op)) {
+      return Status::Corruption("write-behind: a journaled write does not decode");
+    }
+    entries.push_back({op, entries.size()});
+  }
+  // Key order (LevelDB's memtable takes sorted inserts faster), and for one
+  // key the journal's order: the last of each run is the key's state.
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    const int c = a.op.key.compare(b.op.key);
+    return c != 0 ? c < 0 : a.seq < b.seq;
+  });
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (i + 1 < entries.size() && entries[i + 1].op.key == entries[i].op.key) continue;
+    const Journal::Op& last = entries[i].op;
+    const leveldb::Slice key(last.key.data(), last.key.size());
+    if (last.put) {
+      batch->Put(key, leveldb::Slice(last.value.data(), last.value.size()));
+    } else {
+      batch->Delete(key);
+    }
+  }
+  return Status::Ok();
+}
+
 void BehindWriter::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    cv_.wait(lock, [this] { return stop_ || batch_ != nullptr; });
-    if (batch_ == nullptr) return;  // stop_, nothing left to write
-    std::unique_ptr<leveldb::WriteBatch> batch = std::move(batch_);
+    cv_.wait(lock, [this] { return stop_ || has_ops_; });
+    if (!has_ops_) return;              // stop_, nothing left to write
+    const std::string_view ops = ops_;  // the loop thread leaves ops_ alone until done_
     leveldb::WriteOptions wo;
     wo.sync = sync_;
     lock.unlock();
-    if (watch_) watch_->Started();
-    Status s = FromLevelDb(db_->Write(wo, batch.get()));
-    if (watch_) watch_->Ended();
-    batch.reset();  // freed here, not on the loop thread
+    Status s = BuildBatch(ops, batch_.get());
+    if (s.ok()) {
+      if (watch_) watch_->Started();
+      s = FromLevelDb(db_->Write(wo, batch_.get()));
+      if (watch_) watch_->Ended();
+    }
+    const uint64_t written = batch_->ApproximateSize();
+    batch_->Clear();
+    // A burst's big buffers are not kept for the flushes after it.
+    if (written > kKeepBytes) batch_ = std::make_unique<leveldb::WriteBatch>();
     lock.lock();
+    has_ops_ = false;
     result_ = std::move(s);
+    written_bytes_ = written;
     done_.store(true, std::memory_order_release);
     cv_.notify_all();
   }

@@ -58,7 +58,6 @@ Status WalkPrefix(leveldb::DB* db, const std::string& prefix, std::string_view f
 Engine::Engine(const EngineOptions& options)
     : options_(options),
       batch_(std::make_unique<leveldb::WriteBatch>()),
-      behind_batch_(std::make_unique<leveldb::WriteBatch>()),
       cache_(options.cache_bytes) {}
 
 Engine::~Engine() {
@@ -374,8 +373,7 @@ Status Engine::EndTurn() {
   Status s = Commit();
   // (A turn of reads with nothing waiting skips it: no clock read.)
   if (s.ok() && journal_ &&
-      (period_writes_ != 0 || !unflushed_.empty() || writer_->busy() ||
-       behind_batch_->ApproximateSize() > kEmptyBatchBytes)) {
+      (period_writes_ != 0 || !unflushed_.empty() || writer_->busy() || !behind_ops_.empty())) {
     s = EndTurnBehind();
   }
   if (!turn_failure_.ok()) {

@@ -88,12 +88,16 @@ struct EngineOptions {
   // LevelDB has synced what it holds) and deleted.
   uint64_t journal_segment_bytes = 64 << 20;
   // The journal pays where keys are written again within write_behind_ms
-  // (each flush writes them once) and costs where they are not (every write
-  // then reaches disk twice: journal, then LevelDB's log). Adaptive, the
+  // (each flush writes them once), and where turns are big (the writer
+  // thread, not the loop, then does LevelDB's memtable inserts: a loop turn
+  // of hundreds of writes is a loop with more work than it can keep up
+  // with). It costs where neither holds: every write then reaches disk twice
+  // (journal, then LevelDB's log) and costs more CPU in all. Adaptive, the
   // engine measures that over periods of 20 write_behind_ms (at least 100
   // ms): it journals from a period where under half of the writes were the
-  // first to their key in their window on, and commits straight to LevelDB
-  // from one where over 80% were. Off: it always journals.
+  // first to their key in their window, or where commits averaged 64 keys or
+  // more, on; and commits straight to LevelDB from one where over 80% were
+  // and commits averaged under 32. Off: it always journals.
   bool write_behind_adaptive = true;
   bool sync_commits = false;                    // appendfsync always
   std::function<void(const std::string&)> log;  // progress of long work (may be empty)
@@ -289,7 +293,6 @@ class Engine {
   static uint64_t mapped_bytes();
 
  private:
-  static constexpr size_t kEmptyBatchBytes = 12;  // a LevelDB WriteBatch's header
   explicit Engine(const EngineOptions& options);
   Status OpenDb();
   // The metadata a FLUSHALL left in its marker file; false if there is none.
@@ -434,17 +437,17 @@ class Engine {
   int64_t period_start_ms_ = 0;
   uint64_t period_writes_ = 0;
   uint64_t period_fresh_ = 0;
+  uint64_t period_start_commits_ = 0;  // stats_.commits when the period started
   std::vector<RecordCache::Node*> unflushed_;
   // The batch being written by writer_: its cache entries (pinned until it
   // is done), its hints, and whether old journal segments go when it is done.
   std::vector<RecordCache::Node*> in_flight_;
   std::map<std::string, std::string, std::less<>> flight_hints_;
   bool flight_drops_segments_ = false;
-  uint64_t flight_bytes_ = 0;  // the batch in flight's size, told to flusher_ once written
-  std::unique_ptr<leveldb::WriteBatch> behind_batch_;
+  // What the commits since the last flush journaled: their records'
+  // payloads, one after another. The next flush writes each key's last write.
+  std::string behind_ops_;
   std::map<std::string, std::string, std::less<>> behind_hints_;
-  std::vector<uint16_t> behind_slots_;
-  bool behind_sum_dirty_ = false;
   int64_t last_flush_ms_ = 0;  // steady clock
   Status behind_failure_;      // the first failed flush (sticky)
   // The counters as the last commit left them (UndoTurn).

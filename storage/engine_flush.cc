@@ -176,10 +176,8 @@ Status Engine::RecreateDb(const MetaList& meta) {
   journal_.reset();
   journaling_ = false;
   unflushed_.clear();
-  behind_batch_->Clear();
+  behind_ops_.clear();
   behind_hints_.clear();
-  behind_slots_.clear();
-  behind_sum_dirty_ = false;
   Status js = Journal::RemoveAll(options_.dir);
   if (!js.ok()) return js;
   leveldb::Options o;

@@ -179,13 +179,11 @@ Status Engine::CommitJournal() {
   }
   dirty_.clear();
   undo_.clear();
-  behind_batch_->Append(*batch_);
+  behind_ops_.append(*out);
   batch_->Clear();
   for (auto& [k, v] : pending_hints_) behind_hints_.insert_or_assign(k, std::move(v));
   pending_hints_.clear();
-  for (SlotDelta d : dirty_slots_) behind_slots_.push_back(d.slot);
   dirty_slots_.clear();
-  if (expire_sum_dirty_) behind_sum_dirty_ = true;
   expire_sum_dirty_ = false;
   NoteCommittedCounters();
   pending_writes_ = 0;
@@ -221,7 +219,7 @@ void Engine::UndoTurn() {
 
 bool Engine::FlushDue(int64_t now_ms) const {
   if (!journaling_ || !behind_failure_.ok() || writer_->busy()) return false;
-  if (unflushed_.empty() && behind_batch_->ApproximateSize() <= kEmptyBatchBytes) return false;
+  if (unflushed_.empty() && behind_ops_.empty()) return false;
   return cache_.bytes() > cache_.capacity() || now_ms - last_flush_ms_ >= options_.write_behind_ms;
 }
 
@@ -257,13 +255,19 @@ Status Engine::Adapt(int64_t now_ms) {
   const int64_t period = std::max<int64_t>(100, 20 * options_.write_behind_ms);
   if (!options_.write_behind_adaptive || now_ms - period_start_ms_ < period) return Status::Ok();
   const uint64_t writes = period_writes_, fresh = period_fresh_;
+  const uint64_t commits = stats_.commits - period_start_commits_;
   period_start_ms_ = now_ms;
   period_writes_ = period_fresh_ = 0;
+  period_start_commits_ = stats_.commits;
   // Too few writes to judge, or to matter: the mode stays.
   constexpr uint64_t kMinWrites = 100;
   if (writes < kMinWrites || !failure_.ok()) return Status::Ok();
-  if (journaling_ && fresh * 10 > writes * 8) return StopJournaling();
-  if (!journaling_ && fresh * 2 < writes) return StartJournaling(now_ms);
+  constexpr uint64_t kBigTurn = 64;  // keys per commit (see write_behind_adaptive)
+  const bool coalescing = fresh * 2 < writes, scattered = fresh * 10 > writes * 8;
+  const bool big_turns = writes >= kBigTurn * commits;
+  const bool small_turns = writes < kBigTurn / 2 * commits;
+  if (journaling_ && scattered && small_turns) return StopJournaling();
+  if (!journaling_ && (coalescing || big_turns)) return StartJournaling(now_ms);
   return Status::Ok();
 }
 
@@ -302,11 +306,7 @@ Status Engine::FlushBehind(bool sync) {
   s = FinishFlight(/*wait=*/true);
   if (!s.ok()) return s;
   if (!behind_failure_.ok()) return behind_failure_;
-  if (!sync && unflushed_.empty() && behind_batch_->ApproximateSize() <= kEmptyBatchBytes &&
-      key_count_ == stored_key_count_ && expires_count_ == stored_expires_count_ &&
-      !behind_sum_dirty_ && behind_slots_.empty()) {
-    return Status::Ok();
-  }
+  if (!sync && unflushed_.empty() && behind_ops_.empty()) return Status::Ok();
   StartFlight(sync);
   return FinishFlight(/*wait=*/true);
 }
@@ -317,23 +317,14 @@ Status Engine::PollFlight() {
 }
 
 void Engine::StartFlight(bool sync) {
-  SortByDataKey(&unflushed_);
-  leveldb::WriteBatch* b = behind_batch_.get();
-  const auto put = BatchPut(b);
-  WriteEntries(unflushed_, put, BatchDelete(b));
   for (RecordCache::Node* n : unflushed_) {
     n->unflushed = false;
     n->in_flight = true;  // still pinned until the write is done
   }
-  WriteCounters(stored_key_count_, stored_expires_count_, behind_sum_dirty_, put);
-  std::sort(behind_slots_.begin(), behind_slots_.end());
-  behind_slots_.erase(std::unique(behind_slots_.begin(), behind_slots_.end()), behind_slots_.end());
-  for (uint16_t slot : behind_slots_)
-    put(MetaKey(SlotCountName(slot)), std::to_string(slot_counts_[slot]));
-  behind_slots_.clear();
-  behind_sum_dirty_ = false;
-  stored_key_count_ = key_count_;
-  stored_expires_count_ = expires_count_;
+  // The journaled payloads hold the counters each commit changed: LevelDB
+  // has the committed ones once this batch is in.
+  stored_key_count_ = committed_key_count_;
+  stored_expires_count_ = committed_expires_count_;
   ++stats_.behind_flushes;
   stats_.behind_writes += unflushed_.size();
   in_flight_.swap(unflushed_);
@@ -353,9 +344,8 @@ void Engine::StartFlight(bool sync) {
     }
   }
   if (sync) ++stats_.syncs;
-  flight_bytes_ = behind_batch_->ApproximateSize();
-  writer_->Submit(std::move(behind_batch_), sync || flight_drops_segments_);
-  behind_batch_ = std::make_unique<leveldb::WriteBatch>();
+  writer_->Submit(std::move(behind_ops_), sync || flight_drops_segments_);
+  behind_ops_.clear();  // a moved-from string is valid but unspecified
   last_flush_ms_ = SteadyMs();
 }
 
@@ -373,7 +363,8 @@ Status Engine::FinishFlight(bool wait) {
   for (RecordCache::Node* n : in_flight_) n->in_flight = false;
   in_flight_.clear();
   flight_hints_.clear();
-  if (flusher_) flusher_->NoteCommit(flight_bytes_);
+  if (behind_ops_.empty()) behind_ops_ = writer_->TakeBuffer();  // its capacity, for reuse
+  if (flusher_) flusher_->NoteCommit(writer_->written_bytes());
   if (!HasPending()) cache_.EvictToCapacity();
   if (!flight_drops_segments_) return Status::Ok();
   flight_drops_segments_ = false;

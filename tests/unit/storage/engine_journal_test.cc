@@ -441,5 +441,41 @@ TEST_CASE("Adaptive write-behind: journals a hot key, not keys written once", "[
   CHECK_FALSE(ValueOf(*d, direct.front()).has_value());
 }
 
+TEST_CASE("Adaptive write-behind: journals big turns of keys written once", "[journal]") {
+  TempDir dir, crashed;
+  EngineOptions o = Options(dir.path());
+  o.write_behind_ms = 5;  // periods of 100 ms
+  o.write_behind_adaptive = true;
+  auto e = testing::OpenTestEngine(o);
+  REQUIRE_FALSE(e->journaling());
+  int next = 0;
+  auto run = [&](int ms, int keys_per_turn) {
+    for (const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+         std::chrono::steady_clock::now() < end;) {
+      for (int k = 0; k < keys_per_turn; ++k) e->Put(Key(next++), Rec("once"));
+      REQUIRE(e->EndTurn().ok());
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  };
+  // Turns of 200 keys never written before (a pipelined load): the writer
+  // thread takes LevelDB's inserts off the loop.
+  run(350, 200);
+  CHECK(e->journaling());
+  CHECK(e->stats().behind_switches == 1);
+  CHECK(Segments(dir.path()).size() == 1);
+  const std::string copy = crashed.path() + "/data";
+  CrashCopy(dir.path(), copy);
+  const int written = next;
+  // Turns of 5: straight to LevelDB again.
+  run(350, 5);
+  CHECK_FALSE(e->journaling());
+  CHECK(e->stats().behind_switches == 2);
+  CHECK(Segments(dir.path()).empty());
+  e.reset();
+  auto c = testing::OpenTestEngine(Options(copy));
+  CHECK(c->KeyCount() == static_cast<uint64_t>(written));
+  CHECK(ValueOf(*c, Key(written - 1)) == "once");
+}
+
 }  // namespace
 }  // namespace ringkv::storage
