@@ -17,6 +17,7 @@
 #include "server/errors.h"
 #include "server/monitor.h"
 #include "storage/engine.h"
+#include "storage/thread_name.h"
 
 namespace ringkv::server {
 
@@ -405,6 +406,7 @@ void Server::OnEverySec() {
 void Server::StartSyncThread() {
   std::string dir = config_.dir;
   sync_thread_ = std::thread([this, dir]() {
+    storage::NameThisThread("rkv-fsync");
     std::unique_lock<std::mutex> lock(sync_mu_);
     while (!sync_stop_) {
       sync_cv_.wait_for(lock, std::chrono::seconds(1));

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "storage/pread_env.h"
+#include "storage/thread_name.h"
 
 namespace ringkv::storage {
 
@@ -81,6 +82,7 @@ bool BackgroundPriority::SetIdle(bool idle) {
 }
 
 void BackgroundPriority::Run() {
+  NameThisThread("rkv-priority");
   bool loop_waited = false;  // at the last tick
   uint64_t seen_behind = 0, seen_commits = 0;
   auto boosted_at = std::chrono::steady_clock::now();

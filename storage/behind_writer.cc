@@ -7,6 +7,7 @@
 
 #include "storage/journal.h"
 #include "storage/leveldb_util.h"
+#include "storage/thread_name.h"
 
 namespace ringkv::storage {
 namespace {
@@ -95,6 +96,7 @@ Status BehindWriter::BuildBatch(std::string_view ops, leveldb::WriteBatch* batch
 }
 
 void BehindWriter::Run() {
+  NameThisThread("rkv-behind");
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     cv_.wait(lock, [this] { return stop_ || has_ops_; });

@@ -11,6 +11,7 @@
 
 #include "storage/leveldb_util.h"
 #include "storage/record.h"
+#include "storage/thread_name.h"
 
 namespace ringkv::storage {
 namespace {
@@ -92,6 +93,7 @@ void IdleFlusher::Tell(std::string message) {
 }
 
 void IdleFlusher::Run() {
+  NameThisThread("rkv-idleflush");
   // Looks twice per idle period: the work starts between idle_ms and
   // 1.5 idle_ms after the last commit. Without idle work it only waits for
   // a request.

@@ -13,6 +13,7 @@
 #include "storage/hash.h"
 #include "storage/leveldb_util.h"
 #include "storage/record.h"
+#include "storage/thread_name.h"
 
 namespace ringkv::storage {
 
@@ -140,6 +141,7 @@ std::string KeyFilter::load_error() const {
 }
 
 void KeyFilter::Load(leveldb::DB* db) {
+  NameThisThread("rkv-keyfilter");
   // Deferrable work, so below the loop thread's priority (a higher nice value
   // needs no privilege). Not at the very bottom, though: Stop() (FLUSHALL,
   // shutdown) waits for this thread, and its reads take LevelDB's table-cache

@@ -13,6 +13,8 @@
 #include <memory>
 #include <string>
 
+#include "storage/thread_name.h"
+
 namespace ringkv::storage {
 namespace {
 
@@ -161,6 +163,11 @@ class Env final : public leveldb::EnvWrapper {
 
   static void RunJob(void* p) {
     std::unique_ptr<Job> job(static_cast<Job*>(p));
+    thread_local bool named = false;
+    if (!named) {
+      NameThisThread("rkv-compact");
+      named = true;
+    }
     thread_local bool adjusted = false;
     if (!adjusted) {
       const pid_t tid = gettid();
