@@ -179,7 +179,7 @@ Status Engine::CommitJournal() {
   }
   dirty_.clear();
   undo_.clear();
-  behind_ops_.append(*out);
+  behind_ops_.append(*out);  // the payload stays in *out until the next Begin()
   batch_->Clear();
   for (auto& [k, v] : pending_hints_) behind_hints_.insert_or_assign(k, std::move(v));
   pending_hints_.clear();

@@ -297,8 +297,6 @@ Status Journal::Append(bool sync) {
     failure_ = Errno("fdatasync of the write journal " + PathOf(current_), errno);
     return failure_;
   }
-  constexpr size_t kKeepBuffer = 1 << 20;  // a big commit's buffer is not kept
-  if (payload_.capacity() > kKeepBuffer) std::string().swap(payload_);
   return Status::Ok();
 }
 

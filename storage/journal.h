@@ -64,8 +64,11 @@ class Journal {
   // until StartSegment).
   Status DropAll();
 
-  // The payload buffer of the next record, empty.
+  // The payload buffer of the next record, empty. (It holds the last
+  // record's until then: the engine reads it after Append.)
   std::string* Begin() {
+    constexpr size_t kKeepBuffer = 1 << 20;  // a big commit's buffer is not kept
+    if (payload_.capacity() > kKeepBuffer) std::string().swap(payload_);
     payload_.clear();
     return &payload_;
   }

@@ -364,6 +364,34 @@ TEST_CASE("Write-behind: journaled keys are pinned in a full cache until the flu
   CHECK(e->stats().disk_reads > disk_reads);
 }
 
+TEST_CASE("Write-behind: a flush writes the keys of a commit too big for the journal's buffer",
+          "[journal]") {
+  // One commit of 4 MB (a pipelined load's turn): more than the journal
+  // keeps its payload buffer for. A flush once dropped such a commit's
+  // writes; the keys then read as absent once evicted.
+  TempDir dir, copy;
+  EngineOptions o = Options(dir.path());
+  o.cache_bytes = 1 << 20;
+  auto e = testing::OpenTestEngine(o);
+  constexpr int kKeys = 20'000;
+  const std::string value(200, 'b');
+  for (int i = 0; i < kKeys; ++i) e->Put(Key(i), Rec(value));
+  Commit(*e);
+  for (int i = 0; i < 10; ++i) e->Put("small:" + std::to_string(i), Rec("s"));
+  Commit(*e);
+  REQUIRE(e->FlushBehind(/*sync=*/true).ok());
+  CHECK(e->unflushed() == 0);
+  CHECK(e->cache().evictions() > 0);
+  for (int i = 0; i < kKeys; i += 97) REQUIRE(ValueOf(*e, Key(i)) == value);
+  // LevelDB alone holds it all: without the journal's segments, too.
+  CrashCopy(dir.path(), copy.path() + "/data");
+  for (const auto& seg : Segments(copy.path() + "/data")) fs::remove(seg);
+  auto c = testing::OpenTestEngine(Options(copy.path() + "/data"));
+  CHECK(c->KeyCount() == kKeys + 10);
+  for (int i = 0; i < kKeys; i += 97) REQUIRE(ValueOf(*c, Key(i)) == value);
+  CHECK(ValueOf(*c, "small:9") == "s");
+}
+
 TEST_CASE("Adaptive write-behind: journals a hot key, not keys written once", "[journal]") {
   TempDir dir, crashed;
   EngineOptions o = Options(dir.path());
