@@ -12,7 +12,7 @@
 namespace ringkv::storage {
 namespace {
 
-constexpr size_t kKeepBytes = 16 << 20;
+constexpr size_t kKeepBytes = 4 << 20;
 
 }  // namespace
 
@@ -55,10 +55,10 @@ Status BehindWriter::Wait() {
 std::string BehindWriter::TakeBuffer() {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;
-  if (!busy_ && !has_ops_ && ops_.capacity() <= kKeepBytes) {
-    out.swap(ops_);
-    out.clear();
-  }
+  if (busy_ || has_ops_) return out;
+  out.swap(ops_);
+  out.clear();
+  if (out.capacity() > kKeepBytes) std::string().swap(out);  // a burst's: freed
   return out;
 }
 

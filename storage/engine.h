@@ -85,7 +85,9 @@ struct EngineOptions {
   // cache before it is written to LevelDB; 0 turns the journal off.
   int64_t write_behind_ms = 10;
   // A journal segment this large is closed after the next flush (once
-  // LevelDB has synced what it holds) and deleted.
+  // LevelDB has synced what it holds) and deleted. A quarter of it, journaled
+  // since the last flush, makes a flush due (each write is kept in memory
+  // until then, hot keys' too).
   uint64_t journal_segment_bytes = 64 << 20;
   // The journal pays where keys are written again within write_behind_ms
   // (each flush writes them once), and where turns are big (the writer
@@ -446,7 +448,10 @@ class Engine {
   bool flight_drops_segments_ = false;
   // What the commits since the last flush journaled: their records'
   // payloads, one after another. The next flush writes each key's last write.
+  // A flush is due once they reach BehindOpsLimit() (a quarter of a journal
+  // segment, at least 1 MB).
   std::string behind_ops_;
+  size_t BehindOpsLimit() const;
   std::map<std::string, std::string, std::less<>> behind_hints_;
   int64_t last_flush_ms_ = 0;  // steady clock
   Status behind_failure_;      // the first failed flush (sticky)

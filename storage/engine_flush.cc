@@ -178,6 +178,8 @@ Status Engine::RecreateDb(const MetaList& meta) {
   unflushed_.clear();
   behind_ops_.clear();
   behind_hints_.clear();
+  period_writes_ = period_fresh_ = 0;  // the adaptive write-behind's period starts again
+  period_start_commits_ = stats_.commits;
   Status js = Journal::RemoveAll(options_.dir);
   if (!js.ok()) return js;
   leveldb::Options o;

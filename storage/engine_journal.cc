@@ -220,16 +220,26 @@ void Engine::UndoTurn() {
 bool Engine::FlushDue(int64_t now_ms) const {
   if (!journaling_ || !behind_failure_.ok() || writer_->busy()) return false;
   if (unflushed_.empty() && behind_ops_.empty()) return false;
-  return cache_.bytes() > cache_.capacity() || now_ms - last_flush_ms_ >= options_.write_behind_ms;
+  return cache_.bytes() > cache_.capacity() || behind_ops_.size() >= BehindOpsLimit() ||
+         now_ms - last_flush_ms_ >= options_.write_behind_ms;
+}
+
+size_t Engine::BehindOpsLimit() const {
+  // The ops copy every write, so hot keys with big values fill them faster
+  // than the cache: a flush writes each key once and frees them.
+  constexpr uint64_t kMin = 1 << 20;
+  return static_cast<size_t>(std::max(kMin, options_.journal_segment_bytes / 4));
 }
 
 Status Engine::EndTurnBehind() {
   const int64_t now = SteadyMs();
   // Backpressure: LevelDB is slow (its level-0 files stall writes) and the
-  // keys waiting fill twice the cache, or the segment twice its size: the
-  // loop waits for the batch in flight, and starts the next.
-  if (writer_->busy() && (cache_.bytes() > 2 * cache_.capacity() ||
-                          journal_->segment_bytes() > 2 * options_.journal_segment_bytes)) {
+  // keys waiting fill twice the cache, the ops twice their limit, or the
+  // segment twice its size: the loop waits for the batch in flight, and
+  // starts the next.
+  if (writer_->busy() &&
+      (cache_.bytes() > 2 * cache_.capacity() || behind_ops_.size() > 2 * BehindOpsLimit() ||
+       journal_->segment_bytes() > 2 * options_.journal_segment_bytes)) {
     Status f = FinishFlight(/*wait=*/true);
     if (!f.ok() && options_.log) {
       options_.log("Write-behind failed, refusing writes from now on: " + f.message());
@@ -296,6 +306,9 @@ Status Engine::StopJournaling() {
   }
   journaling_ = false;
   ++stats_.behind_switches;
+  // Direct commits use neither buffer: a burst's capacity goes now.
+  std::string().swap(behind_ops_);
+  journal_->FreeBuffer();
   return Status::Ok();
 }
 

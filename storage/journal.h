@@ -72,6 +72,8 @@ class Journal {
     payload_.clear();
     return &payload_;
   }
+  // Frees the payload buffer's memory (journaling stops for a while).
+  void FreeBuffer() { std::string().swap(payload_); }
   // Writes the record begun with one writev(); fdatasync()s the segment if
   // `sync`. After a failure (the record may be torn on disk) every later
   // Append fails too, without writing: a torn record must stay the last.

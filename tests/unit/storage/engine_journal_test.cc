@@ -392,6 +392,27 @@ TEST_CASE("Write-behind: a flush writes the keys of a commit too big for the jou
   CHECK(ValueOf(*c, "small:9") == "s");
 }
 
+TEST_CASE("Write-behind: rewrites of hot keys with big values make a flush due", "[journal]") {
+  // Every commit's payload waits in memory for the next flush: 100 KB
+  // values rewritten in each turn fill a quarter of the segment (1 MB here)
+  // long before write_behind_ms, and a flush then writes each key once.
+  TempDir dir;
+  EngineOptions o = Options(dir.path());  // write_behind_ms: 1000 s
+  o.journal_segment_bytes = 4 << 20;
+  auto e = testing::OpenTestEngine(o);
+  for (int t = 0; t < 60; ++t) {
+    for (int k = 0; k < 4; ++k)
+      e->Put("hot:" + std::to_string(k), Rec(std::string(100'000, 'a' + t % 26)));
+    REQUIRE(e->EndTurn().ok());
+  }
+  // 24 MB journaled: about one flush per MB (the loop does not wait for one
+  // under way until twice the limit waits).
+  CHECK(e->stats().behind_flushes >= 6);
+  CHECK(e->stats().behind_flushes <= 24);
+  REQUIRE(e->FlushBehind().ok());
+  CHECK(ValueOf(*e, "hot:3") == std::string(100'000, 'a' + 59 % 26));
+}
+
 TEST_CASE("Adaptive write-behind: journals a hot key, not keys written once", "[journal]") {
   TempDir dir, crashed;
   EngineOptions o = Options(dir.path());
