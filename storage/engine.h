@@ -451,6 +451,7 @@ class Engine {
   // A flush is due once they reach BehindOpsLimit() (a quarter of a journal
   // segment, at least 1 MB).
   std::string behind_ops_;
+  std::string spare_ops_;  // empty: the buffer of the last flight, for the next
   size_t BehindOpsLimit() const;
   std::map<std::string, std::string, std::less<>> behind_hints_;
   int64_t last_flush_ms_ = 0;  // steady clock

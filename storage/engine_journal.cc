@@ -308,6 +308,7 @@ Status Engine::StopJournaling() {
   ++stats_.behind_switches;
   // Direct commits use neither buffer: a burst's capacity goes now.
   std::string().swap(behind_ops_);
+  std::string().swap(spare_ops_);
   journal_->FreeBuffer();
   return Status::Ok();
 }
@@ -358,7 +359,8 @@ void Engine::StartFlight(bool sync) {
   }
   if (sync) ++stats_.syncs;
   writer_->Submit(std::move(behind_ops_), sync || flight_drops_segments_);
-  behind_ops_.clear();  // a moved-from string is valid but unspecified
+  behind_ops_.clear();           // a moved-from string is valid but unspecified
+  behind_ops_.swap(spare_ops_);  // the last flight's buffer: no growing from empty again
   last_flush_ms_ = SteadyMs();
 }
 
@@ -376,7 +378,7 @@ Status Engine::FinishFlight(bool wait) {
   for (RecordCache::Node* n : in_flight_) n->in_flight = false;
   in_flight_.clear();
   flight_hints_.clear();
-  if (behind_ops_.empty()) behind_ops_ = writer_->TakeBuffer();  // its capacity, for reuse
+  spare_ops_ = writer_->TakeBuffer();  // its capacity, for the next flight
   if (flusher_) flusher_->NoteCommit(writer_->written_bytes());
   if (!HasPending()) cache_.EvictToCapacity();
   if (!flight_drops_segments_) return Status::Ok();
