@@ -4,6 +4,7 @@
 #include <leveldb/write_batch.h>
 
 #include <algorithm>
+#include <cstdint>
 
 #include "storage/journal.h"
 #include "storage/leveldb_util.h"
@@ -65,6 +66,7 @@ std::string BehindWriter::TakeBuffer() {
 Status BehindWriter::BuildBatch(std::string_view ops, leveldb::WriteBatch* batch) {
   batch->Clear();
   struct Entry {
+    uint64_t head;  // the key's first 8 bytes, big-endian (zero-padded): memcmp order
     Journal::Op op;
     size_t seq;
   };
@@ -74,11 +76,17 @@ Status BehindWriter::BuildBatch(std::string_view ops, leveldb::WriteBatch* batch
     if (!Journal::NextOp(&ops, &op)) {
       return Status::Corruption("write-behind: a journaled write does not decode");
     }
-    entries.push_back({op, entries.size()});
+    uint64_t head = 0;
+    for (size_t i = 0; i < 8; ++i) {
+      head = (head << 8) | (i < op.key.size() ? static_cast<uint8_t>(op.key[i]) : 0);
+    }
+    entries.push_back({head, op, entries.size()});
   }
   // Key order (LevelDB's memtable takes sorted inserts faster), and for one
-  // key the journal's order: the last of each run is the key's state.
+  // key the journal's order: the last of each run is the key's state. Keys
+  // start with their slot, so the first 8 bytes mostly decide.
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    if (a.head != b.head) return a.head < b.head;
     const int c = a.op.key.compare(b.op.key);
     return c != 0 ? c < 0 : a.seq < b.seq;
   });

@@ -52,6 +52,19 @@ TEST_CASE("BehindWriter::BuildBatch keeps each key's last write, in key order", 
   REQUIRE(BehindWriter::BuildBatch(hot, &batch).ok());
   CHECK(Ops(batch) == std::vector<std::string>{"put k0=999", "put k1=997", "put k2=998"});
 
+  // Keys alike in their first 8 bytes, or shorter: byte order still.
+  std::string alike;
+  for (const char* k : {"12345678b", "12345678", "1234567", "12345678a", "12345678b"}) {
+    Journal::AppendPut(&alike, k, "v");
+  }
+  Journal::AppendPut(&alike, std::string("1234567\0", 8), "z");
+  Journal::AppendPut(&alike, "\xff\xff", "hi");
+  REQUIRE(BehindWriter::BuildBatch(alike, &batch).ok());
+  CHECK(Ops(batch) == std::vector<std::string>{"put 1234567=v",
+                                               "put " + std::string("1234567\0", 8) + "=z",
+                                               "put 12345678=v", "put 12345678a=v",
+                                               "put 12345678b=v", "put \xff\xff=hi"});
+
   REQUIRE(BehindWriter::BuildBatch("", &batch).ok());
   CHECK(batch.ApproximateSize() == leveldb::WriteBatch().ApproximateSize());
   // Bytes that are no journaled write.
