@@ -253,7 +253,7 @@ Result<RecordRef> Engine::LoadFromDisk(std::string_view key, bool* filtered) {
   leveldb::Status s = db_->Get(ro, DataKey(key), &bytes);
   if (s.IsNotFound()) return RecordRef();
   if (!s.ok()) return FromLevelDb(s);
-  auto rec = std::make_shared<Record>();
+  auto rec = MakeRecord();
   Status d = DecodeRecord(bytes, rec.get());
   if (!d.ok()) return d;
   return RecordRef(std::move(rec));
@@ -338,7 +338,7 @@ void Engine::Put(std::string_view key, Record rec) {
   const uint16_t slot = KeySlot(key);
   Account(slot, old, &rec);
   if (rec.expire_at_ms != 0 && !rec.tombstone) batch_->Put(ExpiryKey(rec.expire_at_ms, key), "");
-  cache_.Set(entry, std::make_shared<Record>(std::move(rec)));
+  cache_.Set(entry, MakeRecord(std::move(rec)));
   MarkDirty(entry, slot, old);
 }
 

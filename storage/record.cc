@@ -1,6 +1,9 @@
 #include "storage/record.h"
 
 #include <cstring>
+#include <memory>
+#include <new>
+#include <utility>
 
 namespace ringkv::storage {
 namespace {
@@ -185,6 +188,85 @@ Status DecodeRecord(std::string_view in, Record* out) {
   }
   out->value.assign(in.data(), in.size());
   return Status::Ok();
+}
+
+namespace {
+
+// One free list per thread and block size. Blocks are plain operator new
+// memory, so any thread may free them into its own list, or to the heap.
+struct FreeBlock {
+  FreeBlock* next;
+};
+
+class RecordPool {
+ public:
+  static constexpr size_t kKeep = 4096;
+  ~RecordPool() {
+    while (head_ != nullptr) {
+      FreeBlock* b = head_;
+      head_ = b->next;
+      ::operator delete(b);
+    }
+  }
+  void* Get(size_t bytes) {
+    if (head_ == nullptr) return ::operator new(bytes);
+    FreeBlock* b = head_;
+    head_ = b->next;
+    --count_;
+    return b;
+  }
+  void Put(void* p) {
+    if (count_ >= kKeep) {
+      ::operator delete(p);
+      return;
+    }
+    auto* b = static_cast<FreeBlock*>(p);
+    b->next = head_;
+    head_ = b;
+    ++count_;
+  }
+
+ private:
+  FreeBlock* head_ = nullptr;
+  size_t count_ = 0;
+};
+
+template <typename T>
+struct PoolAllocator {
+  using value_type = T;
+  PoolAllocator() = default;
+  template <typename U>
+  PoolAllocator(const PoolAllocator<U>&) {}  // NOLINT: rebinding, as allocators do
+  static RecordPool& Pool() {
+    static_assert(sizeof(T) >= sizeof(FreeBlock));
+    thread_local RecordPool pool;  // one per T: shared_ptr allocates one size
+    return pool;
+  }
+  T* allocate(size_t n) {
+    if (n != 1) return static_cast<T*>(::operator new(n * sizeof(T)));
+    return static_cast<T*>(Pool().Get(sizeof(T)));
+  }
+  void deallocate(T* p, size_t n) {
+    if (n != 1) {
+      ::operator delete(p);
+      return;
+    }
+    Pool().Put(p);
+  }
+  template <typename U>
+  bool operator==(const PoolAllocator<U>&) const {
+    return true;
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<Record> MakeRecord() {
+  return std::allocate_shared<Record>(PoolAllocator<Record>());
+}
+
+std::shared_ptr<Record> MakeRecord(Record&& rec) {
+  return std::allocate_shared<Record>(PoolAllocator<Record>(), std::move(rec));
 }
 
 }  // namespace ringkv::storage
