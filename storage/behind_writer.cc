@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "storage/journal.h"
 #include "storage/leveldb_util.h"
 #include "storage/thread_name.h"
 
@@ -92,15 +91,18 @@ Status BehindWriter::BuildBatch(std::string_view ops, leveldb::WriteBatch* batch
   });
   for (size_t i = 0; i < entries.size(); ++i) {
     if (i + 1 < entries.size() && entries[i + 1].op.key == entries[i].op.key) continue;
-    const Journal::Op& last = entries[i].op;
-    const leveldb::Slice key(last.key.data(), last.key.size());
-    if (last.put) {
-      batch->Put(key, leveldb::Slice(last.value.data(), last.value.size()));
-    } else {
-      batch->Delete(key);
-    }
+    AddOp(entries[i].op, batch);
   }
   return Status::Ok();
+}
+
+void BehindWriter::AddOp(const Journal::Op& op, leveldb::WriteBatch* batch) {
+  const leveldb::Slice key(op.key.data(), op.key.size());
+  if (op.put) {
+    batch->Put(key, leveldb::Slice(op.value.data(), op.value.size()));
+  } else {
+    batch->Delete(key);
+  }
 }
 
 void BehindWriter::Run() {

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "storage/background_priority.h"
+#include "storage/journal.h"
 #include "storage/status.h"
 
 namespace leveldb {
@@ -60,6 +61,8 @@ class BehindWriter {
   // The last write of each key in `ops`, in key order, into `batch` (which
   // is cleared first). Corruption if `ops` does not decode.
   static Status BuildBatch(std::string_view ops, leveldb::WriteBatch* batch);
+  // One journaled write into `batch` (BuildBatch's, and the journal replay's).
+  static void AddOp(const Journal::Op& op, leveldb::WriteBatch* batch);
 
  private:
   void Run();

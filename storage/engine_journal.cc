@@ -42,12 +42,7 @@ Status DecodeOps(std::string_view in, leveldb::WriteBatch* b) {
     if (!Journal::NextOp(&in, &op)) {
       return Status::Corruption("a write journal record holds an undecodable write");
     }
-    const leveldb::Slice key(op.key.data(), op.key.size());
-    if (op.put) {
-      b->Put(key, leveldb::Slice(op.value.data(), op.value.size()));
-    } else {
-      b->Delete(key);
-    }
+    BehindWriter::AddOp(op, b);
   }
   return Status::Ok();
 }
