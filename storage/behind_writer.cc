@@ -4,6 +4,7 @@
 #include <leveldb/write_batch.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cstdint>
 
 #include "storage/leveldb_util.h"
@@ -62,7 +63,7 @@ std::string BehindWriter::TakeBuffer() {
   return out;
 }
 
-Status BehindWriter::BuildBatch(std::string_view ops, leveldb::WriteBatch* batch) {
+Status BehindWriter::BuildBatch(leveldb::DB* db, std::string_view ops, leveldb::WriteBatch* batch) {
   batch->Clear();
   struct Entry {
     uint64_t head;  // the key's first 8 bytes, big-endian (zero-padded): memcmp order
@@ -89,16 +90,48 @@ Status BehindWriter::BuildBatch(std::string_view ops, leveldb::WriteBatch* batch
     const int c = a.op.key.compare(b.op.key);
     return c != 0 ? c < 0 : a.seq < b.seq;
   });
+  std::string value;
   for (size_t i = 0; i < entries.size(); ++i) {
     if (i + 1 < entries.size() && entries[i + 1].op.key == entries[i].op.key) continue;
-    AddOp(entries[i].op, batch);
+    if (entries[i].op.kind != Journal::Op::kRange) {
+      AddOp(entries[i].op, batch);
+      continue;
+    }
+    // The key's run of writes ends with ranges: from its last put (or the
+    // value in LevelDB) on.
+    size_t from = i;
+    while (from > 0 && entries[from - 1].op.key == entries[i].op.key &&
+           entries[from].op.kind == Journal::Op::kRange) {
+      --from;
+    }
+    const Journal::Op& first = entries[from].op;
+    const leveldb::Slice key(first.key.data(), first.key.size());
+    if (first.kind == Journal::Op::kPut) {
+      value.assign(first.value);
+      ++from;
+    } else if (first.kind == Journal::Op::kDelete) {
+      return Status::Corruption("write-behind: a range write follows a delete");
+    } else if (!db) {
+      return Status::InvalidArgument("write-behind: a range write and no database");
+    } else {
+      leveldb::Status s = db->Get(leveldb::ReadOptions(), key, &value);
+      if (s.IsNotFound()) {
+        return Status::Corruption("write-behind: a range write to a key LevelDB does not hold");
+      }
+      if (!s.ok()) return FromLevelDb(s);
+    }
+    for (size_t j = from; j <= i; ++j) {
+      Journal::ApplyRange(&value, entries[j].op.keep, entries[j].op.value);
+    }
+    batch->Put(key, value);
   }
   return Status::Ok();
 }
 
 void BehindWriter::AddOp(const Journal::Op& op, leveldb::WriteBatch* batch) {
+  assert(op.kind != Journal::Op::kRange);
   const leveldb::Slice key(op.key.data(), op.key.size());
-  if (op.put) {
+  if (op.put()) {
     batch->Put(key, leveldb::Slice(op.value.data(), op.value.size()));
   } else {
     batch->Delete(key);
@@ -115,7 +148,7 @@ void BehindWriter::Run() {
     leveldb::WriteOptions wo;
     wo.sync = sync_;
     lock.unlock();
-    Status s = BuildBatch(ops, batch_.get());
+    Status s = BuildBatch(db_, ops, batch_.get());
     if (s.ok()) {
       if (watch_) watch_->Started();
       s = FromLevelDb(db_->Write(wo, batch_.get()));

@@ -119,6 +119,7 @@ struct EngineStats {
   uint64_t behind_writes = 0;     // keys they wrote
   uint64_t behind_switches = 0;   // adaptive write-behind turned on or off
   uint64_t replayed_records = 0;  // journal records replayed at open
+  uint64_t journal_ranges = 0;    // big values journaled as the bytes they changed
 };
 
 class Engine {
@@ -311,6 +312,10 @@ class Engine {
   // segment (or, without write-behind, leaves none) (engine_journal.cc).
   Status StartJournal();
   Status CommitJournal();
+  // CommitJournal's writes of the dirty keys into `out`: a big value that
+  // kept most of its bytes since the last commit as a range op (journal.h),
+  // the rest as whole records.
+  void JournalEntries(std::string* out);
   // A journal commit failed: the cache, counters and batch go back to what
   // the last commit left.
   void UndoTurn();
@@ -462,6 +467,7 @@ class Engine {
   long double committed_expire_sum_ms_ = 0;
   bool committed_expire_sum_known_ = true;
   std::string commit_key_, commit_value_;  // Commit's encoding buffers
+  std::string base_header_;                // JournalEntries': the record before's header
   RecordCache cache_;
   uint64_t key_count_ = 0;
   uint64_t expires_count_ = 0;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 
 #include "storage/behind_writer.h"
 #include "storage/engine.h"
@@ -36,15 +37,49 @@ class OpWriter final : public leveldb::WriteBatch::Handler {
   std::string* out_;
 };
 
-Status DecodeOps(std::string_view in, leveldb::WriteBatch* b) {
+// A replayed payload's writes into `b`. A range needs the key's value as
+// the writes before it left it: `b` goes to LevelDB first, which then holds
+// that value (or, replaying over a database that holds later writes, a later
+// one: see journal.h).
+Status DecodeOps(std::string_view in, leveldb::DB* db, leveldb::WriteBatch* b) {
   Journal::Op op;
+  std::string value;
   while (!in.empty()) {
     if (!Journal::NextOp(&in, &op)) {
       return Status::Corruption("a write journal record holds an undecodable write");
     }
-    BehindWriter::AddOp(op, b);
+    if (op.kind != Journal::Op::kRange) {
+      BehindWriter::AddOp(op, b);
+      continue;
+    }
+    leveldb::Status s = db->Write(leveldb::WriteOptions(), b);
+    b->Clear();
+    const leveldb::Slice key(op.key.data(), op.key.size());
+    if (s.ok()) s = db->Get(leveldb::ReadOptions(), key, &value);
+    if (s.IsNotFound()) {
+      value.clear();
+    } else if (!s.ok()) {
+      return FromLevelDb(s);
+    }
+    Journal::ApplyRange(&value, op.keep, op.value);
+    b->Put(key, value);
   }
   return Status::Ok();
+}
+
+// Range ops are for values of at least this many bytes: below it, the
+// comparison and the writer thread's read of the value before cost more
+// than the bytes saved.
+constexpr size_t kMinRangeValue = 16 << 10;
+
+// The length of the prefix `a` and `b` share.
+size_t CommonPrefix(std::string_view a, std::string_view b) {
+  const size_t n = std::min(a.size(), b.size());
+  constexpr size_t kStep = 4096;  // memcmp a page at a time, then bytes
+  size_t i = 0;
+  while (i + kStep <= n && std::memcmp(a.data() + i, b.data() + i, kStep) == 0) i += kStep;
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
 }
 
 }  // namespace
@@ -77,7 +112,7 @@ Status Engine::StartJournal() {
     leveldb::WriteOptions wo;
     Status s = journal->Replay(
         [&](std::string_view payload) -> Status {
-          Status d = DecodeOps(payload, &b);
+          Status d = DecodeOps(payload, db_.get(), &b);
           if (!d.ok()) return d;
           constexpr size_t kReplayBatch = 4 << 20;
           if (b.ApproximateSize() < kReplayBatch) return Status::Ok();
@@ -134,7 +169,7 @@ Status Engine::CommitJournal() {
   }
   std::string* out = journal_->Begin();
   auto put = [out](std::string_view k, std::string_view v) { Journal::AppendPut(out, k, v); };
-  WriteEntries(dirty_, put, [out](std::string_view k) { Journal::AppendDelete(out, k); });
+  JournalEntries(out);
   OpWriter others(out);
   (void)batch_->Iterate(&others);
   WriteCounters(committed_key_count_, committed_expires_count_, expire_sum_dirty_, put);
@@ -184,6 +219,38 @@ Status Engine::CommitJournal() {
   pending_writes_ = 0;
   cache_.EvictToCapacity();
   return Status::Ok();
+}
+
+void Engine::JournalEntries(std::string* out) {
+  for (size_t i = 0; i < dirty_.size(); ++i) {
+    const RecordCache::Node* n = dirty_[i];
+    DataKeyForSlot(n->slot, n->key(), &commit_key_);
+    if (!n->rec) {
+      Journal::AppendDelete(out, commit_key_);
+      continue;
+    }
+    // undo_[i] is the key's last committed state: what LevelDB holds once
+    // the writes journaled before this one are in it.
+    const Record* base = undo_[i].get();
+    const Record& rec = *n->rec;
+    if (base && base->value.size() >= kMinRangeValue && rec.value.size() >= kMinRangeValue) {
+      EncodeRecordHeader(*base, &base_header_);
+      EncodeRecordHeader(rec, &commit_value_);
+      if (base_header_ == commit_value_) {
+        const size_t same = CommonPrefix(base->value, rec.value);
+        if (same >= rec.value.size() / 2) {
+          Journal::AppendRange(out, commit_key_, commit_value_.size() + same,
+                               std::string_view(rec.value).substr(same));
+          ++stats_.journal_ranges;
+          continue;
+        }
+      }
+    }
+    EncodeRecord(rec, &commit_value_);
+    Journal::AppendPut(out, commit_key_, commit_value_);
+  }
+  constexpr size_t kKeepBuffer = 64 << 10;  // as WriteEntries
+  if (commit_value_.capacity() > kKeepBuffer) std::string().swap(commit_value_);
 }
 
 void Engine::UndoTurn() {

@@ -22,6 +22,7 @@ constexpr std::string_view kSuffix = ".rkj";
 constexpr size_t kHeader = 8;  // a record's length and checksum
 constexpr char kOpDelete = 0;
 constexpr char kOpPut = 1;
+constexpr char kOpRange = 2;
 
 // As LevelDB does for its logs: a CRC stored inside the data it covers (a
 // journal holding journals) must not look valid, and zeros must not either.
@@ -112,14 +113,41 @@ void Journal::AppendDelete(std::string* payload, std::string_view key) {
   PutBytes(payload, key);
 }
 
+void Journal::AppendRange(std::string* payload, std::string_view key, uint64_t keep,
+                          std::string_view value) {
+  payload->push_back(kOpRange);
+  PutBytes(payload, key);
+  PutVarint(payload, keep);
+  PutBytes(payload, value);
+}
+
 bool Journal::NextOp(std::string_view* in, Op* op) {
   if (in->empty()) return false;
   const char code = in->front();
   in->remove_prefix(1);
-  op->put = code == kOpPut;
   op->value = {};
-  return (code == kOpPut || code == kOpDelete) && GetBytes(in, &op->key) &&
-         (!op->put || GetBytes(in, &op->value));
+  op->keep = 0;
+  switch (code) {
+    case kOpDelete:
+      op->kind = Op::kDelete;
+      return GetBytes(in, &op->key);
+    case kOpPut:
+      op->kind = Op::kPut;
+      return GetBytes(in, &op->key) && GetBytes(in, &op->value);
+    case kOpRange:
+      op->kind = Op::kRange;
+      return GetBytes(in, &op->key) && GetVarint(in, &op->keep) && GetBytes(in, &op->value);
+    default:
+      return false;
+  }
+}
+
+void Journal::ApplyRange(std::string* stored, uint64_t keep, std::string_view value) {
+  // Kept bytes past the stored value's end are not there to keep: the state
+  // a replay starts from may be a later one, which a later write of the
+  // same replay then cuts back or replaces (see the top of journal.h).
+  if (keep < stored->size()) stored->resize(keep);
+  stored->append(value);
 }
 
 bool Journal::IsSegmentName(std::string_view name) {

@@ -6,14 +6,22 @@
 //   length   uint32, little-endian: of the payload
 //   checksum uint32, little-endian: masked CRC-32C of the length and payload
 //   payload  the commit's LevelDB writes, in order, each:
-//              op    1 byte: 1 put, 0 delete
+//              op    1 byte: 1 put, 0 delete, 2 range
 //              key   varint length, bytes
-//              value (a put only) varint length, bytes
+//              keep  (a range only) varint
+//              value (a put or range only) varint length, bytes
+// A range writes the key's stored value cut to its first `keep` bytes, then
+// `value` (ApplyRange): what a small change to a big value journals (an
+// APPEND to a 4 MB string: the appended bytes, not 4 MB).
 // A commit appends one record with one writev() (and an fdatasync under
 // appendfsync always). A record is never changed once written; a segment is
-// deleted only when LevelDB durably holds everything it journaled (DropOld),
-// and replaying a segment over a database that already holds some of its
-// writes changes nothing, since every op writes a whole value.
+// deleted only when LevelDB durably holds everything it journaled (DropOld).
+// Replaying a segment over a database that already holds some of its writes
+// ends in the same state. A put or delete writes a whole value. A range
+// keeps a prefix of the value before it, so every state from the replay's
+// start on shares the shortest prefix that any range of the key kept; at
+// that range the replay and the first run reach the same value, and stay
+// together after it. (Unit tests replay random histories from every point.)
 //
 // Loop thread only (Engine::SyncLogFiles syncs the segments by name from
 // another thread).
@@ -86,12 +94,20 @@ class Journal {
   // The payload's writes (AppendPut, AppendDelete to build one; NextOp
   // takes the first off `*in`, false if it is malformed).
   struct Op {
-    bool put = false;
+    enum Kind : uint8_t { kDelete, kPut, kRange };
+    Kind kind = kDelete;
     std::string_view key, value;
+    uint64_t keep = 0;  // a range's
+    bool put() const { return kind == kPut; }
   };
   static void AppendPut(std::string* payload, std::string_view key, std::string_view value);
   static void AppendDelete(std::string* payload, std::string_view key);
+  static void AppendRange(std::string* payload, std::string_view key, uint64_t keep,
+                          std::string_view value);
   static bool NextOp(std::string_view* in, Op* op);
+  // A range op's write: `*stored` (the key's stored value; empty if none)
+  // cut to its first `keep` bytes, then `value` after them.
+  static void ApplyRange(std::string* stored, uint64_t keep, std::string_view value);
 
   // Whether `name` (a file name, no directory) is a journal segment's.
   static bool IsSegmentName(std::string_view name);

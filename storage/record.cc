@@ -150,10 +150,15 @@ std::string EncodeRecord(const Record& r) {
   return out;
 }
 
-void EncodeRecord(const Record& r, std::string* out_ptr) {
+void EncodeRecord(const Record& r, std::string* out) {
+  out->reserve(1 + 10 + r.version.size() + r.value.size() + 4);
+  EncodeRecordHeader(r, out);
+  out->append(r.value);
+}
+
+void EncodeRecordHeader(const Record& r, std::string* out_ptr) {
   std::string& out = *out_ptr;
   out.clear();
-  out.reserve(1 + 10 + r.version.size() + r.value.size() + 4);
   uint8_t flags = kFormat << 4;
   if (r.expire_at_ms != 0) flags |= kFlagExpire;
   if (!r.version.empty()) flags |= kFlagVersion;
@@ -164,7 +169,6 @@ void EncodeRecord(const Record& r, std::string* out_ptr) {
     PutVarint(&out, r.version.size());
     out.append(r.version.view());
   }
-  out.append(r.value);
 }
 
 Status DecodeRecord(std::string_view in, Record* out) {

@@ -103,6 +103,8 @@ bool GetVarint(std::string_view* in, uint64_t* v);
 
 std::string EncodeRecord(const Record& r);
 void EncodeRecord(const Record& r, std::string* out);  // reuses *out's buffer
+// What EncodeRecord writes before the value (the value ends the encoding).
+void EncodeRecordHeader(const Record& r, std::string* out);
 Status DecodeRecord(std::string_view bytes, Record* out);
 
 void PutFixed64BE(std::string* out, uint64_t v);
