@@ -57,6 +57,7 @@ class RecordCache {
     bool unflushed : 1 = false;   // committed, not yet in LevelDB (the engine's): never evicted
     bool in_flight : 1 = false;   // being written to LevelDB (the engine's): never evicted
     bool referenced : 1 = false;  // used since it was inserted or last passed over (CLOCK)
+    bool held : 1 = false;        // the engine's: its range writes wait for a later flush
     uint8_t window = 0;           // the engine's: the write-behind window it was last written in
     // The key's bytes follow the node in the same allocation.
     std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }

@@ -28,6 +28,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -176,6 +177,8 @@ class Engine {
   Status FlushBehind(bool sync = false);
   // Committed keys waiting for FlushBehind.
   size_t unflushed() const;
+  // Of those, keys whose small changes to a big value wait for more (held_).
+  size_t held_keys() const { return held_.size(); }
   uint64_t journal_segments() const;
   bool journaling() const { return journaling_; }  // commits go to the journal now
   // The same without LevelDB's writer lock: fdatasync()s the log files and
@@ -337,7 +340,8 @@ class Engine {
   void NoteCommittedCounters();
   Status StopJournaling();
   // Hands the committed keys not yet in LevelDB to writer_ as one batch.
-  void StartFlight(bool sync);
+  // `all`: held ranges too (held_), whatever their size.
+  void StartFlight(bool sync, bool all);
   // Takes writer_'s result (waiting for it if `wait`, else only if done):
   // unpins the batch's keys.
   Status FinishFlight(bool wait);
@@ -457,6 +461,24 @@ class Engine {
   // segment, at least 1 MB).
   std::string behind_ops_;
   std::string spare_ops_;  // empty: the buffer of the last flight, for the next
+  // Keys (pinned, in unflushed_, flagged held) whose range ops wait for a
+  // later flush than the next: each flush would write the whole value to
+  // LevelDB, so a big value's small changes go together once they add up
+  // to kHoldShare of it (or the journal's segment rotates, or SAVE, or
+  // shutdown). A key's later put or delete drops its held ranges.
+  struct Held {
+    std::string ops;     // its range ops, journal payload bytes, in order
+    uint64_t bytes = 0;  // their size
+  };
+  std::unordered_map<RecordCache::Node*, Held> held_;
+  // This commit's range ops (spans of its payload), and the held keys it
+  // wrote whole (an empty span): CommitJournal moves them into held_.
+  struct TurnRange {
+    RecordCache::Node* node;
+    size_t begin, end;
+  };
+  std::vector<TurnRange> turn_ranges_;
+  void HoldRanges(std::string_view payload);
   size_t BehindOpsLimit() const;
   std::map<std::string, std::string, std::less<>> behind_hints_;
   int64_t last_flush_ms_ = 0;  // steady clock

@@ -176,6 +176,8 @@ Status Engine::RecreateDb(const MetaList& meta) {
   journal_.reset();
   journaling_ = false;
   unflushed_.clear();
+  held_.clear();
+  turn_ranges_.clear();
   behind_ops_.clear();
   behind_hints_.clear();
   period_writes_ = period_fresh_ = 0;  // the adaptive write-behind's period starts again

@@ -72,6 +72,12 @@ Status DecodeOps(std::string_view in, leveldb::DB* db, leveldb::WriteBatch* b) {
 // than the bytes saved.
 constexpr size_t kMinRangeValue = 16 << 10;
 
+// A key's held ranges (Engine::held_) go to LevelDB once they are this
+// share of its value (1/8): an APPEND loop writes the value to LevelDB at
+// most once per eighth it grew, where a flush every write-behind-ms wrote
+// it whole each time.
+constexpr uint64_t kHoldShare = 8;
+
 // The length of the prefix `a` and `b` share.
 size_t CommonPrefix(std::string_view a, std::string_view b) {
   const size_t n = std::min(a.size(), b.size());
@@ -209,7 +215,11 @@ Status Engine::CommitJournal() {
   }
   dirty_.clear();
   undo_.clear();
-  behind_ops_.append(*out);  // the payload stays in *out until the next Begin()
+  if (turn_ranges_.empty()) {
+    behind_ops_.append(*out);  // the payload stays in *out until the next Begin()
+  } else {
+    HoldRanges(*out);
+  }
   batch_->Clear();
   for (auto& [k, v] : pending_hints_) behind_hints_.insert_or_assign(k, std::move(v));
   pending_hints_.clear();
@@ -222,9 +232,11 @@ Status Engine::CommitJournal() {
 }
 
 void Engine::JournalEntries(std::string* out) {
+  turn_ranges_.clear();
   for (size_t i = 0; i < dirty_.size(); ++i) {
-    const RecordCache::Node* n = dirty_[i];
+    RecordCache::Node* n = dirty_[i];
     DataKeyForSlot(n->slot, n->key(), &commit_key_);
+    if (n->held) turn_ranges_.push_back({n, 0, 0});  // unless a range below: written whole
     if (!n->rec) {
       Journal::AppendDelete(out, commit_key_);
       continue;
@@ -239,8 +251,11 @@ void Engine::JournalEntries(std::string* out) {
       if (base_header_ == commit_value_) {
         const size_t same = CommonPrefix(base->value, rec.value);
         if (same >= rec.value.size() / 2) {
+          const size_t begin = out->size();
           Journal::AppendRange(out, commit_key_, commit_value_.size() + same,
                                std::string_view(rec.value).substr(same));
+          if (n->held) turn_ranges_.pop_back();
+          turn_ranges_.push_back({n, begin, out->size()});
           ++stats_.journal_ranges;
           continue;
         }
@@ -251,6 +266,25 @@ void Engine::JournalEntries(std::string* out) {
   }
   constexpr size_t kKeepBuffer = 64 << 10;  // as WriteEntries
   if (commit_value_.capacity() > kKeepBuffer) std::string().swap(commit_value_);
+}
+
+void Engine::HoldRanges(std::string_view payload) {
+  size_t copied = 0;
+  for (const TurnRange& r : turn_ranges_) {
+    if (r.begin == r.end) {  // a held key written whole: its ranges are moot
+      held_.erase(r.node);
+      r.node->held = false;
+      continue;
+    }
+    behind_ops_.append(payload.substr(copied, r.begin - copied));
+    Held& h = held_[r.node];
+    h.ops.append(payload.substr(r.begin, r.end - r.begin));
+    h.bytes += r.end - r.begin;
+    r.node->held = true;
+    copied = r.end;
+  }
+  behind_ops_.append(payload.substr(copied));
+  turn_ranges_.clear();
 }
 
 void Engine::UndoTurn() {
@@ -281,7 +315,8 @@ void Engine::UndoTurn() {
 
 bool Engine::FlushDue(int64_t now_ms) const {
   if (!journaling_ || !behind_failure_.ok() || writer_->busy()) return false;
-  if (unflushed_.empty() && behind_ops_.empty()) return false;
+  // (Held keys alone wait for more changes: see held_.)
+  if (behind_ops_.empty() && unflushed_.size() == held_.size()) return false;
   return cache_.bytes() > cache_.capacity() || behind_ops_.size() >= BehindOpsLimit() ||
          now_ms - last_flush_ms_ >= options_.write_behind_ms;
 }
@@ -309,7 +344,7 @@ Status Engine::EndTurnBehind() {
   }
   Status s = PollFlight();
   if (s.ok()) s = Adapt(now);
-  if (s.ok() && FlushDue(now)) StartFlight(/*sync=*/false);
+  if (s.ok() && FlushDue(now)) StartFlight(/*sync=*/false, /*all=*/false);
   if (!s.ok() && options_.log) {
     // This turn's writes are journaled; what failed is earlier work (a
     // flush, deleting a segment, a switch). failure_ holds it: commits fail
@@ -383,7 +418,7 @@ Status Engine::FlushBehind(bool sync) {
   if (!s.ok()) return s;
   if (!behind_failure_.ok()) return behind_failure_;
   if (!sync && unflushed_.empty() && behind_ops_.empty()) return Status::Ok();
-  StartFlight(sync);
+  StartFlight(sync, /*all=*/true);
   return FinishFlight(/*wait=*/true);
 }
 
@@ -392,23 +427,10 @@ Status Engine::PollFlight() {
   return FinishFlight(/*wait=*/false);
 }
 
-void Engine::StartFlight(bool sync) {
-  for (RecordCache::Node* n : unflushed_) {
-    n->unflushed = false;
-    n->in_flight = true;  // still pinned until the write is done
-  }
-  // The journaled payloads hold the counters each commit changed: LevelDB
-  // has the committed ones once this batch is in.
-  stored_key_count_ = committed_key_count_;
-  stored_expires_count_ = committed_expires_count_;
-  ++stats_.behind_flushes;
-  stats_.behind_writes += unflushed_.size();
-  in_flight_.swap(unflushed_);
-  unflushed_.clear();
-  flight_hints_.swap(behind_hints_);
-  behind_hints_.clear();
+void Engine::StartFlight(bool sync, bool all) {
   // A full segment: later commits go to a new one, and once this batch is in
-  // LevelDB, synced, the old ones go (it holds everything they journaled).
+  // LevelDB, synced, the old ones go (it holds everything they journaled,
+  // held ranges too).
   flight_drops_segments_ = false;
   if (failure_.ok() && !journal_->failed() &&
       journal_->segment_bytes() >= options_.journal_segment_bytes) {
@@ -419,6 +441,47 @@ void Engine::StartFlight(bool sync) {
       failure_ = s;  // commits fail from now on: read-only
     }
   }
+  if (!held_.empty()) {
+    // A full cache must be able to evict them once written.
+    const bool release_all = all || flight_drops_segments_ || cache_.bytes() > cache_.capacity();
+    for (auto it = held_.begin(); it != held_.end();) {
+      RecordCache::Node* n = it->first;
+      const uint64_t size = n->rec ? n->rec->value.size() : 0;
+      if (!release_all && it->second.bytes * kHoldShare < size) {
+        ++it;
+        continue;
+      }
+      behind_ops_.append(it->second.ops);  // after the key's other ops: they came first
+      n->held = false;
+      it = held_.erase(it);
+    }
+  }
+  if (held_.empty()) {
+    in_flight_.swap(unflushed_);
+    unflushed_.clear();
+  } else {  // held keys stay pinned as unflushed
+    size_t kept = 0;
+    for (RecordCache::Node* n : unflushed_) {
+      if (n->held) {
+        unflushed_[kept++] = n;
+      } else {
+        in_flight_.push_back(n);
+      }
+    }
+    unflushed_.resize(kept);
+  }
+  for (RecordCache::Node* n : in_flight_) {
+    n->unflushed = false;
+    n->in_flight = true;  // still pinned until the write is done
+  }
+  // The journaled payloads hold the counters each commit changed: LevelDB
+  // has the committed ones once this batch is in.
+  stored_key_count_ = committed_key_count_;
+  stored_expires_count_ = committed_expires_count_;
+  ++stats_.behind_flushes;
+  stats_.behind_writes += in_flight_.size();
+  flight_hints_.swap(behind_hints_);
+  behind_hints_.clear();
   if (sync) ++stats_.syncs;
   writer_->Submit(std::move(behind_ops_), sync || flight_drops_segments_);
   behind_ops_.clear();           // a moved-from string is valid but unspecified

@@ -4,13 +4,16 @@
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "storage/behind_writer.h"
@@ -298,6 +301,142 @@ TEST_CASE("Write-behind: a changed expiry or a small value journals the whole re
   auto c = testing::OpenTestEngine(Options(crashed.path() + "/data"));
   CHECK(ValueOf(*c, "big") == big + "z");
   CHECK(ValueOf(*c, "small") == std::string(1000, 's') + "x");
+}
+
+}  // namespace
+}  // namespace ringkv::storage
+
+namespace ringkv::storage {
+namespace {
+
+// One turn as the server ends it: commit, then maybe a flush.
+void Turn(Engine& e) {
+  Status s = e.EndTurn();
+  INFO(s.message());
+  REQUIRE(s.ok());
+}
+
+std::vector<fs::path> SegmentFiles(const std::string& dir) {
+  std::vector<fs::path> out;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (Journal::IsSegmentName(entry.path().filename().string())) out.push_back(entry.path());
+  }
+  return out;
+}
+
+TEST_CASE("Write-behind: a big value's appends wait to reach LevelDB until they add up",
+          "[journal]") {
+  // A flush every turn (write_behind_ms 1, a small key written in each
+  // turn): without holding, each would write the big value whole.
+  TempDir dir, crashed;
+  EngineOptions o = Options(dir.path());
+  o.write_behind_ms = 1;
+  auto e = testing::OpenTestEngine(o);
+  std::string value(100'000, 'v');
+  e->Put("log", Rec(value));
+  Turn(*e);
+  REQUIRE(e->FlushBehind().ok());
+  const uint64_t flushes = e->stats().behind_flushes, writes = e->stats().behind_writes;
+  for (int i = 0; i < 200; ++i) {
+    value += std::string(1000, static_cast<char>('a' + i % 26));
+    e->Put("log", Rec(value));
+    e->Put("tick", Rec(std::to_string(i)));
+    Turn(*e);
+    std::this_thread::sleep_for(std::chrono::microseconds(1500));
+    if (i == 100) CHECK(e->held_keys() == 1);
+  }
+  const uint64_t flights = e->stats().behind_flushes - flushes;
+  // Every flight writes "tick"; "log" only when its appends reached an
+  // eighth of it: from 100 KB to 300 KB, about 9 times (not 200).
+  const uint64_t log_writes = e->stats().behind_writes - writes - flights;
+  CHECK(flights >= 50);
+  CHECK(log_writes >= 4);
+  CHECK(log_writes <= 20);
+  CHECK(ValueOf(*e, "log") == value);
+
+  SECTION("a crash: the replay applies what was held") {
+    CrashCopy(dir.path(), crashed.path() + "/data");
+    e.reset();
+    auto c = testing::OpenTestEngine(Options(crashed.path() + "/data"));
+    CHECK(ValueOf(*c, "log") == value);
+    CHECK(ValueOf(*c, "tick") == "199");
+  }
+  SECTION("SAVE (a synced flush) writes them, and a whole write drops them") {
+    REQUIRE(e->Sync().ok());
+    CHECK(e->held_keys() == 0);
+    value += "tail";
+    e->Put("log", Rec(value));
+    Turn(*e);
+    CHECK(e->held_keys() == 1);
+    value = std::string(50'000, 'n');  // not a range: the held one is moot
+    e->Put("log", Rec(value));
+    Turn(*e);
+    CHECK(e->held_keys() == 0);
+    value += "more";
+    e->Put("log", Rec(value));
+    Turn(*e);
+    CHECK(e->held_keys() == 1);
+    REQUIRE(e->FlushBehind().ok());
+    CHECK(e->held_keys() == 0);
+    CHECK(e->unflushed() == 0);
+    // LevelDB alone has it now.
+    CrashCopy(dir.path(), crashed.path() + "/data");
+    for (const auto& seg : SegmentFiles(crashed.path() + "/data")) fs::remove(seg);
+    e.reset();
+    auto c = testing::OpenTestEngine(Options(crashed.path() + "/data"));
+    CHECK(ValueOf(*c, "log") == value);
+  }
+  SECTION("deleted while held") {
+    e->Delete("log");
+    Turn(*e);
+    CHECK(e->held_keys() == 0);
+    REQUIRE(e->FlushBehind().ok());
+    CHECK_FALSE(ValueOf(*e, "log").has_value());
+    CrashCopy(dir.path(), crashed.path() + "/data");
+    e.reset();
+    auto c = testing::OpenTestEngine(Options(crashed.path() + "/data"));
+    CHECK_FALSE(ValueOf(*c, "log").has_value());
+    CHECK(c->KeyCount() == 1);
+  }
+}
+
+TEST_CASE("Write-behind: held appends reach LevelDB before their journal segment goes",
+          "[journal]") {
+  // 128 KB segments, and appends that never add up to an eighth of the
+  // value: only a flight that starts a new segment writes them (the old
+  // segments, which hold them, are deleted once it is in). Without that, a
+  // crash after the deletion would replay later appends onto a value that
+  // lacks these.
+  TempDir dir, crashed;
+  EngineOptions o = Options(dir.path());
+  o.write_behind_ms = 1;
+  o.journal_segment_bytes = 128 << 10;
+  auto e = testing::OpenTestEngine(o);
+  std::string value(4'000'000, 'v');  // an eighth is 500 KB: never reached here
+  e->Put("log", Rec(value));
+  Turn(*e);
+  REQUIRE(e->FlushBehind().ok());  // the value's own segment rotated out
+  const std::vector<fs::path> first = SegmentFiles(dir.path());
+  REQUIRE(first.size() == 1);
+  size_t most_segments = 0;
+  for (int i = 0; i < 450; ++i) {
+    value += std::string(1000, static_cast<char>('a' + i % 26));
+    e->Put("log", Rec(value));
+    e->Put("tick", Rec(std::to_string(i)));
+    Turn(*e);
+    if (i % 20 == 19) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      Turn(*e);  // the flight under way is done
+      most_segments = std::max(most_segments, SegmentFiles(dir.path()).size());
+    }
+  }
+  CHECK_FALSE(fs::exists(first[0]));  // rotated out and deleted, held ranges and all
+  CHECK(most_segments <= 2);
+  CHECK(ValueOf(*e, "log") == value);
+  CrashCopy(dir.path(), crashed.path() + "/data");
+  e.reset();
+  auto c = testing::OpenTestEngine(Options(crashed.path() + "/data"));
+  CHECK(ValueOf(*c, "log") == value);
 }
 
 }  // namespace
