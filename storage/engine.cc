@@ -361,7 +361,11 @@ void Engine::MarkDirty(RecordCache::Node* entry, uint16_t slot, const RecordRef&
   entry->dirty = true;
   dirty_.push_back(entry);
   if (!journal_) return;
-  if (journaling_) undo_.push_back(old);
+  if (journaling_) {
+    undo_.push_back(old);
+  } else if (old && entry->rec && RangeKeep(*old, *entry->rec) > 0) {
+    period_range_bytes_ += entry->rec->value.size();  // would be journaled as a range
+  }
   ++period_writes_;
   if (entry->window != window_) {
     entry->window = window_;

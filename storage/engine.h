@@ -319,6 +319,11 @@ class Engine {
   // kept most of its bytes since the last commit as a range op (journal.h),
   // the rest as whole records.
   void JournalEntries(std::string* out);
+  // The bytes of `base`'s encoding that a range op (journal.h) would keep to
+  // turn it into `rec`'s, or 0 when a whole record is better: values under
+  // kMinRangeValue, another header, or under half of the bytes alike.
+  // Leaves base's header in base_header_.
+  size_t RangeKeep(const Record& base, const Record& rec);
   // A journal commit failed: the cache, counters and batch go back to what
   // the last commit left.
   void UndoTurn();
@@ -448,6 +453,7 @@ class Engine {
   int64_t period_start_ms_ = 0;
   uint64_t period_writes_ = 0;
   uint64_t period_fresh_ = 0;
+  uint64_t period_range_bytes_ = 0;    // values of writes that were (or would be) range ops
   uint64_t period_start_commits_ = 0;  // stats_.commits when the period started
   std::vector<RecordCache::Node*> unflushed_;
   // The batch being written by writer_: its cache entries (pinned until it

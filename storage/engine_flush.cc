@@ -180,7 +180,7 @@ Status Engine::RecreateDb(const MetaList& meta) {
   turn_ranges_.clear();
   behind_ops_.clear();
   behind_hints_.clear();
-  period_writes_ = period_fresh_ = 0;  // the adaptive write-behind's period starts again
+  period_writes_ = period_fresh_ = period_range_bytes_ = 0;  // the adaptive period starts again
   period_start_commits_ = stats_.commits;
   Status js = Journal::RemoveAll(options_.dir);
   if (!js.ok()) return js;

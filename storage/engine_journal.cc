@@ -231,6 +231,15 @@ Status Engine::CommitJournal() {
   return Status::Ok();
 }
 
+size_t Engine::RangeKeep(const Record& base, const Record& rec) {
+  if (base.value.size() < kMinRangeValue || rec.value.size() < kMinRangeValue) return 0;
+  EncodeRecordHeader(base, &base_header_);
+  EncodeRecordHeader(rec, &commit_value_);
+  if (base_header_ != commit_value_) return 0;
+  const size_t same = CommonPrefix(base.value, rec.value);
+  return same >= rec.value.size() / 2 ? base_header_.size() + same : 0;
+}
+
 void Engine::JournalEntries(std::string* out) {
   turn_ranges_.clear();
   for (size_t i = 0; i < dirty_.size(); ++i) {
@@ -243,23 +252,16 @@ void Engine::JournalEntries(std::string* out) {
     }
     // undo_[i] is the key's last committed state: what LevelDB holds once
     // the writes journaled before this one are in it.
-    const Record* base = undo_[i].get();
     const Record& rec = *n->rec;
-    if (base && base->value.size() >= kMinRangeValue && rec.value.size() >= kMinRangeValue) {
-      EncodeRecordHeader(*base, &base_header_);
-      EncodeRecordHeader(rec, &commit_value_);
-      if (base_header_ == commit_value_) {
-        const size_t same = CommonPrefix(base->value, rec.value);
-        if (same >= rec.value.size() / 2) {
-          const size_t begin = out->size();
-          Journal::AppendRange(out, commit_key_, commit_value_.size() + same,
-                               std::string_view(rec.value).substr(same));
-          if (n->held) turn_ranges_.pop_back();
-          turn_ranges_.push_back({n, begin, out->size()});
-          ++stats_.journal_ranges;
-          continue;
-        }
-      }
+    if (const size_t keep = undo_[i] ? RangeKeep(*undo_[i], rec) : 0; keep > 0) {
+      const size_t begin = out->size();
+      Journal::AppendRange(out, commit_key_, keep,
+                           std::string_view(rec.value).substr(keep - base_header_.size()));
+      if (n->held) turn_ranges_.pop_back();
+      turn_ranges_.push_back({n, begin, out->size()});
+      ++stats_.journal_ranges;
+      period_range_bytes_ += rec.value.size();
+      continue;
     }
     EncodeRecord(rec, &commit_value_);
     Journal::AppendPut(out, commit_key_, commit_value_);
@@ -359,16 +361,24 @@ Status Engine::Adapt(int64_t now_ms) {
     window_start_ms_ = now_ms;
     if (++window_ == 0) window_ = 1;  // 0 is a new entry's: never current
   }
+  if (!options_.write_behind_adaptive) return Status::Ok();
+  // Big values changed a little (APPEND to long strings) are journaled as
+  // their changes, and written whole otherwise (see kMinRangeValue): once
+  // they add up to 1 MB, the journal starts at once, not at the period's end.
+  constexpr uint64_t kRangeBytes = 1 << 20;
+  const bool ranges = period_range_bytes_ >= kRangeBytes;
   const int64_t period = std::max<int64_t>(100, 20 * options_.write_behind_ms);
-  if (!options_.write_behind_adaptive || now_ms - period_start_ms_ < period) return Status::Ok();
+  if (now_ms - period_start_ms_ < period && !(ranges && !journaling_)) return Status::Ok();
   const uint64_t writes = period_writes_, fresh = period_fresh_;
   const uint64_t commits = stats_.commits - period_start_commits_;
   period_start_ms_ = now_ms;
-  period_writes_ = period_fresh_ = 0;
+  period_writes_ = period_fresh_ = period_range_bytes_ = 0;
   period_start_commits_ = stats_.commits;
+  if (!failure_.ok()) return Status::Ok();
+  if (!journaling_ && ranges) return StartJournaling(now_ms);
   // Too few writes to judge, or to matter: the mode stays.
   constexpr uint64_t kMinWrites = 100;
-  if (writes < kMinWrites || !failure_.ok()) return Status::Ok();
+  if (writes < kMinWrites || ranges) return Status::Ok();
   constexpr uint64_t kBigTurn = 64;  // keys per commit (see write_behind_adaptive)
   const bool coalescing = fresh * 2 < writes, scattered = fresh * 10 > writes * 8;
   const bool big_turns = writes >= kBigTurn * commits;

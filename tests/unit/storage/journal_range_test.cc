@@ -400,6 +400,39 @@ TEST_CASE("Write-behind: a big value's appends wait to reach LevelDB until they 
   }
 }
 
+TEST_CASE("Adaptive write-behind: journals appends spread over many big values", "[journal]") {
+  // Each key written once per window (so the coalescing rule says "commit
+  // straight to LevelDB"), but each write would store a 20 KB value for
+  // 200 new bytes.
+  TempDir dir;
+  EngineOptions o = Options(dir.path());
+  o.write_behind_ms = 5;  // periods of 100 ms
+  o.write_behind_adaptive = true;
+  auto e = testing::OpenTestEngine(o);
+  REQUIRE_FALSE(e->journaling());
+  std::vector<std::string> values(300, std::string(20'000, 'v'));
+  for (size_t k = 0; k < values.size(); ++k) e->Put("log:" + std::to_string(k), Rec(values[k]));
+  Turn(*e);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (int i = 0; std::chrono::steady_clock::now() < deadline && !e->journaling(); ++i) {
+    const size_t k = static_cast<size_t>(i * 7) % values.size();
+    values[k] += std::string(200, static_cast<char>('a' + i % 26));
+    e->Put("log:" + std::to_string(k), Rec(values[k]));
+    Turn(*e);
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  REQUIRE(e->journaling());
+  for (int i = 0; i < 300; ++i) {
+    values[static_cast<size_t>(i)] += "tail";
+    e->Put("log:" + std::to_string(i), Rec(values[static_cast<size_t>(i)]));
+    Turn(*e);
+  }
+  CHECK(e->stats().journal_ranges == 300);
+  REQUIRE(e->FlushBehind().ok());
+  for (size_t k = 0; k < values.size(); k += 37)
+    CHECK(ValueOf(*e, "log:" + std::to_string(k)) == values[k]);
+}
+
 TEST_CASE("Write-behind: held appends reach LevelDB before their journal segment goes",
           "[journal]") {
   // 128 KB segments, and appends that never add up to an eighth of the
