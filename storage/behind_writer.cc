@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstdint>
+#include <utility>
 
 #include "storage/leveldb_util.h"
 #include "storage/thread_name.h"
@@ -17,9 +18,11 @@ constexpr size_t kKeepBytes = 4 << 20;
 
 }  // namespace
 
-BehindWriter::BehindWriter(leveldb::DB* db, BackgroundPriority::WriteWatch* watch)
+BehindWriter::BehindWriter(leveldb::DB* db, BackgroundPriority::WriteWatch* watch,
+                           std::string journal_dir)
     : db_(db),
       watch_(watch),
+      journal_dir_(std::move(journal_dir)),
       batch_(std::make_unique<leveldb::WriteBatch>()),
       thread_([this] { Run(); }) {}
 
@@ -33,12 +36,13 @@ BehindWriter::~BehindWriter() {
   thread_.join();
 }
 
-void BehindWriter::Submit(std::string ops, bool sync) {
+void BehindWriter::Submit(std::string ops, bool sync, bool sync_journal) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     ops_ = std::move(ops);
     has_ops_ = true;
     sync_ = sync;
+    sync_journal_ = sync_journal;
     done_.store(false, std::memory_order_relaxed);
   }
   busy_ = true;
@@ -121,6 +125,10 @@ Status BehindWriter::BuildBatch(leveldb::DB* db, std::string_view ops, leveldb::
       if (!s.ok()) return FromLevelDb(s);
     }
     for (size_t j = from; j <= i; ++j) {
+      // Here the value before is exact (unlike a replay's: journal.h).
+      if (entries[j].op.keep > value.size()) {
+        return Status::Corruption("write-behind: a range write keeps more than its value holds");
+      }
       Journal::ApplyRange(&value, entries[j].op.keep, entries[j].op.value);
     }
     batch->Put(key, value);
@@ -147,8 +155,10 @@ void BehindWriter::Run() {
     const std::string_view ops = ops_;  // the loop thread leaves ops_ alone until done_
     leveldb::WriteOptions wo;
     wo.sync = sync_;
+    const bool sync_journal = sync_journal_;
     lock.unlock();
-    Status s = BuildBatch(db_, ops, batch_.get());
+    Status s = sync_journal ? SyncDirFiles(journal_dir_, /*journal=*/true) : Status::Ok();
+    if (s.ok()) s = BuildBatch(db_, ops, batch_.get());
     if (s.ok()) {
       if (watch_) watch_->Started();
       s = FromLevelDb(db_->Write(wo, batch_.get()));

@@ -37,15 +37,17 @@ namespace ringkv::storage {
 
 class BehindWriter {
  public:
-  // db and watch (may be null: no watch) must outlive this object.
-  BehindWriter(leveldb::DB* db, BackgroundPriority::WriteWatch* watch);
+  // db and watch (may be null: no watch) must outlive this object;
+  // journal_dir is the directory of the journal segments (Submit).
+  BehindWriter(leveldb::DB* db, BackgroundPriority::WriteWatch* watch, std::string journal_dir);
   ~BehindWriter();  // waits for a write under way
   BehindWriter(const BehindWriter&) = delete;
   BehindWriter& operator=(const BehindWriter&) = delete;
 
-  // Starts writing `ops` (journal payloads, concatenated; synced if `sync`).
+  // Starts writing `ops` (journal payloads, concatenated; synced if `sync`),
+  // after syncing the journal's segments if `sync_journal` (Journal::MarkRanges).
   // Only when !busy().
-  void Submit(std::string ops, bool sync);
+  void Submit(std::string ops, bool sync, bool sync_journal = false);
   // A batch was submitted and its result not yet taken.
   bool busy() const { return busy_; }
   // The submitted batch is written (a plain atomic load).
@@ -80,6 +82,8 @@ class BehindWriter {
   bool has_ops_ = false;  // under mu_: ops_ is to write
   std::string ops_;       // under mu_ while has_ops_ or busy_
   bool sync_ = false;
+  bool sync_journal_ = false;
+  const std::string journal_dir_;
   Status result_;                               // under mu_
   uint64_t written_bytes_ = 0;                  // under mu_
   std::unique_ptr<leveldb::WriteBatch> batch_;  // this thread's, reused

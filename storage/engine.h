@@ -121,6 +121,7 @@ struct EngineStats {
   uint64_t behind_switches = 0;   // adaptive write-behind turned on or off
   uint64_t replayed_records = 0;  // journal records replayed at open
   uint64_t journal_ranges = 0;    // big values journaled as the bytes they changed
+  uint64_t journal_syncs = 0;     // flushes that synced the journal first (Journal::MarkRanges)
 };
 
 class Engine {

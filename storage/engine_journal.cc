@@ -9,6 +9,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <functional>
+#include <optional>
+#include <unordered_map>
 
 #include "storage/behind_writer.h"
 #include "storage/engine.h"
@@ -37,35 +40,91 @@ class OpWriter final : public leveldb::WriteBatch::Handler {
   std::string* out_;
 };
 
-// A replayed payload's writes into `b`. A range needs the key's value as
-// the writes before it left it: `b` goes to LevelDB first, which then holds
-// that value (or, replaying over a database that holds later writes, a later
-// one: see journal.h).
-Status DecodeOps(std::string_view in, leveldb::DB* db, leveldb::WriteBatch* b) {
-  Journal::Op op;
-  std::string value;
-  while (!in.empty()) {
-    if (!Journal::NextOp(&in, &op)) {
-      return Status::Corruption("a write journal record holds an undecodable write");
+// Applies replayed journal payloads to LevelDB, a few MB per write. A key's
+// range ops apply to its value in memory, read from LevelDB at its first
+// range in a batch (the batch so far written first, so that LevelDB holds
+// the writes before it); the value goes into the batch whole when the batch
+// is written. So a journal of many small changes to a big value reads and
+// writes it once per batch, not once per change.
+class Replayer {
+ public:
+  explicit Replayer(leveldb::DB* db) : db_(db) {}
+
+  Status Add(std::string_view payload) {
+    Journal::Op op;
+    while (!payload.empty()) {
+      if (!Journal::NextOp(&payload, &op)) {
+        return Status::Corruption("a write journal record holds an undecodable write");
+      }
+      auto it = ranged_.empty() ? ranged_.end() : ranged_.find(op.key);
+      if (op.kind == Journal::Op::kRange) {
+        if (it == ranged_.end()) {
+          Status s = Load(op.key, &it);
+          if (!s.ok()) return s;
+        }
+        // Absent reads as empty: a replay over a later state (journal.h).
+        if (!it->second) it->second.emplace();
+        Journal::ApplyRange(&*it->second, op.keep, op.value);
+        range_bytes_ += op.value.size();
+      } else if (it != ranged_.end()) {
+        if (op.put()) {
+          it->second.emplace(op.value);
+        } else {
+          it->second.reset();
+        }
+      } else {
+        BehindWriter::AddOp(op, &batch_);
+      }
     }
-    if (op.kind != Journal::Op::kRange) {
-      BehindWriter::AddOp(op, b);
-      continue;
-    }
-    leveldb::Status s = db->Write(leveldb::WriteOptions(), b);
-    b->Clear();
-    const leveldb::Slice key(op.key.data(), op.key.size());
-    if (s.ok()) s = db->Get(leveldb::ReadOptions(), key, &value);
-    if (s.IsNotFound()) {
-      value.clear();
-    } else if (!s.ok()) {
-      return FromLevelDb(s);
-    }
-    Journal::ApplyRange(&value, op.keep, op.value);
-    b->Put(key, value);
+    constexpr size_t kReplayBatch = 4 << 20;
+    if (batch_.ApproximateSize() + range_bytes_ < kReplayBatch) return Status::Ok();
+    return Write(/*sync=*/false);
   }
-  return Status::Ok();
-}
+
+  // Writes what is left; `sync` as LevelDB's.
+  Status Write(bool sync) {
+    for (const auto& [key, value] : ranged_) {
+      if (value) {
+        batch_.Put(key, *value);
+      } else {
+        batch_.Delete(key);
+      }
+    }
+    ranged_.clear();
+    range_bytes_ = 0;
+    leveldb::WriteOptions wo;
+    wo.sync = sync;
+    Status s = FromLevelDb(db_->Write(wo, &batch_));
+    batch_.Clear();
+    return s;
+  }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  using Values = std::unordered_map<std::string, std::optional<std::string>, Hash, std::equal_to<>>;
+
+  Status Load(std::string_view key, Values::iterator* it) {
+    Status s = FromLevelDb(db_->Write(leveldb::WriteOptions(), &batch_));
+    batch_.Clear();
+    if (!s.ok()) return s;
+    std::string value;
+    leveldb::Status g =
+        db_->Get(leveldb::ReadOptions(), leveldb::Slice(key.data(), key.size()), &value);
+    if (!g.ok() && !g.IsNotFound()) return FromLevelDb(g);
+    std::optional<std::string> loaded;
+    if (g.ok()) loaded = std::move(value);
+    *it = ranged_.emplace(std::string(key), std::move(loaded)).first;
+    return Status::Ok();
+  }
+
+  leveldb::DB* const db_;
+  leveldb::WriteBatch batch_;
+  Values ranged_;  // keys with a range in this batch: their value so far (none: absent)
+  size_t range_bytes_ = 0;
+};
 
 // Range ops are for values of at least this many bytes: below it, the
 // comparison and the writer thread's read of the value before cost more
@@ -114,22 +173,11 @@ Status Engine::StartJournal() {
     // LevelDB, in order, a few MB per write, then one synced write.
     const int64_t start = SteadyMs();
     Journal::ReplayStats st;
-    leveldb::WriteBatch b;
-    leveldb::WriteOptions wo;
-    Status s = journal->Replay(
-        [&](std::string_view payload) -> Status {
-          Status d = DecodeOps(payload, db_.get(), &b);
-          if (!d.ok()) return d;
-          constexpr size_t kReplayBatch = 4 << 20;
-          if (b.ApproximateSize() < kReplayBatch) return Status::Ok();
-          d = FromLevelDb(db_->Write(wo, &b));
-          b.Clear();
-          return d;
-        },
-        &st);
+    Replayer replayer(db_.get());
+    Status s =
+        journal->Replay([&](std::string_view payload) { return replayer.Add(payload); }, &st);
     if (!s.ok()) return s;
-    wo.sync = true;
-    s = FromLevelDb(db_->Write(wo, &b));
+    s = replayer.Write(/*sync=*/true);
     if (!s.ok()) return s;
     s = LoadCounters();
     if (!s.ok()) return s;
@@ -158,8 +206,8 @@ Status Engine::StartJournal() {
   if (options_.write_behind_ms > 0) {
     journal_ = std::move(journal);
     journaling_ = journaling;
-    writer_ =
-        std::make_unique<BehindWriter>(db_.get(), priority_ ? priority_->behind_writes() : nullptr);
+    writer_ = std::make_unique<BehindWriter>(
+        db_.get(), priority_ ? priority_->behind_writes() : nullptr, options_.dir);
     last_flush_ms_ = window_start_ms_ = period_start_ms_ = SteadyMs();
   }
   return Status::Ok();
@@ -278,6 +326,7 @@ void Engine::HoldRanges(std::string_view payload) {
       r.node->held = false;
       continue;
     }
+    journal_->MarkRanges();
     behind_ops_.append(payload.substr(copied, r.begin - copied));
     Held& h = held_[r.node];
     h.ops.append(payload.substr(r.begin, r.end - r.begin));
@@ -493,7 +542,10 @@ void Engine::StartFlight(bool sync, bool all) {
   flight_hints_.swap(behind_hints_);
   behind_hints_.clear();
   if (sync) ++stats_.syncs;
-  writer_->Submit(std::move(behind_ops_), sync || flight_drops_segments_);
+  // (With appendfsync always every journal record is synced already.)
+  const bool sync_journal = journal_->has_ranges() && !options_.sync_commits;
+  if (sync_journal) ++stats_.journal_syncs;
+  writer_->Submit(std::move(behind_ops_), sync || flight_drops_segments_, sync_journal);
   behind_ops_.clear();           // a moved-from string is valid but unspecified
   behind_ops_.swap(spare_ops_);  // the last flight's buffer: no growing from empty again
   last_flush_ms_ = SteadyMs();

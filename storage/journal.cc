@@ -255,6 +255,8 @@ Status Journal::StartSegment() {
     if (::fdatasync(fd_) != 0)
       return Errno("fdatasync of the write journal " + PathOf(current_), errno);
     old_.push_back(current_);
+    ranges_old_ = ranges_old_ || ranges_current_;
+    ranges_current_ = false;
   }
   CloseCurrent();
   const uint64_t n = next_++;
@@ -274,11 +276,14 @@ Status Journal::DropOld() {
   }
   if (old_.empty()) return Status::Ok();
   old_.clear();
+  ranges_old_ = false;
   return SyncDir(dir_);
 }
 
 Status Journal::DropAll() {
   if (fd_ >= 0) old_.push_back(current_);
+  ranges_old_ = ranges_old_ || ranges_current_;
+  ranges_current_ = false;
   CloseCurrent();
   segment_bytes_ = 0;
   return DropOld();

@@ -49,6 +49,14 @@ class Journal {
   Journal& operator=(const Journal&) = delete;
 
   bool has_old_segments() const { return !old_.empty(); }
+  // Notes that the record just appended holds a range op; has_ranges() says
+  // whether a segment not yet deleted holds one. The engine then syncs the
+  // journal before it lets LevelDB hold later writes of any key: a power cut
+  // that kept those and lost the journal's tail would replay a range over
+  // a value it was not made for (a put or a range is safe to replay over
+  // a later state only if every write in between is replayed too).
+  void MarkRanges() { ranges_current_ = true; }
+  bool has_ranges() const { return ranges_current_ || ranges_old_; }
 
   struct ReplayStats {
     uint64_t records = 0;
@@ -132,6 +140,8 @@ class Journal {
   uint64_t segment_bytes_ = 0;
   std::string payload_;  // of the record being written
   Status failure_;
+  bool ranges_current_ = false;  // MarkRanges: in the current segment
+  bool ranges_old_ = false;      // in old_
 };
 
 }  // namespace ringkv::storage
