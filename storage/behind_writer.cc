@@ -4,7 +4,6 @@
 #include <leveldb/write_batch.h>
 
 #include <algorithm>
-#include <cassert>
 #include <cstdint>
 #include <utility>
 
@@ -67,7 +66,7 @@ std::string BehindWriter::TakeBuffer() {
   return out;
 }
 
-Status BehindWriter::BuildBatch(leveldb::DB* db, std::string_view ops, leveldb::WriteBatch* batch) {
+Status BehindWriter::BuildBatch(std::string_view ops, leveldb::WriteBatch* batch) {
   batch->Clear();
   struct Entry {
     uint64_t head;  // the key's first 8 bytes, big-endian (zero-padded): memcmp order
@@ -79,6 +78,9 @@ Status BehindWriter::BuildBatch(leveldb::DB* db, std::string_view ops, leveldb::
   while (!ops.empty()) {
     if (!Journal::NextOp(&ops, &op)) {
       return Status::Corruption("write-behind: a journaled write does not decode");
+    }
+    if (op.kind == Journal::Op::kRange) {  // they stay in the journal (Engine::held_)
+      return Status::Corruption("write-behind: a range write reached the writer");
     }
     uint64_t head = 0;
     for (size_t i = 0; i < 8; ++i) {
@@ -94,50 +96,14 @@ Status BehindWriter::BuildBatch(leveldb::DB* db, std::string_view ops, leveldb::
     const int c = a.op.key.compare(b.op.key);
     return c != 0 ? c < 0 : a.seq < b.seq;
   });
-  std::string value;
   for (size_t i = 0; i < entries.size(); ++i) {
     if (i + 1 < entries.size() && entries[i + 1].op.key == entries[i].op.key) continue;
-    if (entries[i].op.kind != Journal::Op::kRange) {
-      AddOp(entries[i].op, batch);
-      continue;
-    }
-    // The key's run of writes ends with ranges: from its last put (or the
-    // value in LevelDB) on.
-    size_t from = i;
-    while (from > 0 && entries[from - 1].op.key == entries[i].op.key &&
-           entries[from].op.kind == Journal::Op::kRange) {
-      --from;
-    }
-    const Journal::Op& first = entries[from].op;
-    const leveldb::Slice key(first.key.data(), first.key.size());
-    if (first.kind == Journal::Op::kPut) {
-      value.assign(first.value);
-      ++from;
-    } else if (first.kind == Journal::Op::kDelete) {
-      return Status::Corruption("write-behind: a range write follows a delete");
-    } else if (!db) {
-      return Status::InvalidArgument("write-behind: a range write and no database");
-    } else {
-      leveldb::Status s = db->Get(leveldb::ReadOptions(), key, &value);
-      if (s.IsNotFound()) {
-        return Status::Corruption("write-behind: a range write to a key LevelDB does not hold");
-      }
-      if (!s.ok()) return FromLevelDb(s);
-    }
-    for (size_t j = from; j <= i; ++j) {
-      // Here the value before is exact (unlike a replay's: journal.h).
-      if (entries[j].op.keep > value.size()) {
-        return Status::Corruption("write-behind: a range write keeps more than its value holds");
-      }
-      Journal::ApplyRange(&value, entries[j].op.keep, entries[j].op.value);
-    }
-    batch->Put(key, value);
+    AddOp(entries[i].op, batch);
   }
   return Status::Ok();
 }
 
 void BehindWriter::AddOp(const Journal::Op& op, leveldb::WriteBatch* batch) {
-  assert(op.kind != Journal::Op::kRange);
   const leveldb::Slice key(op.key.data(), op.key.size());
   if (op.put()) {
     batch->Put(key, leveldb::Slice(op.value.data(), op.value.size()));
@@ -158,7 +124,7 @@ void BehindWriter::Run() {
     const bool sync_journal = sync_journal_;
     lock.unlock();
     Status s = sync_journal ? SyncDirFiles(journal_dir_, /*journal=*/true) : Status::Ok();
-    if (s.ok()) s = BuildBatch(db_, ops, batch_.get());
+    if (s.ok()) s = BuildBatch(ops, batch_.get());
     if (s.ok()) {
       if (watch_) watch_->Started();
       s = FromLevelDb(db_->Write(wo, batch_.get()));

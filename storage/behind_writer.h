@@ -60,12 +60,10 @@ class BehindWriter {
   uint64_t written_bytes() const { return written_bytes_; }
   std::string TakeBuffer();
 
-  // The last state of each key in `ops`, in key order, into `batch` (which
-  // is cleared first). A key whose last writes are range ops (journal.h)
-  // gets them applied to its last put in `ops`, or else to its value in
-  // `db` (which holds every write before `ops`). Corruption if `ops` does
-  // not decode, or a range has no value to apply to.
-  static Status BuildBatch(leveldb::DB* db, std::string_view ops, leveldb::WriteBatch* batch);
+  // The last write of each key in `ops`, in key order, into `batch` (which
+  // is cleared first). Corruption if `ops` does not decode or holds a range
+  // op (the engine keeps those out: Engine::held_).
+  static Status BuildBatch(std::string_view ops, leveldb::WriteBatch* batch);
   // One journaled put or delete into `batch` (BuildBatch's, and the journal
   // replay's).
   static void AddOp(const Journal::Op& op, leveldb::WriteBatch* batch);

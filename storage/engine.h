@@ -346,7 +346,7 @@ class Engine {
   void NoteCommittedCounters();
   Status StopJournaling();
   // Hands the committed keys not yet in LevelDB to writer_ as one batch.
-  // `all`: held ranges too (held_), whatever their size.
+  // `all`: held keys too (held_), whatever their ranges add up to.
   void StartFlight(bool sync, bool all);
   // Takes writer_'s result (waiting for it if `wait`, else only if done):
   // unpins the batch's keys.
@@ -460,6 +460,10 @@ class Engine {
   // The batch being written by writer_: its cache entries (pinned until it
   // is done), its hints, and whether old journal segments go when it is done.
   std::vector<RecordCache::Node*> in_flight_;
+  // The earliest expiry journaled into the expiry index since the last
+  // flight started, and in the flight under way (ExpireStep).
+  int64_t unflushed_due_ms_ = INT64_MAX;
+  int64_t flight_due_ms_ = INT64_MAX;
   std::map<std::string, std::string, std::less<>> flight_hints_;
   bool flight_drops_segments_ = false;
   // What the commits since the last flush journaled: their records'
@@ -468,18 +472,19 @@ class Engine {
   // segment, at least 1 MB).
   std::string behind_ops_;
   std::string spare_ops_;  // empty: the buffer of the last flight, for the next
-  // Keys (pinned, in unflushed_, flagged held) whose range ops wait for a
-  // later flush than the next: each flush would write the whole value to
-  // LevelDB, so a big value's small changes go together once they add up
-  // to kHoldShare of it (or the journal's segment rotates, or SAVE, or
-  // shutdown). A key's later put or delete drops its held ranges.
-  struct Held {
-    std::string ops;     // its range ops, journal payload bytes, in order
-    uint64_t bytes = 0;  // their size
-  };
-  std::unordered_map<RecordCache::Node*, Held> held_;
+  // Keys (pinned, in unflushed_, flagged held) whose last writes were range
+  // ops (journal.h), with the bytes of those since LevelDB last had the
+  // key. The ops stay in the journal only: a flush writes such a key, as its
+  // whole record from the cache, only once they add up to half its value
+  // (or the flush closes the journal's segment, or FlushBehind: SAVE,
+  // shutdown; or the cache is full). A later whole write or delete of the
+  // key ends it. Each flush would otherwise write a big value whole for
+  // each small change (an APPEND log).
+  std::unordered_map<RecordCache::Node*, uint64_t> held_;
+  bool held_due_ = false;  // one of them is to be written (FlushDue)
   // This commit's range ops (spans of its payload), and the held keys it
-  // wrote whole (an empty span): CommitJournal moves them into held_.
+  // wrote whole (an empty span): HoldRanges counts them into held_ and
+  // leaves them out of behind_ops_.
   struct TurnRange {
     RecordCache::Node* node;
     size_t begin, end;

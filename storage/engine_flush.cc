@@ -162,6 +162,7 @@ Status Engine::RecreateDb(const MetaList& meta) {
   (void)FinishFlight(/*wait=*/true);  // its writes are about to go anyway
   writer_.reset();
   in_flight_.clear();
+  flight_due_ms_ = unflushed_due_ms_ = INT64_MAX;
   flight_hints_.clear();
   flight_drops_segments_ = false;
   priority_.reset();  // first: it lifts the background thread the others may wait for
@@ -177,6 +178,7 @@ Status Engine::RecreateDb(const MetaList& meta) {
   journaling_ = false;
   unflushed_.clear();
   held_.clear();
+  held_due_ = false;
   turn_ranges_.clear();
   behind_ops_.clear();
   behind_hints_.clear();

@@ -69,6 +69,7 @@ class Replayer {
       } else if (it != ranged_.end()) {
         if (op.put()) {
           it->second.emplace(op.value);
+          range_bytes_ += op.value.size();
         } else {
           it->second.reset();
         }
@@ -107,35 +108,33 @@ class Replayer {
   using Values = std::unordered_map<std::string, std::optional<std::string>, Hash, std::equal_to<>>;
 
   Status Load(std::string_view key, Values::iterator* it) {
-    Status s = FromLevelDb(db_->Write(leveldb::WriteOptions(), &batch_));
-    batch_.Clear();
-    if (!s.ok()) return s;
+    constexpr size_t kEmptyBatch = 12;  // a WriteBatch's header
+    if (batch_.ApproximateSize() > kEmptyBatch) {
+      Status s = FromLevelDb(db_->Write(leveldb::WriteOptions(), &batch_));
+      batch_.Clear();
+      if (!s.ok()) return s;
+    }
     std::string value;
     leveldb::Status g =
         db_->Get(leveldb::ReadOptions(), leveldb::Slice(key.data(), key.size()), &value);
     if (!g.ok() && !g.IsNotFound()) return FromLevelDb(g);
     std::optional<std::string> loaded;
     if (g.ok()) loaded = std::move(value);
+    range_bytes_ += loaded ? loaded->size() : 0;  // the batch holds it whole at Write
     *it = ranged_.emplace(std::string(key), std::move(loaded)).first;
     return Status::Ok();
   }
 
   leveldb::DB* const db_;
   leveldb::WriteBatch batch_;
-  Values ranged_;  // keys with a range in this batch: their value so far (none: absent)
-  size_t range_bytes_ = 0;
+  Values ranged_;           // keys with a range in this batch: their value so far (none: absent)
+  size_t range_bytes_ = 0;  // ranged_'s values as loaded, and the bytes applied since
 };
 
 // Range ops are for values of at least this many bytes: below it, the
 // comparison and the writer thread's read of the value before cost more
 // than the bytes saved.
 constexpr size_t kMinRangeValue = 16 << 10;
-
-// A key's held ranges (Engine::held_) go to LevelDB once they are this
-// share of its value (1/8): an APPEND loop writes the value to LevelDB at
-// most once per eighth it grew, where a flush every write-behind-ms wrote
-// it whole each time.
-constexpr uint64_t kHoldShare = 8;
 
 // The length of the prefix `a` and `b` share.
 size_t CommonPrefix(std::string_view a, std::string_view b) {
@@ -170,7 +169,11 @@ Status Engine::StartJournal() {
   std::unique_ptr<Journal> journal = std::move(*opened);
   if (journal->has_old_segments()) {
     // Writes a crash (or a failed flush) left only in the journal: into
-    // LevelDB, in order, a few MB per write, then one synced write.
+    // LevelDB, in order, a few MB per write, then one synced write. The
+    // segments are synced first: LevelDB must not durably hold what the
+    // replay made of a journal tail that a power cut could still take
+    // away (a range replayed later onto the wrong value: journal.h).
+    if (Status s = SyncDirFiles(options_.dir, /*journal=*/true); !s.ok()) return s;
     const int64_t start = SteadyMs();
     Journal::ReplayStats st;
     Replayer replayer(db_.get());
@@ -328,10 +331,9 @@ void Engine::HoldRanges(std::string_view payload) {
     }
     journal_->MarkRanges();
     behind_ops_.append(payload.substr(copied, r.begin - copied));
-    Held& h = held_[r.node];
-    h.ops.append(payload.substr(r.begin, r.end - r.begin));
-    h.bytes += r.end - r.begin;
+    const uint64_t held = held_[r.node] += r.end - r.begin;
     r.node->held = true;
+    if (r.node->rec && 2 * held >= r.node->rec->value.size()) held_due_ = true;
     copied = r.end;
   }
   behind_ops_.append(payload.substr(copied));
@@ -366,8 +368,14 @@ void Engine::UndoTurn() {
 
 bool Engine::FlushDue(int64_t now_ms) const {
   if (!journaling_ || !behind_failure_.ok() || writer_->busy()) return false;
+  // A full segment is closed at a flush (StartFlight), whatever is waiting:
+  // range ops alone (held_) put nothing in behind_ops_.
+  if (failure_.ok() && !journal_->failed() &&
+      journal_->segment_bytes() >= options_.journal_segment_bytes) {
+    return true;
+  }
   // (Held keys alone wait for more changes: see held_.)
-  if (behind_ops_.empty() && unflushed_.size() == held_.size()) return false;
+  if (behind_ops_.empty() && unflushed_.size() == held_.size() && !held_due_) return false;
   return cache_.bytes() > cache_.capacity() || behind_ops_.size() >= BehindOpsLimit() ||
          now_ms - last_flush_ms_ >= options_.write_behind_ms;
 }
@@ -500,20 +508,32 @@ void Engine::StartFlight(bool sync, bool all) {
       failure_ = s;  // commits fail from now on: read-only
     }
   }
+  held_due_ = false;  // the loop below writes every key due
   if (!held_.empty()) {
     // A full cache must be able to evict them once written.
     const bool release_all = all || flight_drops_segments_ || cache_.bytes() > cache_.capacity();
     for (auto it = held_.begin(); it != held_.end();) {
       RecordCache::Node* n = it->first;
-      const uint64_t size = n->rec ? n->rec->value.size() : 0;
-      if (!release_all && it->second.bytes * kHoldShare < size) {
+      // Kept until its ranges add up to half its value: to what LevelDB
+      // holds of it, for appends (so it is written each time it doubled).
+      if (!release_all && n->rec && 2 * it->second < n->rec->value.size()) {
         ++it;
         continue;
       }
-      behind_ops_.append(it->second.ops);  // after the key's other ops: they came first
+      // Its record as the last commit left it (the ranges' end state), after
+      // the key's other ops in behind_ops_: they came before the ranges.
+      DataKeyForSlot(n->slot, n->key(), &commit_key_);
+      if (n->rec) {
+        EncodeRecord(*n->rec, &commit_value_);
+        Journal::AppendPut(&behind_ops_, commit_key_, commit_value_);
+      } else {
+        Journal::AppendDelete(&behind_ops_, commit_key_);
+      }
       n->held = false;
       it = held_.erase(it);
     }
+    constexpr size_t kKeepBuffer = 64 << 10;  // as WriteEntries
+    if (commit_value_.capacity() > kKeepBuffer) std::string().swap(commit_value_);
   }
   if (held_.empty()) {
     in_flight_.swap(unflushed_);
@@ -539,6 +559,8 @@ void Engine::StartFlight(bool sync, bool all) {
   stored_expires_count_ = committed_expires_count_;
   ++stats_.behind_flushes;
   stats_.behind_writes += in_flight_.size();
+  flight_due_ms_ = unflushed_due_ms_;
+  unflushed_due_ms_ = INT64_MAX;
   flight_hints_.swap(behind_hints_);
   behind_hints_.clear();
   if (sync) ++stats_.syncs;
@@ -564,6 +586,7 @@ Status Engine::FinishFlight(bool wait) {
   }
   for (RecordCache::Node* n : in_flight_) n->in_flight = false;
   in_flight_.clear();
+  flight_due_ms_ = INT64_MAX;
   flight_hints_.clear();
   spare_ops_ = writer_->TakeBuffer();  // its capacity, for the next flight
   if (flusher_) flusher_->NoteCommit(writer_->written_bytes());

@@ -41,7 +41,7 @@ TEST_CASE("BehindWriter::BuildBatch keeps each key's last write, in key order", 
   Journal::AppendPut(&ops, std::string("\0k", 2), "");
   leveldb::WriteBatch batch;
   batch.Put("stale", "cleared first");
-  REQUIRE(BehindWriter::BuildBatch(nullptr, ops, &batch).ok());
+  REQUIRE(BehindWriter::BuildBatch(ops, &batch).ok());
   CHECK(Ops(batch) == std::vector<std::string>{"put " + std::string("\0k", 2) + "=", "del a",
                                                "put b=2", "put c=2", "put d=back"});
 
@@ -49,7 +49,7 @@ TEST_CASE("BehindWriter::BuildBatch keeps each key's last write, in key order", 
   std::string hot;
   for (int i = 0; i < 1000; ++i)
     Journal::AppendPut(&hot, "k" + std::to_string(i % 3), std::to_string(i));
-  REQUIRE(BehindWriter::BuildBatch(nullptr, hot, &batch).ok());
+  REQUIRE(BehindWriter::BuildBatch(hot, &batch).ok());
   CHECK(Ops(batch) == std::vector<std::string>{"put k0=999", "put k1=997", "put k2=998"});
 
   // Keys alike in their first 8 bytes, or shorter: byte order still.
@@ -59,17 +59,16 @@ TEST_CASE("BehindWriter::BuildBatch keeps each key's last write, in key order", 
   }
   Journal::AppendPut(&alike, std::string("1234567\0", 8), "z");
   Journal::AppendPut(&alike, "\xff\xff", "hi");
-  REQUIRE(BehindWriter::BuildBatch(nullptr, alike, &batch).ok());
+  REQUIRE(BehindWriter::BuildBatch(alike, &batch).ok());
   CHECK(Ops(batch) == std::vector<std::string>{"put 1234567=v",
                                                "put " + std::string("1234567\0", 8) + "=z",
                                                "put 12345678=v", "put 12345678a=v",
                                                "put 12345678b=v", "put \xff\xff=hi"});
 
-  REQUIRE(BehindWriter::BuildBatch(nullptr, "", &batch).ok());
+  REQUIRE(BehindWriter::BuildBatch("", &batch).ok());
   CHECK(batch.ApproximateSize() == leveldb::WriteBatch().ApproximateSize());
   // Bytes that are no journaled write.
-  CHECK(BehindWriter::BuildBatch(nullptr,
-                                 std::string("\x01\x05"
+  CHECK(BehindWriter::BuildBatch(std::string("\x01\x05"
                                              "ab",
                                              4),
                                  &batch)
