@@ -614,7 +614,8 @@ Status Engine::ExpireStep(int64_t now_ms, size_t max_keys, std::vector<std::stri
   // The walk reads LevelDB's expiry index. With write-behind, entries due by
   // now that are only journaled must reach it first; otherwise a flush (and
   // waiting for it, hz times a second) is not needed.
-  Status s = std::min(unflushed_due_ms_, flight_due_ms_) <= now_ms ? Settle() : Commit();
+  Status s =
+      std::min(unflushed_due_ms_, flight_due_ms_) <= now_ms ? Settle(/*held=*/false) : Commit();
   if (!s.ok()) return s;
   std::unique_ptr<leveldb::Iterator> it = NewWalkIterator(db_.get());
   size_t examined = 0;

@@ -330,7 +330,10 @@ class Engine {
   void UndoTurn();
   // Commit() and FlushBehind(): LevelDB then holds every committed write
   // (before a walk of LevelDB: scans, expiry, hints).
-  Status Settle() { return FlushBehind(false); }
+  // `held`: keys held for their ranges too (held_); without, LevelDB may
+  // still hold an older value of those (enough for the expiry index).
+  Status Settle(bool held = true) { return Flush(/*sync=*/false, held); }
+  Status Flush(bool sync, bool held);
   bool FlushDue(int64_t now_ms) const;
   // Adaptive write-behind: counts windows and periods, and turns the journal
   // on or off at the end of a period (EndTurn, nothing pending).

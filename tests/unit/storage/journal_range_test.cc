@@ -467,6 +467,34 @@ TEST_CASE("Write-behind: range ops alone still close a full journal segment", "[
   CHECK(ValueOf(*c, "log") == value);
 }
 
+TEST_CASE("Write-behind: active expiry flushes a due expiry, and leaves held keys held",
+          "[journal]") {
+  TempDir dir;
+  auto e = testing::OpenTestEngine(Options(dir.path()));
+  std::string value(100'000, 'v');
+  e->Put("log", Rec(value));
+  Turn(*e);
+  REQUIRE(e->FlushBehind().ok());
+  value += "tail";
+  e->Put("log", Rec(value));
+  Turn(*e);
+  REQUIRE(e->held_keys() == 1);
+  std::vector<std::string> deleted;
+  // No key expires: nothing to walk, nothing flushed.
+  const uint64_t flushes = e->stats().behind_flushes;
+  REQUIRE(e->ExpireStep(4'000'000'000'000, 100, &deleted).ok());
+  CHECK(e->stats().behind_flushes == flushes);
+  // A TTL journaled since the last flush and due: flushed so that the walk
+  // sees it, and the key goes; the held key stays held.
+  e->Put("brief", Rec("b", 1'000));
+  Turn(*e);
+  REQUIRE(e->ExpireStep(2'000, 100, &deleted).ok());
+  CHECK(deleted == std::vector<std::string>{"brief"});
+  CHECK(e->held_keys() == 1);
+  CHECK_FALSE(ValueOf(*e, "brief").has_value());
+  CHECK(ValueOf(*e, "log") == value);
+}
+
 TEST_CASE("Write-behind: held appends reach LevelDB before their journal segment goes",
           "[journal]") {
   // 128 KB segments, and appends that never double the value:
