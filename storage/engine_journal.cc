@@ -390,7 +390,7 @@ size_t Engine::BehindOpsLimit() const {
 Status Engine::EndTurnBehind() {
   const int64_t now = SteadyMs();
   // Backpressure: LevelDB is slow (its level-0 files stall writes) and the
-  // batch in flight has taken 100 ms, or the keys waiting fill twice the
+  // batch in flight has taken kFlightLagMs, or the keys waiting fill twice the
   // cache, the ops their limit, or the segment twice its size: the loop
   // waits for the batch in flight, and starts the next. (Without the time
   // bound a load of 5M keys through a 32 MB cache peaked at 256 MB of RSS.

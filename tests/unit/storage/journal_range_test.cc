@@ -484,6 +484,13 @@ TEST_CASE("Write-behind: active expiry flushes a due expiry, and leaves held key
   const uint64_t flushes = e->stats().behind_flushes;
   REQUIRE(e->ExpireStep(4'000'000'000'000, 100, &deleted).ok());
   CHECK(e->stats().behind_flushes == flushes);
+  // A TTL journaled since the last flush, not due yet: no flush either.
+  e->Put("later", Rec("l", 4'000'000'000'000));
+  Turn(*e);
+  const uint64_t flushes_with_ttl = e->stats().behind_flushes;
+  REQUIRE(e->ExpireStep(2'000, 100, &deleted).ok());
+  CHECK(e->stats().behind_flushes == flushes_with_ttl);
+  CHECK(deleted.empty());
   // A TTL journaled since the last flush and due: flushed so that the walk
   // sees it, and the key goes; the held key stays held.
   e->Put("brief", Rec("b", 1'000));
