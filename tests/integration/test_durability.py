@@ -571,6 +571,17 @@ class IdleCompactionTest(DurabilityCase):
         self.assertEqual(c.config_get("leveldb-idle-compact-percent"),
                          {"leveldb-idle-compact-percent": "0"})
         expected = self.load(c, 30000)
+        # The idle flush moves LevelDB's memtable only when it holds a
+        # quarter of leveldb-write-buffer-size (256 KB). A slow server (the
+        # sanitizer build) commits the load's last pipeline in pieces, and
+        # the memtable may have just been switched: one MULTI of 400 KB is
+        # one LevelDB write, so the memtable holds at least that.
+        with c.pipeline(transaction=True) as p:
+            for i in range(1500):
+                k, v = b"tail:%d" % i, value_for(b"tail", i) + b"t" * 250
+                p.set(k, v)
+                expected[k] = v
+            p.execute()
         deadline = time.time() + 30
         while time.time() < deadline and int(c.info("storage")["leveldb_idle_flushes"]) < 1:
             time.sleep(0.1)
