@@ -106,6 +106,13 @@ class TestBigValues(unittest.TestCase):
                 first = next(i for i in range(len(want)) if got[i] != want[i])
                 self.fail("%s: %r differs from byte %d of %d" % (when, key, first, len(want)))
 
+    def check_after_restart(self, s, model):
+        s.stop()
+        s.start()
+        r = s.client()
+        self.check(r, model, "after a restart")
+        r.close()
+
     def test_append_log_writes_its_changes_not_the_value(self):
         s = self.start(*durable_args())
         r = s.client()
@@ -124,11 +131,7 @@ class TestBigValues(unittest.TestCase):
             print("INFO storage: %s" % {k: v for k, v in st.items() if "journal" in k or "behind" in k})
             self.assertGreater(st["journal_range_writes"], 2000, st)
         r.close()
-        s.stop()
-        s.start()
-        r = s.client()
-        self.check(r, model, "after a restart")
-        r.close()
+        self.check_after_restart(s, model)
 
     def test_kill9_keeps_every_acknowledged_change(self):
         s = self.start(*durable_args())
@@ -173,11 +176,7 @@ class TestBigValues(unittest.TestCase):
             apply()
         self.check(r, model, "live, 2 MB of values in a 1 MB cache")
         r.close()
-        s.stop()
-        s.start()
-        r = s.client()
-        self.check(r, model, "after a restart")
-        r.close()
+        self.check_after_restart(s, model)
 
 
 if __name__ == "__main__":

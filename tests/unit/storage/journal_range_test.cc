@@ -39,7 +39,7 @@ State Apply(State s, const Journal::Op& op) {
     case Journal::Op::kDelete:
       return std::nullopt;
     case Journal::Op::kRange: {
-      std::string v = s ? *s : std::string();  // as DecodeOps: absent reads as empty
+      std::string v = s ? *s : std::string();  // as the replay's: absent reads as empty
       Journal::ApplyRange(&v, op.keep, op.value);
       return v;
     }
