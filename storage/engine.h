@@ -495,6 +495,8 @@ class Engine {
   std::vector<TurnRange> turn_ranges_;
   void HoldRanges(std::string_view payload);
   size_t BehindOpsLimit() const;
+  // How many keys written since a batch started may wait beside it (EndTurnBehind).
+  size_t BehindKeysLimit() const;
   std::map<std::string, std::string, std::less<>> behind_hints_;
   int64_t last_flush_ms_ = 0;  // steady clock
   Status behind_failure_;      // the first failed flush (sticky)
