@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "storage/engine.h"
+#include "tests/support/crash.h"
 #include "tests/support/engine.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
@@ -181,8 +182,7 @@ TEST_CASE("Engine: the bytes a clean close left are taken once: a crash after st
   const std::string copy = crashed.path() + "/data";
   {
     auto e = testing::OpenTestEngine(o);
-    std::filesystem::copy(dir.path(), copy, std::filesystem::copy_options::recursive);
-    std::filesystem::remove(std::filesystem::path(copy) / "LOCK");
+    testing::CrashCopy(dir.path(), copy);
   }
   EngineOptions c = Options(copy, &logged);
   auto e = testing::OpenTestEngine(c);

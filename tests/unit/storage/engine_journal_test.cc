@@ -19,6 +19,7 @@
 #include "storage/crc32c.h"
 #include "storage/engine.h"
 #include "storage/journal.h"
+#include "tests/support/crash.h"
 #include "tests/support/engine.h"
 #include "tests/support/temp_dir.h"
 
@@ -27,34 +28,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using ringkv::testing::Commit;
+using ringkv::testing::CrashCopy;
+using ringkv::testing::JournalingOptions;
+using ringkv::testing::JournalSegments;
 using ringkv::testing::Rec;
 using ringkv::testing::TempDir;
 using ringkv::testing::ValueOf;
-
-EngineOptions Options(const std::string& dir) {
-  EngineOptions o;
-  o.dir = dir;
-  o.idle_flush_ms = 0;              // no background memtable moves while a test copies the dir
-  o.write_behind_ms = 1'000'000;    // flushes only when a test asks
-  o.write_behind_adaptive = false;  // always journals
-  return o;
-}
-
-std::vector<fs::path> Segments(const std::string& dir) {
-  std::vector<fs::path> out;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (Journal::IsSegmentName(entry.path().filename().string())) out.push_back(entry.path());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-// The data dir as a crash would leave it now, in a new directory.
-void CrashCopy(const std::string& from, const std::string& to) {
-  fs::remove_all(to);
-  fs::copy(from, to, fs::copy_options::recursive);
-  fs::remove(fs::path(to) / "LOCK");
-}
 
 std::string Key(int i) { return "key:" + std::to_string(i); }
 
@@ -70,7 +49,7 @@ TEST_CASE("CRC-32C matches the standard check value", "[journal]") {
 TEST_CASE("Write-behind: committed writes wait in the cache, and one flush writes the last state",
           "[journal]") {
   TempDir dir;
-  auto e = testing::OpenTestEngine(Options(dir.path()));
+  auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
   // A hot key written in 500 commits, and 100 keys written once.
   for (int i = 0; i < 500; ++i) {
     e->Put("hot", Rec("v" + std::to_string(i)));
@@ -107,7 +86,7 @@ TEST_CASE("Write-behind: a crash before the flush loses nothing committed", "[jo
   TempDir dir, crashed;
   const std::string copy = crashed.path() + "/data";
   {
-    auto e = testing::OpenTestEngine(Options(dir.path()));
+    auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
     for (int i = 0; i < 300; ++i) e->Put(Key(i), Rec("first", i % 3 == 0 ? 4'000'000'000'000 : 0));
     Commit(*e);
     REQUIRE(e->FlushBehind().ok());  // some in LevelDB...
@@ -123,7 +102,7 @@ TEST_CASE("Write-behind: a crash before the flush loses nothing committed", "[jo
     CrashCopy(dir.path(), copy);
     REQUIRE(e->FlushBehind().ok());
   }
-  auto e = testing::OpenTestEngine(Options(copy));
+  auto e = testing::OpenTestEngine(JournalingOptions(copy));
   CHECK(e->stats().replayed_records == 4);
   CHECK(ValueOf(*e, "counter") == "42");
   CHECK_FALSE(ValueOf(*e, "uncommitted").has_value());
@@ -141,7 +120,7 @@ TEST_CASE("Write-behind: a crash before the flush loses nothing committed", "[jo
   CHECK(e->KeyCount() == live);
   CHECK(e->ExpiresCount() == expiring);
   // The replayed segment is gone; a new one takes the next commits.
-  CHECK(Segments(copy).size() == 1);
+  CHECK(JournalSegments(copy).size() == 1);
   CHECK(e->stats().behind_flushes == 0);
 }
 
@@ -150,7 +129,7 @@ TEST_CASE("Write-behind: a record a crash cut short is dropped, damage elsewhere
   TempDir dir, crashed;
   const std::string copy = crashed.path() + "/data";
   {
-    auto e = testing::OpenTestEngine(Options(dir.path()));
+    auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
     e->Put("a", Rec("1"));
     Commit(*e);
     e->Put("b", Rec(std::string(5000, 'b')));
@@ -159,7 +138,7 @@ TEST_CASE("Write-behind: a record a crash cut short is dropped, damage elsewhere
     Commit(*e);
     CrashCopy(dir.path(), copy);
   }
-  auto segments = Segments(copy);
+  auto segments = JournalSegments(copy);
   REQUIRE(segments.size() == 1);
   const fs::path seg = segments[0];
   const uintmax_t size = fs::file_size(seg);
@@ -168,7 +147,7 @@ TEST_CASE("Write-behind: a record a crash cut short is dropped, damage elsewhere
 
   SECTION("cut in the last record: the two before it are there") {
     fs::resize_file(seg, size - 3);
-    auto e = testing::OpenTestEngine(Options(copy));
+    auto e = testing::OpenTestEngine(JournalingOptions(copy));
     CHECK(e->stats().replayed_records == 2);
     CHECK(ValueOf(*e, "a") == "1");
     CHECK(ValueOf(*e, "b") == std::string(5000, 'b'));
@@ -177,27 +156,27 @@ TEST_CASE("Write-behind: a record a crash cut short is dropped, damage elsewhere
   }
   SECTION("cut inside the last record's header: the ones before it are there") {
     std::ofstream(seg, std::ios::binary | std::ios::app) << std::string("\x05\x01\x02", 3);
-    auto e = testing::OpenTestEngine(Options(copy));
+    auto e = testing::OpenTestEngine(JournalingOptions(copy));
     CHECK(e->stats().replayed_records == 3);
     CHECK(ValueOf(*e, "c") == "3");
   }
   SECTION("zeros past the last record (a power cut): ignored") {
     std::ofstream(seg, std::ios::binary | std::ios::app) << std::string(4096, '\0');
-    auto e = testing::OpenTestEngine(Options(copy));
+    auto e = testing::OpenTestEngine(JournalingOptions(copy));
     CHECK(e->stats().replayed_records == 3);
     CHECK(ValueOf(*e, "c") == "3");
   }
   SECTION("a torn last record, then an empty segment (made before the crash): dropped") {
     fs::resize_file(seg, size - 3);
     std::ofstream(fs::path(copy) / "journal-999999.rkj");
-    auto e = testing::OpenTestEngine(Options(copy));
+    auto e = testing::OpenTestEngine(JournalingOptions(copy));
     CHECK(e->stats().replayed_records == 2);
     CHECK_FALSE(ValueOf(*e, "c").has_value());
   }
   SECTION("a torn record before a segment with records: refused") {
     fs::resize_file(seg, size - 3);
     fs::copy_file(fs::path(whole) / seg.filename(), fs::path(copy) / "journal-999999.rkj");
-    auto r = Engine::Open(Options(copy));
+    auto r = Engine::Open(JournalingOptions(copy));
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().message().find("damaged") != std::string::npos);
   }
@@ -206,7 +185,7 @@ TEST_CASE("Write-behind: a record a crash cut short is dropped, damage elsewhere
     f.seekp(0);
     f.write("\xff\xff\xff\x7f", 4);  // the first record's length
     f.close();
-    auto r = Engine::Open(Options(copy));
+    auto r = Engine::Open(JournalingOptions(copy));
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().message().find("damaged") != std::string::npos);
   }
@@ -215,7 +194,7 @@ TEST_CASE("Write-behind: a record a crash cut short is dropped, damage elsewhere
     // disk error would. Replaying it as empty would lose a, b and c.
     fs::remove(seg);
     fs::create_directory(seg);
-    auto r = Engine::Open(Options(copy));
+    auto r = Engine::Open(JournalingOptions(copy));
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().message().find("can't read") != std::string::npos);
     CHECK(r.status().message().find(seg.filename().string()) != std::string::npos);
@@ -225,14 +204,14 @@ TEST_CASE("Write-behind: a record a crash cut short is dropped, damage elsewhere
     f.seekp(200);  // inside b's 5000 bytes
     f.put('X');
     f.close();
-    auto r = Engine::Open(Options(copy));
+    auto r = Engine::Open(JournalingOptions(copy));
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().message().find(seg.filename().string()) != std::string::npos);
     CHECK(r.status().message().find("damaged") != std::string::npos);
     // Nothing was deleted: with the byte restored, it opens in full.
-    REQUIRE(Segments(copy).size() == 1);
+    REQUIRE(JournalSegments(copy).size() == 1);
     fs::copy_file(fs::path(whole) / seg.filename(), seg, fs::copy_options::overwrite_existing);
-    auto e = testing::OpenTestEngine(Options(copy));
+    auto e = testing::OpenTestEngine(JournalingOptions(copy));
     CHECK(ValueOf(*e, "b") == std::string(5000, 'b'));
     CHECK(ValueOf(*e, "c") == "3");
   }
@@ -246,11 +225,11 @@ TEST_CASE("Write-behind: a torn record whose value holds journal records is stil
   TempDir maker, dir, crashed;
   std::string record;
   {
-    auto m = testing::OpenTestEngine(Options(maker.path()));
+    auto m = testing::OpenTestEngine(JournalingOptions(maker.path()));
     m->Put("x", Rec("y"));
     Commit(*m);
     CrashCopy(maker.path(), crashed.path() + "/maker");
-    auto segs = Segments(crashed.path() + "/maker");
+    auto segs = JournalSegments(crashed.path() + "/maker");
     REQUIRE(segs.size() == 1);
     std::ifstream f(segs[0], std::ios::binary);
     record.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
@@ -260,17 +239,17 @@ TEST_CASE("Write-behind: a torn record whose value holds journal records is stil
   while (value.size() < 200000) value += record;
   const std::string copy = crashed.path() + "/data";
   {
-    auto e = testing::OpenTestEngine(Options(dir.path()));
+    auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
     e->Put("before", Rec("kept"));
     Commit(*e);
     e->Put("big", Rec(value));
     Commit(*e);
     CrashCopy(dir.path(), copy);
   }
-  auto segs = Segments(copy);
+  auto segs = JournalSegments(copy);
   REQUIRE(segs.size() == 1);
   fs::resize_file(segs[0], fs::file_size(segs[0]) - 100000);  // cut inside the value
-  auto e = testing::OpenTestEngine(Options(copy));
+  auto e = testing::OpenTestEngine(JournalingOptions(copy));
   CHECK(ValueOf(*e, "before") == "kept");
   CHECK_FALSE(ValueOf(*e, "big").has_value());
 }
@@ -278,7 +257,7 @@ TEST_CASE("Write-behind: a torn record whose value holds journal records is stil
 TEST_CASE("Write-behind: segments rotate once LevelDB holds them, and a clean close leaves none",
           "[journal]") {
   TempDir dir, crashed;
-  EngineOptions o = Options(dir.path());
+  EngineOptions o = JournalingOptions(dir.path());
   o.journal_segment_bytes = 16 << 10;
   {
     auto e = testing::OpenTestEngine(o);
@@ -287,19 +266,19 @@ TEST_CASE("Write-behind: segments rotate once LevelDB holds them, and a clean cl
       e->Put(Key(i), Rec(value + std::to_string(i)));
       Commit(*e);
       if (i % 10 == 9) REQUIRE(e->FlushBehind().ok());
-      CHECK(Segments(dir.path()).size() == 1);
+      CHECK(JournalSegments(dir.path()).size() == 1);
     }
     CHECK(e->journal_segments() == 1);
     e->Put("last", Rec("unflushed"));
     Commit(*e);
     const std::string copy = crashed.path() + "/data";
     CrashCopy(dir.path(), copy);
-    auto c = testing::OpenTestEngine(Options(copy));
+    auto c = testing::OpenTestEngine(JournalingOptions(copy));
     for (int i = 0; i < 200; i += 13) CHECK(ValueOf(*c, Key(i)) == value + std::to_string(i));
     CHECK(ValueOf(*c, "last") == "unflushed");
     CHECK(c->KeyCount() == 201);
   }
-  CHECK(Segments(dir.path()).empty());
+  CHECK(JournalSegments(dir.path()).empty());
   auto e = testing::OpenTestEngine(o);
   CHECK(e->stats().replayed_records == 0);
   CHECK(ValueOf(*e, "last") == "unflushed");
@@ -309,7 +288,7 @@ TEST_CASE("Write-behind: FLUSHALL drops the journal with the data", "[journal]")
   TempDir dir, crashed;
   const std::string copy = crashed.path() + "/data";
   {
-    auto e = testing::OpenTestEngine(Options(dir.path()));
+    auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
     for (int i = 0; i < 50; ++i) e->Put(Key(i), Rec("old"));
     Commit(*e);
     REQUIRE(e->FlushAll().ok());
@@ -317,7 +296,7 @@ TEST_CASE("Write-behind: FLUSHALL drops the journal with the data", "[journal]")
     Commit(*e);
     CrashCopy(dir.path(), copy);
   }
-  auto e = testing::OpenTestEngine(Options(copy));
+  auto e = testing::OpenTestEngine(JournalingOptions(copy));
   CHECK(e->KeyCount() == 1);
   CHECK(ValueOf(*e, "new") == "after");
   CHECK_FALSE(ValueOf(*e, Key(3)).has_value());
@@ -328,25 +307,25 @@ TEST_CASE("Write-behind off: commits go to LevelDB, and a journal left behind is
   TempDir dir, crashed;
   const std::string copy = crashed.path() + "/data";
   {
-    auto e = testing::OpenTestEngine(Options(dir.path()));
+    auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
     e->Put("from", Rec("the journal"));
     Commit(*e);
     CrashCopy(dir.path(), copy);
   }
-  EngineOptions off = Options(copy);
+  EngineOptions off = JournalingOptions(copy);
   off.write_behind_ms = 0;
   auto e = testing::OpenTestEngine(off);
   CHECK(ValueOf(*e, "from") == "the journal");
-  CHECK(Segments(copy).empty());
+  CHECK(JournalSegments(copy).empty());
   e->Put("direct", Rec("write"));
   Commit(*e);
   CHECK(e->unflushed() == 0);
-  CHECK(Segments(copy).empty());
+  CHECK(JournalSegments(copy).empty());
 }
 
 TEST_CASE("Write-behind: journaled keys are pinned in a full cache until the flush", "[journal]") {
   TempDir dir;
-  EngineOptions o = Options(dir.path());
+  EngineOptions o = JournalingOptions(dir.path());
   o.cache_bytes = 4096;
   auto e = testing::OpenTestEngine(o);
   for (int i = 0; i < 500; ++i) e->Put(Key(i), Rec(std::string(100, 'p')));
@@ -370,7 +349,7 @@ TEST_CASE("Write-behind: a flush writes the keys of a commit too big for the jou
   // keeps its payload buffer for. A flush once dropped such a commit's
   // writes; the keys then read as absent once evicted.
   TempDir dir, copy;
-  EngineOptions o = Options(dir.path());
+  EngineOptions o = JournalingOptions(dir.path());
   o.cache_bytes = 1 << 20;
   auto e = testing::OpenTestEngine(o);
   constexpr int kKeys = 20'000;
@@ -385,8 +364,8 @@ TEST_CASE("Write-behind: a flush writes the keys of a commit too big for the jou
   for (int i = 0; i < kKeys; i += 97) REQUIRE(ValueOf(*e, Key(i)) == value);
   // LevelDB alone holds it all: without the journal's segments, too.
   CrashCopy(dir.path(), copy.path() + "/data");
-  for (const auto& seg : Segments(copy.path() + "/data")) fs::remove(seg);
-  auto c = testing::OpenTestEngine(Options(copy.path() + "/data"));
+  for (const auto& seg : JournalSegments(copy.path() + "/data")) fs::remove(seg);
+  auto c = testing::OpenTestEngine(JournalingOptions(copy.path() + "/data"));
   CHECK(c->KeyCount() == kKeys + 10);
   for (int i = 0; i < kKeys; i += 97) REQUIRE(ValueOf(*c, Key(i)) == value);
   CHECK(ValueOf(*c, "small:9") == "s");
@@ -397,7 +376,7 @@ TEST_CASE("Write-behind: rewrites of hot keys with big values make a flush due",
   // values rewritten in each turn fill a quarter of the segment (1 MB here)
   // long before write_behind_ms, and a flush then writes each key once.
   TempDir dir;
-  EngineOptions o = Options(dir.path());  // write_behind_ms: 1000 s
+  EngineOptions o = JournalingOptions(dir.path());  // write_behind_ms: 1000 s
   o.journal_segment_bytes = 4 << 20;
   auto e = testing::OpenTestEngine(o);
   for (int t = 0; t < 60; ++t) {
@@ -415,7 +394,7 @@ TEST_CASE("Write-behind: rewrites of hot keys with big values make a flush due",
 
 TEST_CASE("Adaptive write-behind: journals a hot key, not keys written once", "[journal]") {
   TempDir dir, crashed;
-  EngineOptions o = Options(dir.path());
+  EngineOptions o = JournalingOptions(dir.path());
   o.write_behind_ms = 5;  // periods of 100 ms
   o.write_behind_adaptive = true;
   auto e = testing::OpenTestEngine(o);
@@ -436,12 +415,12 @@ TEST_CASE("Adaptive write-behind: journals a hot key, not keys written once", "[
   });
   CHECK_FALSE(e->journaling());
   CHECK(e->stats().behind_switches == 0);
-  CHECK(Segments(dir.path()).empty());
+  CHECK(JournalSegments(dir.path()).empty());
   // Every turn writes the same key: journaled, flushed once per window.
   run(350, [&](int t) { e->Put("hot", Rec(std::to_string(t))); });
   CHECK(e->journaling());
   CHECK(e->stats().behind_switches == 1);
-  CHECK(Segments(dir.path()).size() == 1);
+  CHECK(JournalSegments(dir.path()).size() == 1);
   CHECK(e->stats().behind_flushes > 0);
   CHECK(e->stats().behind_writes < e->stats().commits / 2);
   // A crash now keeps both kinds of writes.
@@ -461,7 +440,7 @@ TEST_CASE("Adaptive write-behind: journals a hot key, not keys written once", "[
   });
   CHECK_FALSE(e->journaling());
   CHECK(e->stats().behind_switches == 2);
-  CHECK(Segments(dir.path()).empty());
+  CHECK(JournalSegments(dir.path()).empty());
   // The counters are journaled right after a switch: hot writes until it
   // journals, then, in the first journaled commit, the keys written straight
   // to LevelDB since the last switch are deleted (the count falls back to
@@ -481,18 +460,18 @@ TEST_CASE("Adaptive write-behind: journals a hot key, not keys written once", "[
   const std::string emptied = crashed.path() + "/emptied";
   CrashCopy(dir.path(), emptied);
   e.reset();
-  auto c = testing::OpenTestEngine(Options(copy));
+  auto c = testing::OpenTestEngine(JournalingOptions(copy));
   CHECK(ValueOf(*c, "hot") == hot);
   CHECK(ValueOf(*c, Key(fresh_turns * 5 - 1)) == "once");
   CHECK(c->KeyCount() == static_cast<uint64_t>(fresh_turns) * 5 + 1);
-  auto d = testing::OpenTestEngine(Options(emptied));
+  auto d = testing::OpenTestEngine(JournalingOptions(emptied));
   CHECK(d->KeyCount() == count);
   CHECK_FALSE(ValueOf(*d, direct.front()).has_value());
 }
 
 TEST_CASE("Adaptive write-behind: journals big turns of keys written once", "[journal]") {
   TempDir dir, crashed;
-  EngineOptions o = Options(dir.path());
+  EngineOptions o = JournalingOptions(dir.path());
   o.write_behind_ms = 5;  // periods of 100 ms
   o.write_behind_adaptive = true;
   // No memtable moves to a table, so no compaction deletes a file while the
@@ -514,7 +493,7 @@ TEST_CASE("Adaptive write-behind: journals big turns of keys written once", "[jo
   run(350, 200);
   CHECK(e->journaling());
   CHECK(e->stats().behind_switches == 1);
-  CHECK(Segments(dir.path()).size() == 1);
+  CHECK(JournalSegments(dir.path()).size() == 1);
   const std::string copy = crashed.path() + "/data";
   CrashCopy(dir.path(), copy);
   const int written = next;
@@ -522,9 +501,9 @@ TEST_CASE("Adaptive write-behind: journals big turns of keys written once", "[jo
   run(350, 5);
   CHECK_FALSE(e->journaling());
   CHECK(e->stats().behind_switches == 2);
-  CHECK(Segments(dir.path()).empty());
+  CHECK(JournalSegments(dir.path()).empty());
   e.reset();
-  auto c = testing::OpenTestEngine(Options(copy));
+  auto c = testing::OpenTestEngine(JournalingOptions(copy));
   CHECK(c->KeyCount() == static_cast<uint64_t>(written));
   CHECK(ValueOf(*c, Key(written - 1)) == "once");
 }

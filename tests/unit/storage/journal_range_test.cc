@@ -17,6 +17,7 @@
 #include "storage/behind_writer.h"
 #include "storage/engine.h"
 #include "storage/journal.h"
+#include "tests/support/crash.h"
 #include "tests/support/engine.h"
 #include "tests/support/temp_dir.h"
 
@@ -25,6 +26,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using ringkv::testing::Commit;
+using ringkv::testing::CrashCopy;
+using ringkv::testing::JournalBytes;
+using ringkv::testing::JournalingOptions;
+using ringkv::testing::JournalSegments;
 using ringkv::testing::Rec;
 using ringkv::testing::TempDir;
 using ringkv::testing::ValueOf;
@@ -137,42 +142,10 @@ TEST_CASE("BehindWriter::BuildBatch refuses a range op", "[journal]") {
   CHECK(BehindWriter::BuildBatch(ops, &batch).code() == Status::Code::kCorruption);
 }
 
-EngineOptions Options(const std::string& dir) {
-  EngineOptions o;
-  o.dir = dir;
-  o.idle_flush_ms = 0;
-  o.write_behind_ms = 1'000'000;  // flushes only when a test asks
-  o.write_behind_adaptive = false;
-  return o;
-}
-
-// The data dir as a crash would leave it now, in a new directory. LevelDB
-// may delete a file it no longer needs (a log, after a memtable moved to a
-// table) while the copy runs: then it starts again.
-void CrashCopy(const std::string& from, const std::string& to) {
-  for (int attempt = 1;; ++attempt) {
-    fs::remove_all(to);
-    std::error_code ec;
-    fs::copy(from, to, fs::copy_options::recursive, ec);
-    if (!ec) break;
-    INFO(ec.message());
-    REQUIRE(attempt < 5);
-  }
-  fs::remove(fs::path(to) / "LOCK");
-}
-
-uint64_t JournalBytes(const std::string& dir) {
-  uint64_t n = 0;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (Journal::IsSegmentName(entry.path().filename().string())) n += entry.file_size();
-  }
-  return n;
-}
-
 TEST_CASE("Write-behind: appends to a big value journal the appended bytes", "[journal]") {
   TempDir dir, crashed;
   const std::string copy = crashed.path() + "/data";
-  auto e = testing::OpenTestEngine(Options(dir.path()));
+  auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
   std::string value(200'000, 'v');
   e->Put("log", Rec(value, 4'000'000'000'000));
   e->Put("small", Rec("s"));
@@ -208,7 +181,7 @@ TEST_CASE("Write-behind: appends to a big value journal the appended bytes", "[j
   SECTION("a crash: the replay writes the whole value") {
     CrashCopy(dir.path(), copy);
     e.reset();
-    auto c = testing::OpenTestEngine(Options(copy));
+    auto c = testing::OpenTestEngine(JournalingOptions(copy));
     CHECK(c->stats().replayed_records > 0);
     CHECK(ValueOf(*c, "log") == value);
     CHECK(ValueOf(*c, "small") == "s");
@@ -219,10 +192,8 @@ TEST_CASE("Write-behind: appends to a big value journal the appended bytes", "[j
     REQUIRE(e->FlushBehind(/*sync=*/true).ok());
     CrashCopy(dir.path(), copy);
     e.reset();
-    for (const auto& entry : fs::directory_iterator(copy)) {
-      if (Journal::IsSegmentName(entry.path().filename().string())) fs::remove(entry.path());
-    }
-    auto c = testing::OpenTestEngine(Options(copy));
+    for (const auto& segment : JournalSegments(copy)) fs::remove(segment);
+    auto c = testing::OpenTestEngine(JournalingOptions(copy));
     CHECK(c->stats().replayed_records == 0);
     CHECK(ValueOf(*c, "log") == value);
   }
@@ -231,7 +202,7 @@ TEST_CASE("Write-behind: appends to a big value journal the appended bytes", "[j
 TEST_CASE("Write-behind: a changed expiry or a small value journals the whole record",
           "[journal]") {
   TempDir dir, crashed;
-  auto e = testing::OpenTestEngine(Options(dir.path()));
+  auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
   std::string big(100'000, 'b');
   e->Put("big", Rec(big));
   e->Put("small", Rec(std::string(1000, 's')));
@@ -250,7 +221,7 @@ TEST_CASE("Write-behind: a changed expiry or a small value journals the whole re
   CHECK(e->stats().journal_ranges == 1);
   CrashCopy(dir.path(), crashed.path() + "/data");
   e.reset();
-  auto c = testing::OpenTestEngine(Options(crashed.path() + "/data"));
+  auto c = testing::OpenTestEngine(JournalingOptions(crashed.path() + "/data"));
   CHECK(ValueOf(*c, "big") == big + "z");
   CHECK(ValueOf(*c, "small") == std::string(1000, 's') + "x");
 }
@@ -268,19 +239,11 @@ void Turn(Engine& e) {
   REQUIRE(s.ok());
 }
 
-std::vector<fs::path> SegmentFiles(const std::string& dir) {
-  std::vector<fs::path> out;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (Journal::IsSegmentName(entry.path().filename().string())) out.push_back(entry.path());
-  }
-  return out;
-}
-
 TEST_CASE("Write-behind: a big value's appends reach LevelDB once it doubled", "[journal]") {
   // A flush every turn (write_behind_ms 1, a small key written in each
   // turn): without holding, each would write the big value whole.
   TempDir dir, crashed;
-  EngineOptions o = Options(dir.path());
+  EngineOptions o = JournalingOptions(dir.path());
   o.write_behind_ms = 1;
   auto e = testing::OpenTestEngine(o);
   std::string value(100'000, 'v');
@@ -308,7 +271,7 @@ TEST_CASE("Write-behind: a big value's appends reach LevelDB once it doubled", "
   SECTION("a crash: the replay applies what was held") {
     CrashCopy(dir.path(), crashed.path() + "/data");
     e.reset();
-    auto c = testing::OpenTestEngine(Options(crashed.path() + "/data"));
+    auto c = testing::OpenTestEngine(JournalingOptions(crashed.path() + "/data"));
     CHECK(ValueOf(*c, "log") == value);
     CHECK(ValueOf(*c, "tick") == "199");
   }
@@ -332,9 +295,9 @@ TEST_CASE("Write-behind: a big value's appends reach LevelDB once it doubled", "
     CHECK(e->unflushed() == 0);
     // LevelDB alone has it now.
     CrashCopy(dir.path(), crashed.path() + "/data");
-    for (const auto& seg : SegmentFiles(crashed.path() + "/data")) fs::remove(seg);
+    for (const auto& seg : JournalSegments(crashed.path() + "/data")) fs::remove(seg);
     e.reset();
-    auto c = testing::OpenTestEngine(Options(crashed.path() + "/data"));
+    auto c = testing::OpenTestEngine(JournalingOptions(crashed.path() + "/data"));
     CHECK(ValueOf(*c, "log") == value);
   }
   SECTION("deleted while held") {
@@ -345,7 +308,7 @@ TEST_CASE("Write-behind: a big value's appends reach LevelDB once it doubled", "
     CHECK_FALSE(ValueOf(*e, "log").has_value());
     CrashCopy(dir.path(), crashed.path() + "/data");
     e.reset();
-    auto c = testing::OpenTestEngine(Options(crashed.path() + "/data"));
+    auto c = testing::OpenTestEngine(JournalingOptions(crashed.path() + "/data"));
     CHECK_FALSE(ValueOf(*c, "log").has_value());
     CHECK(c->KeyCount() == 1);
   }
@@ -356,7 +319,7 @@ TEST_CASE("Adaptive write-behind: journals appends spread over many big values",
   // straight to LevelDB"), but each write would store a 20 KB value for
   // 200 new bytes.
   TempDir dir;
-  EngineOptions o = Options(dir.path());
+  EngineOptions o = JournalingOptions(dir.path());
   o.write_behind_ms = 5;  // periods of 100 ms
   o.write_behind_adaptive = true;
   auto e = testing::OpenTestEngine(o);
@@ -389,7 +352,7 @@ TEST_CASE("Write-behind: a crash after SAVE replays appends onto the value Level
   // SAVE starts a new segment: the journal then holds only ranges, and the
   // replay reads their value from LevelDB (once per batch, not per range).
   TempDir dir, crashed;
-  auto e = testing::OpenTestEngine(Options(dir.path()));
+  auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
   std::string value(1'000'000, 'v');
   e->Put("log", Rec(value));
   Commit(*e);
@@ -402,7 +365,7 @@ TEST_CASE("Write-behind: a crash after SAVE replays appends onto the value Level
   CHECK(e->stats().journal_ranges == 2000);
   CrashCopy(dir.path(), crashed.path() + "/data");
   e.reset();
-  auto c = testing::OpenTestEngine(Options(crashed.path() + "/data"));
+  auto c = testing::OpenTestEngine(JournalingOptions(crashed.path() + "/data"));
   CHECK(c->stats().replayed_records == 2000);
   CHECK(ValueOf(*c, "log") == value);
 }
@@ -412,7 +375,7 @@ TEST_CASE("Write-behind: with ranges journaled, a flush syncs the journal first"
   // say) and lose the journal's record of it: the replay would then apply
   // the range to the wrong value.
   TempDir dir;
-  auto e = testing::OpenTestEngine(Options(dir.path()));
+  auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
   std::string value(20'000, 'v');
   e->Put("log", Rec(value));
   Commit(*e);
@@ -439,7 +402,7 @@ TEST_CASE("Write-behind: range ops alone still close a full journal segment", "[
   // Nothing but changes near the end of a 4 MB value, never half of it: no
   // flush is due for them, yet the segment must not grow past its size.
   TempDir dir, crashed;
-  EngineOptions o = Options(dir.path());
+  EngineOptions o = JournalingOptions(dir.path());
   o.write_behind_ms = 1;
   o.journal_segment_bytes = 256 << 10;
   auto e = testing::OpenTestEngine(o);
@@ -447,7 +410,7 @@ TEST_CASE("Write-behind: range ops alone still close a full journal segment", "[
   e->Put("log", Rec(value));
   Turn(*e);
   REQUIRE(e->FlushBehind().ok());
-  const std::vector<fs::path> first = SegmentFiles(dir.path());
+  const std::vector<fs::path> first = JournalSegments(dir.path());
   REQUIRE(first.size() == 1);
   for (int i = 0; i < 1000; ++i) {
     for (size_t b = value.size() - 1000; b < value.size(); ++b) {
@@ -459,18 +422,18 @@ TEST_CASE("Write-behind: range ops alone still close a full journal segment", "[
   CHECK(e->stats().journal_ranges == 1000);
   CHECK_FALSE(fs::exists(first[0]));
   uint64_t bytes = 0;
-  for (const auto& seg : SegmentFiles(dir.path())) bytes += fs::file_size(seg);
+  for (const auto& seg : JournalSegments(dir.path())) bytes += fs::file_size(seg);
   CHECK(bytes < 2 * o.journal_segment_bytes);
   CrashCopy(dir.path(), crashed.path() + "/data");
   e.reset();
-  auto c = testing::OpenTestEngine(Options(crashed.path() + "/data"));
+  auto c = testing::OpenTestEngine(JournalingOptions(crashed.path() + "/data"));
   CHECK(ValueOf(*c, "log") == value);
 }
 
 TEST_CASE("Write-behind: active expiry flushes a due expiry, and leaves held keys held",
           "[journal]") {
   TempDir dir;
-  auto e = testing::OpenTestEngine(Options(dir.path()));
+  auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
   std::string value(100'000, 'v');
   e->Put("log", Rec(value));
   Turn(*e);
@@ -510,7 +473,7 @@ TEST_CASE("Write-behind: held appends reach LevelDB before their journal segment
   // crash after the deletion would replay later appends onto a value that
   // lacks these.
   TempDir dir, crashed;
-  EngineOptions o = Options(dir.path());
+  EngineOptions o = JournalingOptions(dir.path());
   o.write_behind_ms = 1;
   o.journal_segment_bytes = 128 << 10;
   auto e = testing::OpenTestEngine(o);
@@ -518,7 +481,7 @@ TEST_CASE("Write-behind: held appends reach LevelDB before their journal segment
   e->Put("log", Rec(value));
   Turn(*e);
   REQUIRE(e->FlushBehind().ok());  // the value's own segment rotated out
-  const std::vector<fs::path> first = SegmentFiles(dir.path());
+  const std::vector<fs::path> first = JournalSegments(dir.path());
   REQUIRE(first.size() == 1);
   size_t most_segments = 0;
   for (int i = 0; i < 450; ++i) {
@@ -529,7 +492,7 @@ TEST_CASE("Write-behind: held appends reach LevelDB before their journal segment
     if (i % 20 == 19) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
       Turn(*e);  // the flight under way is done
-      most_segments = std::max(most_segments, SegmentFiles(dir.path()).size());
+      most_segments = std::max(most_segments, JournalSegments(dir.path()).size());
     }
   }
   CHECK_FALSE(fs::exists(first[0]));  // rotated out and deleted, held ranges and all
@@ -537,7 +500,7 @@ TEST_CASE("Write-behind: held appends reach LevelDB before their journal segment
   CHECK(ValueOf(*e, "log") == value);
   CrashCopy(dir.path(), crashed.path() + "/data");
   e.reset();
-  auto c = testing::OpenTestEngine(Options(crashed.path() + "/data"));
+  auto c = testing::OpenTestEngine(JournalingOptions(crashed.path() + "/data"));
   CHECK(ValueOf(*c, "log") == value);
 }
 
