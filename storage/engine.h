@@ -506,7 +506,10 @@ class Engine {
   long double committed_expire_sum_ms_ = 0;
   bool committed_expire_sum_known_ = true;
   std::string commit_key_, commit_value_;  // Commit's encoding buffers
-  std::string base_header_;                // JournalEntries': the record before's header
+  // Frees them once a big value grew them past 64 KB: one big write does not
+  // keep its size for every later commit.
+  void ReleaseBigBuffers();
+  std::string base_header_;  // JournalEntries': the record before's header
   RecordCache cache_;
   uint64_t key_count_ = 0;
   uint64_t expires_count_ = 0;

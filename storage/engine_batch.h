@@ -39,10 +39,7 @@ void Engine::WriteEntries(const std::vector<RecordCache::Node*>& nodes, const Pu
       del(commit_key_);
     }
   }
-  // A big value's buffer is not kept for the next commits.
-  constexpr size_t kKeepBuffer = 64 << 10;
-  if (commit_value_.capacity() > kKeepBuffer) std::string().swap(commit_value_);
-  if (commit_key_.capacity() > kKeepBuffer) std::string().swap(commit_key_);
+  ReleaseBigBuffers();
 }
 
 template <typename PutFn>

@@ -317,8 +317,13 @@ void Engine::JournalEntries(std::string* out) {
     EncodeRecord(rec, &commit_value_);
     Journal::AppendPut(out, commit_key_, commit_value_);
   }
-  constexpr size_t kKeepBuffer = 64 << 10;  // as WriteEntries
+  ReleaseBigBuffers();
+}
+
+void Engine::ReleaseBigBuffers() {
+  constexpr size_t kKeepBuffer = 64 << 10;
   if (commit_value_.capacity() > kKeepBuffer) std::string().swap(commit_value_);
+  if (commit_key_.capacity() > kKeepBuffer) std::string().swap(commit_key_);
 }
 
 void Engine::HoldRanges(std::string_view payload) {
@@ -554,8 +559,7 @@ void Engine::StartFlight(bool sync, bool all) {
       n->held = false;
       it = held_.erase(it);
     }
-    constexpr size_t kKeepBuffer = 64 << 10;  // as WriteEntries
-    if (commit_value_.capacity() > kKeepBuffer) std::string().swap(commit_value_);
+    ReleaseBigBuffers();
   }
   if (held_.empty()) {
     in_flight_.swap(unflushed_);
