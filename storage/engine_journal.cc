@@ -401,20 +401,21 @@ size_t Engine::BehindKeysLimit() const {
 Status Engine::EndTurnBehind() {
   const int64_t now = SteadyMs();
   // Backpressure: while a batch is in flight (LevelDB may be slow: its
-  // level-0 files stall writes), the keys written since may reach
+  // level-0 files stall writes), the keys written since may pass
   // BehindKeysLimit() (held keys, which stay, not counted), the cache twice
   // its capacity, the ops their limit or the segment twice its size; then the
-  // loop waits for the batch, and starts the next.
-  // The key bound keeps small records' memory in check: each waiting key
-  // costs its node, ops, batch and memtable entry beyond the bytes the cache
-  // counts. Without it a load of 5M keys through a 32 MB cache peaked at 256
-  // MB of RSS; with it, at 109-129 MB. It bounds memory, not time: the bound
-  // it replaced, a batch in flight for 50 ms, made the loop wait for slow
-  // batches of big values (SET of 100 KB values over 20,000 keys: 740 against
-  // 1160 per second) and put their latency into every reply (a pipelined
-  // load over 10M keys: 102 ms at most, against 47). The cache bound is not
-  // lower: one value bigger than the cache, rewritten in every turn, keeps it
-  // over and would make every turn wait.
+  // loop waits for the batch (and starts the next if one is due).
+  // The key bound keeps small records' memory in check: beyond what the
+  // cache charges, each waiting key costs its ops and then its batch and
+  // memtable entries. Without it a load of 5M keys through a 32 MB cache
+  // peaked at 256 MB of RSS; with it, at 109-134 MB. It bounds memory, not
+  // time: the bound it replaced, a batch in flight for 50 ms, made the loop
+  // wait for slow batches of big values (SET of 100 KB values over 20,000
+  // keys: 740 against 1160 per second) and put their latency into every
+  // reply (a pipelined load over 10M keys: 102 ms at most, against 47). The
+  // cache bound is not lower: one value bigger than the cache, rewritten in
+  // every turn, keeps it over and would make every turn wait (it still does
+  // past twice the cache).
   if (writer_->busy() &&
       (unflushed_.size() - held_.size() > BehindKeysLimit() ||
        cache_.bytes() > 2 * cache_.capacity() || behind_ops_.size() > BehindOpsLimit() ||
