@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -83,6 +84,16 @@ class KeyStore {
   // A hint that commands on `keys` follow (a pipeline): a store may start
   // loading what they will touch. Changes nothing; the default ignores it.
   virtual void Prefetch(const std::string_view* /*keys*/, size_t /*n*/) {}
+
+  // APPEND's fast path, which a store may take where the generic Update
+  // (the old value copied into a new one) costs most: appends `tail` to the
+  // live string at `key` if the result stays within `max_length` bytes, and
+  // yields its new length. It may decline (nullopt, nothing done; the
+  // default always does): the caller then takes Update.
+  virtual std::optional<size_t> TryAppend(std::string_view /*key*/, std::string_view /*tail*/,
+                                          uint64_t /*max_length*/) {
+    return std::nullopt;
+  }
 
   // Ends the loop turn: commits every write of the turn (one storage write).
   // Replies of the turn must not leave before this returned OK.

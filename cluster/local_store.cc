@@ -63,6 +63,18 @@ Future<Status> LocalStore::Update(std::string_view key, FunctionRef<Mutation(con
   return Future<Status>::Ready(Status::Ok());
 }
 
+std::optional<size_t> LocalStore::TryAppend(std::string_view key, std::string_view tail,
+                                            uint64_t max_length) {
+  // (An expired key, or one past the limit, takes Update: it purges the
+  // one, refuses the other.)
+  size_t length = 0;
+  if (!engine_->AppendInPlace(key, tail, clock_->NowMs(), max_length, &length)) {
+    return std::nullopt;
+  }
+  NotifyChanged(key);
+  return length;
+}
+
 Future<Result<uint64_t>> LocalStore::Count() {
   return Future<Result<uint64_t>>::Ready(engine_->KeyCount());
 }

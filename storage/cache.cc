@@ -190,11 +190,22 @@ RecordCache::Node* RecordCache::Upsert(std::string_view key, bool* found) {
   return Add(key, h);
 }
 
+RecordCache::Node* RecordCache::Find(std::string_view key) {
+  Node* n = Lookup(key);
+  if (n) n->referenced = true;
+  return n;
+}
+
 const RecordRef& RecordCache::RecordOf(const Node* n) { return n->rec; }
 
 void RecordCache::Set(Node* n, RecordRef rec) {
   bytes_ -= Charge(n->key(), n->rec);
   n->rec = std::move(rec);
+  bytes_ += Charge(n->key(), n->rec);
+}
+
+void RecordCache::Recharge(Node* n, size_t charged_before) {
+  bytes_ -= charged_before;
   bytes_ += Charge(n->key(), n->rec);
 }
 

@@ -58,6 +58,7 @@ class RecordCache {
     bool in_flight : 1 = false;   // being written to LevelDB (the engine's): never evicted
     bool referenced : 1 = false;  // used since it was inserted or last passed over (CLOCK)
     bool held : 1 = false;        // the engine's: its range writes wait for a later flush
+    bool in_place : 1 = false;    // the engine's: this turn grew its record in place
     uint8_t window = 0;           // the engine's: the write-behind window it was last written in
     // The key's bytes follow the node in the same allocation.
     std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
@@ -67,8 +68,15 @@ class RecordCache {
   // is then null until Set). The pointer is valid until the next call that
   // may evict or erase.
   Node* Upsert(std::string_view key, bool* found);
+  // The entry for `key`, marked used, or null.
+  Node* Find(std::string_view key);
   static const RecordRef& RecordOf(const Node* n);
   void Set(Node* n, RecordRef rec);
+  // What an entry of `key` holding `rec` counts in bytes().
+  static size_t Charge(std::string_view key, const RecordRef& rec);
+  // After n's record was changed in place: what Charge(n->key(), n->rec)
+  // was before, so that bytes() counts it as it is now.
+  void Recharge(Node* n, size_t charged_before);
   void Erase(std::string_view key);
   void Clear();
   void EvictToCapacity();
@@ -112,7 +120,6 @@ class RecordCache {
   // Removes `n` from the index, the eviction list and the byte count; frees it.
   void Remove(Node* n);
   void Grow();
-  static size_t Charge(std::string_view key, const RecordRef& rec);
   void Unlink(Node* n);
   void PushFront(Node* n);
 

@@ -342,6 +342,7 @@ void Engine::Put(std::string_view key, Record rec) {
     if (journaling_) unflushed_due_ms_ = std::min(unflushed_due_ms_, rec.expire_at_ms);
   }
   cache_.Set(entry, MakeRecord(std::move(rec)));
+  entry->in_place = false;  // this turn's undo (if any) holds another record now
   MarkDirty(entry, slot, old);
 }
 
@@ -351,7 +352,46 @@ void Engine::Delete(std::string_view key) {
   const uint16_t slot = KeySlot(key);
   Account(slot, old, nullptr);
   cache_.Set(entry, RecordRef());
+  entry->in_place = false;
   MarkDirty(entry, slot, old);
+}
+
+bool Engine::AppendInPlace(std::string_view key, std::string_view tail, int64_t now_ms,
+                           uint64_t max_length, size_t* length) {
+  if (!journaling_ || !failure_.ok()) return false;
+  RecordCache::Node* n = cache_.Find(key);
+  if (!n || !n->rec) return false;
+  const Record& r = *n->rec;
+  if (r.tombstone || !r.version.empty() || r.value.size() < kMinRangeValue ||
+      r.value.size() + tail.size() > max_length || (r.expire_at_ms != 0 && r.ExpiredAt(now_ms))) {
+    return false;
+  }
+  // Nothing else may see the record change: a reader holding it, or this
+  // turn's undo holding it as the state before (unless it is cut back to
+  // that: in_place). Loop thread only, as every RecordRef of the cache's.
+  const long owners = n->rec.use_count();
+  if (n->dirty ? !(n->in_place && owners == 2) : owners != 1) return false;
+  const size_t charged = RecordCache::Charge(n->key(), n->rec);
+  if (!n->dirty) {  // MarkDirty's first write of the turn, the undo being a cut
+    n->slot = KeySlot(key);
+    n->dirty = true;
+    n->in_place = true;
+    dirty_.push_back(n);
+    undo_.push_back({n->rec, r.value.size()});
+    ++period_writes_;
+    if (n->window != window_) {
+      n->window = window_;
+      ++period_fresh_;
+    }
+  } else {
+    ++stats_.coalesced_writes;
+  }
+  ++pending_writes_;
+  const_cast<Record&>(r).value.append(tail);  // the cache's alone (above)
+  cache_.Recharge(n, charged);
+  ++stats_.appends_in_place;
+  *length = r.value.size();
+  return true;
 }
 
 void Engine::MarkDirty(RecordCache::Node* entry, uint16_t slot, const RecordRef& old) {
@@ -365,8 +405,8 @@ void Engine::MarkDirty(RecordCache::Node* entry, uint16_t slot, const RecordRef&
   dirty_.push_back(entry);
   if (!journal_) return;
   if (journaling_) {
-    undo_.push_back(old);
-  } else if (old && entry->rec && RangeKeep(*old, *entry->rec) > 0) {
+    undo_.push_back({old});
+  } else if (old && entry->rec && RangeKeep(*old, old->value, *entry->rec) > 0) {
     period_range_bytes_ += entry->rec->value.size();  // would be journaled as a range
   }
   ++period_writes_;

@@ -121,6 +121,7 @@ struct EngineStats {
   uint64_t behind_switches = 0;   // adaptive write-behind turned on or off
   uint64_t replayed_records = 0;  // journal records replayed at open
   uint64_t journal_ranges = 0;    // big values journaled as the bytes they changed
+  uint64_t appends_in_place = 0;  // AppendInPlace's
   uint64_t journal_syncs = 0;     // flushes that synced the journal first (Journal::MarkRanges)
 };
 
@@ -138,6 +139,17 @@ class Engine {
   void Put(std::string_view key, Record rec);
   // Removes the key entirely. Joins the pending batch.
   void Delete(std::string_view key);
+  // APPEND's fast path: appends `tail` to the value of `key` in place, as a
+  // Put of the longer value would, and sets `*length` to the new length.
+  // Only where the generic path (a copy of the value for each append, and a
+  // compare of the copies at the commit) costs most and where nothing else
+  // can see the record change: write-behind journaling, a cached live record
+  // of kMinRangeValue bytes or more with no version, not expired at
+  // `now_ms`, held by the cache alone (and by this turn's undo, if an
+  // earlier append of this turn grew it), and a result of at most
+  // `max_length` bytes. Otherwise false, and nothing is done.
+  bool AppendInPlace(std::string_view key, std::string_view tail, int64_t now_ms,
+                     uint64_t max_length, size_t* length);
   // The same for a key found expired on a read (counted as expired, as
   // ExpireStep's are: INFO expired_keys).
   void PurgeExpired(std::string_view key) {
@@ -320,11 +332,12 @@ class Engine {
   // kept most of its bytes since the last commit as a range op (journal.h),
   // the rest as whole records.
   void JournalEntries(std::string* out);
-  // The bytes of `base`'s encoding that a range op (journal.h) would keep to
-  // turn it into `rec`'s, or 0 when a whole record is better: values under
-  // kMinRangeValue, another header, or under half of the bytes alike.
-  // Leaves base's header in base_header_.
-  size_t RangeKeep(const Record& base, const Record& rec);
+  // The bytes of `base`'s encoding, with `base_value` as its value, that a
+  // range op (journal.h) would keep to turn it into `rec`'s, or 0 when a
+  // whole record is better: values under kMinRangeValue, another header, or
+  // under half of the bytes alike. Leaves base's header in base_header_.
+  // `base_value` is base.value or a prefix of it (Undo::cut).
+  size_t RangeKeep(const Record& base, std::string_view base_value, const Record& rec);
   // A journal commit failed: the cache, counters and batch go back to what
   // the last commit left.
   void UndoTurn();
@@ -442,7 +455,19 @@ class Engine {
   // Cache entries written since the last commit, each once (their records are
   // what Commit() writes; the cache does not evict while writes are pending).
   std::vector<RecordCache::Node*> dirty_;
-  std::vector<RecordRef> undo_;  // with write-behind: dirty_[i]'s record before this turn
+  // With write-behind: dirty_[i]'s record before this turn. If `cut` is not
+  // kWhole, AppendInPlace grew that very record this turn: the state before
+  // is its first `cut` bytes of value.
+  static constexpr size_t kWhole = SIZE_MAX;
+  // Range ops (and appends in place) are for values of at least this many
+  // bytes: below it, the comparison and the replay's read of the value before
+  // cost more than the bytes saved (and a copy costs little).
+  static constexpr size_t kMinRangeValue = 16 << 10;
+  struct Undo {
+    RecordRef rec;
+    size_t cut = kWhole;
+  };
+  std::vector<Undo> undo_;
   // Write-behind: the journal, the committed cache entries not yet in LevelDB
   // (each once; pinned: the cache does not evict them), the other committed
   // writes (expiry index, hints) in order, the hints among them, and whether

@@ -131,11 +131,6 @@ class Replayer {
   size_t range_bytes_ = 0;  // ranged_'s values as loaded, and the bytes applied since
 };
 
-// Range ops are for values of at least this many bytes: below it, the
-// comparison and the writer thread's read of the value before cost more
-// than the bytes saved.
-constexpr size_t kMinRangeValue = 16 << 10;
-
 // The length of the prefix `a` and `b` share.
 size_t CommonPrefix(std::string_view a, std::string_view b) {
   const size_t n = std::min(a.size(), b.size());
@@ -259,6 +254,7 @@ Status Engine::CommitJournal() {
   }
   for (RecordCache::Node* n : dirty_) {
     n->dirty = false;
+    n->in_place = false;
     if (!n->unflushed) {
       n->unflushed = true;
       unflushed_.push_back(n);
@@ -282,12 +278,14 @@ Status Engine::CommitJournal() {
   return Status::Ok();
 }
 
-size_t Engine::RangeKeep(const Record& base, const Record& rec) {
-  if (base.value.size() < kMinRangeValue || rec.value.size() < kMinRangeValue) return 0;
+size_t Engine::RangeKeep(const Record& base, std::string_view base_value, const Record& rec) {
+  if (base_value.size() < kMinRangeValue || rec.value.size() < kMinRangeValue) return 0;
   EncodeRecordHeader(base, &base_header_);
   EncodeRecordHeader(rec, &commit_value_);
   if (base_header_ != commit_value_) return 0;
-  const size_t same = CommonPrefix(base.value, rec.value);
+  // A record grown in place (AppendInPlace) starts with base_value: no
+  // compare of a value with itself.
+  const size_t same = &base == &rec ? base_value.size() : CommonPrefix(base_value, rec.value);
   return same >= rec.value.size() / 2 ? base_header_.size() + same : 0;
 }
 
@@ -304,7 +302,10 @@ void Engine::JournalEntries(std::string* out) {
     // undo_[i] is the key's last committed state: what LevelDB holds once
     // the writes journaled before this one are in it.
     const Record& rec = *n->rec;
-    if (const size_t keep = undo_[i] ? RangeKeep(*undo_[i], rec) : 0; keep > 0) {
+    const Undo& u = undo_[i];
+    const size_t keep =
+        u.rec ? RangeKeep(*u.rec, std::string_view(u.rec->value).substr(0, u.cut), rec) : 0;
+    if (keep > 0) {
       const size_t begin = out->size();
       Journal::AppendRange(out, commit_key_, keep,
                            std::string_view(rec.value).substr(keep - base_header_.size()));
@@ -349,8 +350,16 @@ void Engine::UndoTurn() {
   for (size_t i = 0; i < dirty_.size(); ++i) {
     RecordCache::Node* n = dirty_[i];
     n->dirty = false;
+    n->in_place = false;
+    RecordRef& before = undo_[i].rec;
+    if (undo_[i].cut != kWhole) {
+      // Grown in place: cut back (out of the cache first, which then
+      // counts it at its size before).
+      cache_.Set(n, RecordRef());
+      const_cast<Record&>(*before).value.resize(undo_[i].cut);
+    }
     if (n->unflushed || n->in_flight) {
-      cache_.Set(n, std::move(undo_[i]));  // the journaled state
+      cache_.Set(n, std::move(before));  // the journaled state
     } else {
       cache_.Erase(n->key());  // LevelDB holds the state before
     }

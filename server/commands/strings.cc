@@ -523,6 +523,11 @@ bool FitsBulkLimit(const CommandContext& ctx, uint64_t size, uint64_t extra) {
 
 cluster::Task<> Append(CommandContext& ctx) {
   const std::string_view tail = ctx.arg(2);
+  // A big string grows where it is (an APPEND log), where the store can.
+  if (auto grown = ctx.store.TryAppend(ctx.arg(1), tail, ctx.server.config().proto_max_bulk_len)) {
+    ctx.reply.Integer(static_cast<int64_t>(*grown));
+    co_return;
+  }
   bool too_long = false;
   size_t length = 0;
   auto fn = [&](const Record* old) -> Mutation {

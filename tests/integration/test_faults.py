@@ -489,6 +489,64 @@ class FullDiskWhileJournalingTest(TmpfsCase):
         self.assertTrue(c2.set(b"w0:hot", b"writable again"))
 
 
+class AppendLogFullDiskTest(TmpfsCase):
+    """A big string grown by APPEND is grown in place once writes are
+    journaled (INFO storage appends_in_place). When the disk fills, the
+    APPEND whose commit failed is not acknowledged and is undone: the string
+    reads as the last acknowledged APPEND left it, while the disk is full and
+    after kill -9 and a restart with room."""
+
+    LIMIT_S = 30.0
+
+    def test_disk_fills_under_appends_in_place(self):
+        mnt = self.mount_tmpfs("48m")
+        s = self.server(os.path.join(mnt, "data")).start()
+        c = self.client(s, socket_timeout=10)
+        acked = value_for(b"log", 0, 64 * 1024)
+        self.assertTrue(c.set(b"log", acked))
+        deadline = time.time() + self.LIMIT_S
+        step, filler, failure = 0, None, None
+        while failure is None and time.time() < deadline:
+            step += 1
+            piece = value_for(b"p", step, 4096)
+            try:
+                length = c.append(b"log", piece)
+            except redis.exceptions.ResponseError as e:
+                failure = ("misconf" if str(e).startswith(MISCONF) else "other", str(e))
+                break
+            except CONNECT_ERRORS as e:
+                failure = ("closed", repr(e))
+                break
+            acked += piece
+            self.assertEqual(length, len(acked))
+            # Once the appends go in place, fill the disk under them.
+            if filler is None and step % 10 == 0 and \
+                    c.info("storage")["appends_in_place"] > 0:
+                filler = self.fill(mnt)
+                self.addCleanup(lambda: os.path.exists(filler) and os.remove(filler))
+        self.assertIsNotNone(filler, "the appends never went in place")
+        self.assertIsNotNone(failure, "no APPEND failed: the disk did not fill")
+        self.assertIn(failure[0], ("misconf", "closed"), failure)
+
+        self.assertIsNone(s.proc.poll(), "server died:\n" + s.read_log())
+        c2 = self.client(s)
+        got = c2.get(b"log")
+        self.assertEqual(len(got), len(acked), "while the disk is full")
+        self.assertTrue(got == acked, "while the disk is full: not the acknowledged string")
+        with self.assertRaises(redis.exceptions.ResponseError) as cm:
+            c2.append(b"log", b"more")
+        self.assertTrue(str(cm.exception).startswith(MISCONF), str(cm.exception))
+
+        s.kill(signal.SIGKILL)
+        os.remove(filler)
+        self.restart(s)
+        c3 = self.client(s)
+        got = c3.get(b"log")
+        self.assertEqual(len(got), len(acked), "after kill -9 and restart with room")
+        self.assertTrue(got == acked, "after kill -9 and restart: not the acknowledged string")
+        self.assertEqual(c3.append(b"log", b"!"), len(acked) + 1)
+
+
 class FailedCommitMidTurnTest(TmpfsCase):
     """A SCAN (like KEYS, SAVE or FLUSHALL) commits what its turn wrote so far
     before it reads. When that commit fails, the writes of the turn were not
