@@ -130,6 +130,7 @@ class TestBigValues(unittest.TestCase):
             st = r.info("storage")
             print("INFO storage: %s" % {k: v for k, v in st.items() if "journal" in k or "behind" in k})
             self.assertGreater(st["journal_range_writes"], 2000, st)
+            self.assertGreater(st["appends_in_place"], 2000, st)  # not a copy each
         r.close()
         self.check_after_restart(s, model)
 
