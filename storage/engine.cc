@@ -367,10 +367,12 @@ bool Engine::AppendInPlace(std::string_view key, std::string_view tail, int64_t 
     return false;
   }
   // Nothing else may see the record change: a reader holding it, or this
-  // turn's undo holding it as the state before (unless it is cut back to
-  // that: in_place). Loop thread only, as every RecordRef of the cache's.
+  // turn's undo holding it as the state before, unless the undo is a cut
+  // back to that (in_place; a record a Put made this turn is the cache's
+  // alone). Loop thread only, as every RecordRef of the cache's.
   const long owners = n->rec.use_count();
-  if (n->dirty ? !(n->in_place && owners == 2) : owners != 1) return false;
+  if (owners != (n->dirty && n->in_place ? 2 : 1)) return false;
+  ++stats_.cache_hits;
   const size_t charged = RecordCache::Charge(n->key(), n->rec);
   if (!n->dirty) {  // MarkDirty's first write of the turn, the undo being a cut
     n->slot = KeySlot(key);
@@ -387,7 +389,13 @@ bool Engine::AppendInPlace(std::string_view key, std::string_view tail, int64_t 
     ++stats_.coalesced_writes;
   }
   ++pending_writes_;
-  const_cast<Record&>(r).value.append(tail);  // the cache's alone (above)
+  // Room as Redis makes it: twice the length needed, or 1 MB more past 1 MB
+  // (std::string would double a 512 MB string's).
+  std::string& value = const_cast<Record&>(r).value;  // the cache's alone (above)
+  const size_t need = value.size() + tail.size();
+  constexpr size_t kMaxPrealloc = 1 << 20;
+  if (need > value.capacity()) value.reserve(need < kMaxPrealloc ? 2 * need : need + kMaxPrealloc);
+  value.append(tail);
   cache_.Recharge(n, charged);
   ++stats_.appends_in_place;
   *length = r.value.size();

@@ -146,7 +146,8 @@ class Engine {
   // can see the record change: write-behind journaling, a cached live record
   // of kMinRangeValue bytes or more with no version, not expired at
   // `now_ms`, held by the cache alone (and by this turn's undo, if an
-  // earlier append of this turn grew it), and a result of at most
+  // earlier append of this turn grew it; a record a Put of this turn made is
+  // the cache's alone), and a result of at most
   // `max_length` bytes. Otherwise false, and nothing is done.
   bool AppendInPlace(std::string_view key, std::string_view tail, int64_t now_ms,
                      uint64_t max_length, size_t* length);

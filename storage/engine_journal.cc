@@ -353,8 +353,8 @@ void Engine::UndoTurn() {
     n->in_place = false;
     RecordRef& before = undo_[i].rec;
     if (undo_[i].cut != kWhole) {
-      // Grown in place: cut back (out of the cache first, which then
-      // counts it at its size before).
+      // Grown in place: cut back (out of the cache first, so that its
+      // charge as grown is taken off; it goes back charged as it is then).
       cache_.Set(n, RecordRef());
       const_cast<Record&>(*before).value.resize(undo_[i].cut);
     }
