@@ -444,6 +444,7 @@ std::string Server::Info(std::string_view section) {
     t.Field("journal_segments", e.journal_segments());
     t.Field("journal_replayed_records", es.replayed_records);
     t.Field("journal_range_writes", es.journal_ranges);
+    t.Field("journal_patch_writes", es.journal_patches);
     t.Field("appends_in_place", es.appends_in_place);
     t.Field("journal_syncs_before_flush", es.journal_syncs);
     t.Field("leveldb_memory", leveldb_mem.empty() ? "0" : leveldb_mem);

@@ -79,7 +79,7 @@ Status BehindWriter::BuildBatch(std::string_view ops, leveldb::WriteBatch* batch
     if (!Journal::NextOp(&ops, &op)) {
       return Status::Corruption("write-behind: a journaled write does not decode");
     }
-    if (op.kind == Journal::Op::kRange) {  // they stay in the journal (Engine::held_)
+    if (op.kind == Journal::Op::kRange || op.kind == Journal::Op::kPatch) {  // Engine::held_
       return Status::Corruption("write-behind: a range write reached the writer");
     }
     uint64_t head = 0;

@@ -414,8 +414,10 @@ void Engine::MarkDirty(RecordCache::Node* entry, uint16_t slot, const RecordRef&
   if (!journal_) return;
   if (journaling_) {
     undo_.push_back({old});
-  } else if (old && entry->rec && RangeKeep(*old, old->value, *entry->rec) > 0) {
-    period_range_bytes_ += entry->rec->value.size();  // would be journaled as a range
+  } else if (old && entry->rec &&
+             (RangeKeep(*old, old->value, *entry->rec) > 0 ||
+              Patches(*old, old->value, *entry->rec))) {
+    period_range_bytes_ += entry->rec->value.size();  // would be journaled as a range or patches
   }
   ++period_writes_;
   if (entry->window != window_) {

@@ -121,6 +121,7 @@ struct EngineStats {
   uint64_t behind_switches = 0;   // adaptive write-behind turned on or off
   uint64_t replayed_records = 0;  // journal records replayed at open
   uint64_t journal_ranges = 0;    // big values journaled as the bytes they changed
+  uint64_t journal_patches = 0;   // big values journaled as the blocks they changed
   uint64_t appends_in_place = 0;  // AppendInPlace's
   uint64_t journal_syncs = 0;     // flushes that synced the journal first (Journal::MarkRanges)
 };
@@ -339,6 +340,15 @@ class Engine {
   // under half of the bytes alike. Leaves base's header in base_header_.
   // `base_value` is base.value or a prefix of it (Undo::cut).
   size_t RangeKeep(const Record& base, std::string_view base_value, const Record& rec);
+  // Whether patch ops (journal.h) are better than a whole record to turn
+  // `base` (with `base_value` as its value) into `rec`: values of one length,
+  // kMinRangeValue or more, one header, differing in under half of the bytes
+  // (in runs of 64-byte blocks, at most 1024). The runs, offsets into the
+  // value, are left in patch_runs_; base's header in base_header_.
+  bool Patches(const Record& base, std::string_view base_value, const Record& rec);
+  // About the journal bytes of patch_runs_ for a key of `key_size` bytes.
+  size_t PatchBytes(size_t key_size) const;
+  std::vector<std::pair<size_t, size_t>> patch_runs_;
   // A journal commit failed: the cache, counters and batch go back to what
   // the last commit left.
   void UndoTurn();

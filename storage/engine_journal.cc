@@ -57,14 +57,14 @@ class Replayer {
         return Status::Corruption("a write journal record holds an undecodable write");
       }
       auto it = ranged_.empty() ? ranged_.end() : ranged_.find(op.key);
-      if (op.kind == Journal::Op::kRange) {
+      if (op.kind == Journal::Op::kRange || op.kind == Journal::Op::kPatch) {
         if (it == ranged_.end()) {
           Status s = Load(op.key, &it);
           if (!s.ok()) return s;
         }
         // Absent reads as empty: a replay over a later state (journal.h).
         if (!it->second) it->second.emplace();
-        Journal::ApplyRange(&*it->second, op.keep, op.value);
+        Journal::ApplyInPlace(&*it->second, op);
         range_bytes_ += op.value.size();
       } else if (it != ranged_.end()) {
         if (op.put()) {
@@ -130,6 +130,40 @@ class Replayer {
   Values ranged_;           // keys with a range in this batch: their value so far (none: absent)
   size_t range_bytes_ = 0;  // ranged_'s values as loaded, and the bytes applied since
 };
+
+// The runs of kPatchBlock-byte blocks in which `a` and `b`, of one length,
+// differ: [begin, end) offsets into them, adjacent blocks in one run (the
+// last block may be shorter). False once they add up to over half the
+// length, or pass kMaxPatches runs: a whole record is better then.
+constexpr size_t kPatchBlock = 64;
+constexpr size_t kMaxPatches = 1024;
+bool PatchRuns(std::string_view a, std::string_view b,
+               std::vector<std::pair<size_t, size_t>>* runs) {
+  runs->clear();
+  const size_t n = a.size();
+  constexpr size_t kStep = 4096;  // equal pages are skipped a page at a time
+  size_t total = 0;
+  for (size_t i = 0; i < n;) {
+    if (i % kStep == 0 && i + kStep <= n && std::memcmp(a.data() + i, b.data() + i, kStep) == 0) {
+      i += kStep;
+      continue;
+    }
+    const size_t len = std::min(kPatchBlock, n - i);
+    if (std::memcmp(a.data() + i, b.data() + i, len) != 0) {
+      if (!runs->empty() && runs->back().second == i) {
+        runs->back().second = i + len;
+      } else if (runs->size() == kMaxPatches) {
+        return false;
+      } else {
+        runs->emplace_back(i, i + len);
+      }
+      total += len;
+      if (2 * total > n) return false;
+    }
+    i += len;
+  }
+  return true;
+}
 
 // The length of the prefix `a` and `b` share.
 size_t CommonPrefix(std::string_view a, std::string_view b) {
@@ -289,6 +323,20 @@ size_t Engine::RangeKeep(const Record& base, std::string_view base_value, const 
   return same >= rec.value.size() / 2 ? base_header_.size() + same : 0;
 }
 
+bool Engine::Patches(const Record& base, std::string_view base_value, const Record& rec) {
+  if (base_value.size() < kMinRangeValue || rec.value.size() != base_value.size()) return false;
+  EncodeRecordHeader(base, &base_header_);
+  EncodeRecordHeader(rec, &commit_value_);
+  return base_header_ == commit_value_ && PatchRuns(base_value, rec.value, &patch_runs_) &&
+         !patch_runs_.empty();
+}
+
+size_t Engine::PatchBytes(size_t key_size) const {
+  size_t n = 0;
+  for (const auto& [from, to] : patch_runs_) n += to - from + key_size + 8;  // + op, lengths
+  return n;
+}
+
 void Engine::JournalEntries(std::string* out) {
   turn_ranges_.clear();
   for (size_t i = 0; i < dirty_.size(); ++i) {
@@ -303,8 +351,17 @@ void Engine::JournalEntries(std::string* out) {
     // the writes journaled before this one are in it.
     const Record& rec = *n->rec;
     const Undo& u = undo_[i];
-    const size_t keep =
-        u.rec ? RangeKeep(*u.rec, std::string_view(u.rec->value).substr(0, u.cut), rec) : 0;
+    const std::string_view base = u.rec ? std::string_view(u.rec->value).substr(0, u.cut) : "";
+    size_t keep = u.rec ? RangeKeep(*u.rec, base, rec) : 0;
+    // Patches where they journal fewer bytes than a range (a change in the
+    // second half of a value, which a range would journal from there on).
+    bool patch = false;
+    if (u.rec && rec.value.size() == base.size()) {
+      const size_t range_bytes =
+          keep > 0 ? rec.value.size() + base_header_.size() - keep : SIZE_MAX;
+      patch = Patches(*u.rec, base, rec) && PatchBytes(commit_key_.size()) < range_bytes;
+      if (patch) keep = 0;
+    }
     if (keep > 0) {
       const size_t begin = out->size();
       Journal::AppendRange(out, commit_key_, keep,
@@ -312,6 +369,18 @@ void Engine::JournalEntries(std::string* out) {
       if (n->held) turn_ranges_.pop_back();
       turn_ranges_.push_back({n, begin, out->size()});
       ++stats_.journal_ranges;
+      period_range_bytes_ += rec.value.size();
+      continue;
+    }
+    if (patch) {
+      const size_t begin = out->size();
+      for (const auto& [from, to] : patch_runs_) {
+        Journal::AppendPatch(out, commit_key_, base_header_.size() + from,
+                             std::string_view(rec.value).substr(from, to - from));
+      }
+      if (n->held) turn_ranges_.pop_back();
+      turn_ranges_.push_back({n, begin, out->size()});
+      ++stats_.journal_patches;
       period_range_bytes_ += rec.value.size();
       continue;
     }

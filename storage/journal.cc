@@ -23,6 +23,7 @@ constexpr size_t kHeader = 8;  // a record's length and checksum
 constexpr char kOpDelete = 0;
 constexpr char kOpPut = 1;
 constexpr char kOpRange = 2;
+constexpr char kOpPatch = 3;
 
 // As LevelDB does for its logs: a CRC stored inside the data it covers (a
 // journal holding journals) must not look valid, and zeros must not either.
@@ -121,6 +122,14 @@ void Journal::AppendRange(std::string* payload, std::string_view key, uint64_t k
   PutBytes(payload, value);
 }
 
+void Journal::AppendPatch(std::string* payload, std::string_view key, uint64_t offset,
+                          std::string_view value) {
+  payload->push_back(kOpPatch);
+  PutBytes(payload, key);
+  PutVarint(payload, offset);
+  PutBytes(payload, value);
+}
+
 bool Journal::NextOp(std::string_view* in, Op* op) {
   if (in->empty()) return false;
   const char code = in->front();
@@ -137,6 +146,9 @@ bool Journal::NextOp(std::string_view* in, Op* op) {
     case kOpRange:
       op->kind = Op::kRange;
       return GetBytes(in, &op->key) && GetVarint(in, &op->keep) && GetBytes(in, &op->value);
+    case kOpPatch:
+      op->kind = Op::kPatch;
+      return GetBytes(in, &op->key) && GetVarint(in, &op->keep) && GetBytes(in, &op->value);
     default:
       return false;
   }
@@ -148,6 +160,13 @@ void Journal::ApplyRange(std::string* stored, uint64_t keep, std::string_view va
   // same replay then cuts back or replaces (see the top of journal.h).
   if (keep < stored->size()) stored->resize(keep);
   stored->append(value);
+}
+
+void Journal::ApplyPatch(std::string* stored, uint64_t offset, std::string_view value) {
+  // Past the stored value's end only in a replay over a later state, which a
+  // later write of the same replay cuts back or replaces (journal.h).
+  if (stored->size() < offset + value.size()) stored->resize(offset + value.size(), '\0');
+  stored->replace(offset, value.size(), value);
 }
 
 bool Journal::IsSegmentName(std::string_view name) {

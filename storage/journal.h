@@ -6,13 +6,16 @@
 //   length   uint32, little-endian: of the payload
 //   checksum uint32, little-endian: masked CRC-32C of the length and payload
 //   payload  the commit's LevelDB writes, in order, each:
-//              op    1 byte: 1 put, 0 delete, 2 range
+//              op    1 byte: 1 put, 0 delete, 2 range, 3 patch
 //              key   varint length, bytes
-//              keep  (a range only) varint
-//              value (a put or range only) varint length, bytes
+//              keep  (a range or patch only) varint
+//              value (a put, range or patch only) varint length, bytes
 // A range writes the key's stored value cut to its first `keep` bytes, then
 // `value` (ApplyRange): what a small change to a big value journals (an
-// APPEND to a 4 MB string: the appended bytes, not 4 MB).
+// APPEND to a 4 MB string: the appended bytes, not 4 MB). A patch writes
+// the stored value with `value` in place of its bytes from `keep` on
+// (ApplyPatch), within the value's length: changes inside a big value (a
+// SETBIT in a 1 MB bitmap: a byte, not 1 MB).
 // A commit appends one record with one writev() (and an fdatasync under
 // appendfsync always). A record is never changed once written; a segment is
 // deleted only when LevelDB durably holds everything it journaled (DropOld).
@@ -21,7 +24,14 @@
 // keeps a prefix of the value before it, so every state from the replay's
 // start on shares the shortest prefix that any range of the key kept; at
 // that range the replay and the first run reach the same value, and stay
-// together after it. (Unit tests replay random histories from every point.)
+// together after it. Patches only overwrite bytes (within the value's length
+// when the engine writes them), each with the same bytes in both runs: at
+// that range the two values can differ only in bytes that a later patch
+// overwrites in both, and without a range the replay's start differs from
+// the first run's only in bytes that the patches overwrite. (A replay's
+// patch past the end of a value pads it with zeros first; such a value is
+// cut back by the range that follows it.) Unit tests replay random
+// histories from every point.
 //
 // Loop thread only (Engine::SyncLogFiles syncs the segments by name from
 // another thread).
@@ -102,20 +112,33 @@ class Journal {
   // The payload's writes (AppendPut, AppendDelete to build one; NextOp
   // takes the first off `*in`, false if it is malformed).
   struct Op {
-    enum Kind : uint8_t { kDelete, kPut, kRange };
+    enum Kind : uint8_t { kDelete, kPut, kRange, kPatch };
     Kind kind = kDelete;
     std::string_view key, value;
-    uint64_t keep = 0;  // a range's
+    uint64_t keep = 0;  // a range's bytes kept; a patch's offset
     bool put() const { return kind == kPut; }
   };
   static void AppendPut(std::string* payload, std::string_view key, std::string_view value);
   static void AppendDelete(std::string* payload, std::string_view key);
   static void AppendRange(std::string* payload, std::string_view key, uint64_t keep,
                           std::string_view value);
+  static void AppendPatch(std::string* payload, std::string_view key, uint64_t offset,
+                          std::string_view value);
   static bool NextOp(std::string_view* in, Op* op);
   // A range op's write: `*stored` (the key's stored value; empty if none)
   // cut to its first `keep` bytes, then `value` after them.
   static void ApplyRange(std::string* stored, uint64_t keep, std::string_view value);
+  // A patch op's: `value` over `*stored`'s bytes from `offset` on, `*stored`
+  // padded with zeros to reach them first if it is shorter.
+  static void ApplyPatch(std::string* stored, uint64_t offset, std::string_view value);
+  // Either of them, by op.kind.
+  static void ApplyInPlace(std::string* stored, const Op& op) {
+    if (op.kind == Op::kPatch) {
+      ApplyPatch(stored, op.keep, op.value);
+    } else {
+      ApplyRange(stored, op.keep, op.value);
+    }
+  }
 
   // Whether `name` (a file name, no directory) is a journal segment's.
   static bool IsSegmentName(std::string_view name);
