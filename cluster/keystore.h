@@ -94,6 +94,14 @@ class KeyStore {
                                           uint64_t /*max_length*/) {
     return std::nullopt;
   }
+  // The same for other changes to a big string's bytes (SETBIT, SETRANGE):
+  // calls `fn` with the live string at `key` to change where it is (it says
+  // whether it changed anything, and keeps the string within the caller's
+  // limits); true. Or declines: false, `fn` not called (the default always
+  // does), and the caller takes Update.
+  virtual bool TryChange(std::string_view /*key*/, FunctionRef<bool(std::string*)> /*fn*/) {
+    return false;
+  }
 
   // Ends the loop turn: commits every write of the turn (one storage write).
   // Replies of the turn must not leave before this returned OK.

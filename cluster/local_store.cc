@@ -75,6 +75,13 @@ std::optional<size_t> LocalStore::TryAppend(std::string_view key, std::string_vi
   return length;
 }
 
+bool LocalStore::TryChange(std::string_view key, FunctionRef<bool(std::string*)> fn) {
+  bool changed = false;
+  if (!engine_->ChangeInPlace(key, clock_->NowMs(), fn, &changed)) return false;
+  if (changed) NotifyChanged(key);
+  return true;
+}
+
 Future<Result<uint64_t>> LocalStore::Count() {
   return Future<Result<uint64_t>>::Ready(engine_->KeyCount());
 }

@@ -446,6 +446,7 @@ std::string Server::Info(std::string_view section) {
     t.Field("journal_range_writes", es.journal_ranges);
     t.Field("journal_patch_writes", es.journal_patches);
     t.Field("appends_in_place", es.appends_in_place);
+    t.Field("changes_in_place", es.changes_in_place);
     t.Field("journal_syncs_before_flush", es.journal_syncs);
     t.Field("leveldb_memory", leveldb_mem.empty() ? "0" : leveldb_mem);
     t.Field("leveldb_mapped_bytes", e.mapped_bytes());

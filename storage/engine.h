@@ -123,6 +123,7 @@ struct EngineStats {
   uint64_t journal_ranges = 0;    // big values journaled as the bytes they changed
   uint64_t journal_patches = 0;   // big values journaled as the blocks they changed
   uint64_t appends_in_place = 0;  // AppendInPlace's
+  uint64_t changes_in_place = 0;  // ChangeInPlace's
   uint64_t journal_syncs = 0;     // flushes that synced the journal first (Journal::MarkRanges)
 };
 
@@ -152,6 +153,23 @@ class Engine {
   // `max_length` bytes. Otherwise false, and nothing is done.
   bool AppendInPlace(std::string_view key, std::string_view tail, int64_t now_ms,
                      uint64_t max_length, size_t* length);
+  // SETBIT's and SETRANGE's fast path: calls `fn(std::string* value)` with
+  // the value of `key` to change where it is (it may grow it; it returns
+  // whether it changed anything), as a Put of the changed value would; sets
+  // `*changed` to what it returned. Only where a Put of this turn made the
+  // record, so that the undo holds the state before in another record: the
+  // first change of a turn copies (the generic path), the next ones do not;
+  // and only for a cached live big string, as AppendInPlace. Otherwise
+  // false, and `fn` is not called.
+  template <typename Fn>
+  bool ChangeInPlace(std::string_view key, int64_t now_ms, Fn&& fn, bool* changed) {
+    RecordCache::Node* n = ChangeableBigString(key, now_ms, /*append=*/false);
+    if (!n) return false;
+    const size_t charged = RecordCache::Charge(n->key(), n->rec);
+    *changed = fn(&const_cast<Record&>(*n->rec).value);  // the cache's alone
+    ChangedInPlace(n, charged);
+    return true;
+  }
   // The same for a key found expired on a read (counted as expired, as
   // ExpireStep's are: INFO expired_keys).
   void PurgeExpired(std::string_view key) {
@@ -352,6 +370,12 @@ class Engine {
   // A journal commit failed: the cache, counters and batch go back to what
   // the last commit left.
   void UndoTurn();
+  // The fast paths' checks (AppendInPlace if `append`, else ChangeInPlace):
+  // the cache entry of a live big string at `key` that nothing else holds,
+  // or null. Counts a cache hit.
+  RecordCache::Node* ChangeableBigString(std::string_view key, int64_t now_ms, bool append);
+  // After ChangeInPlace's change of n's record, charged `charged` before.
+  void ChangedInPlace(RecordCache::Node* n, size_t charged);
   // Commit() and FlushBehind(): LevelDB then holds every committed write
   // (before a walk of LevelDB: scans, expiry, hints).
   // `held`: keys held for their ranges too (held_); without, LevelDB may

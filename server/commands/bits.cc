@@ -127,6 +127,22 @@ cluster::Task<> SetBit(CommandContext& ctx) {
   }
   const bool on = v == "1";
   bool was = false;
+  // A big bitmap changes where it is, where the store can (after the first
+  // change of a turn, which copies it).
+  const auto mask = static_cast<unsigned char>(0x80u >> (offset % 8));
+  auto change = [&](std::string* value) {
+    const size_t byte = static_cast<size_t>(offset / 8);
+    const bool grow = value->size() <= byte;
+    if (grow) value->resize(byte + 1, '\0');
+    auto& c = reinterpret_cast<unsigned char&>((*value)[byte]);
+    was = (c & mask) != 0;
+    c = on ? (c | mask) : (c & ~mask);
+    return grow || was != on;
+  };
+  if (ctx.store.TryChange(ctx.arg(1), change)) {
+    ctx.reply.Integer(was ? 1 : 0);
+    co_return;
+  }
   auto fn = [&](const Record* old) -> Mutation {
     const size_t byte = static_cast<size_t>(offset / 8);
     if (old && byte < old->value.size() && BitAt(old->value, offset) == on) {
@@ -140,7 +156,6 @@ cluster::Task<> SetBit(CommandContext& ctx) {
     }
     if (r.value.size() <= byte) r.value.resize(byte + 1, '\0');
     was = BitAt(r.value, offset);
-    const auto mask = static_cast<unsigned char>(0x80u >> (offset % 8));
     auto& c = reinterpret_cast<unsigned char&>(r.value[byte]);
     c = on ? (c | mask) : (c & ~mask);
     return Mutation::Put(std::move(r));

@@ -616,6 +616,18 @@ cluster::Task<> SetRange(CommandContext& ctx) {
   const auto at = static_cast<uint64_t>(offset);
   bool too_long = false;
   size_t length = 0;
+  // A big string changes where it is, where the store can (after the first
+  // change of a turn, which copies it).
+  if (!patch.empty() && FitsBulkLimit(ctx, at, patch.size()) &&
+      ctx.store.TryChange(ctx.arg(1), [&](std::string* value) {
+        if (value->size() < at + patch.size()) value->resize(at + patch.size(), '\0');
+        value->replace(at, patch.size(), patch);
+        length = value->size();
+        return true;
+      })) {
+    ctx.reply.Integer(static_cast<int64_t>(length));
+    co_return;
+  }
   auto fn = [&](const Record* old) -> Mutation {
     // An empty patch changes nothing: not even a missing key is created.
     if (patch.empty()) {
