@@ -167,7 +167,7 @@ class Engine {
     if (!n) return false;
     const size_t charged = RecordCache::Charge(n->key(), n->rec);
     *changed = fn(&const_cast<Record&>(*n->rec).value);  // the cache's alone
-    ChangedInPlace(n, charged);
+    ChangedInPlace(n, charged, *changed);
     return true;
   }
   // The same for a key found expired on a read (counted as expired, as
@@ -371,11 +371,12 @@ class Engine {
   // the last commit left.
   void UndoTurn();
   // The fast paths' checks (AppendInPlace if `append`, else ChangeInPlace):
-  // the cache entry of a live big string at `key` that nothing else holds,
-  // or null. Counts a cache hit.
+  // the cache entry of a live big string at `key` that nothing else holds
+  // (but this turn's undo, for an append, as a cut back), or null.
   RecordCache::Node* ChangeableBigString(std::string_view key, int64_t now_ms, bool append);
-  // After ChangeInPlace's change of n's record, charged `charged` before.
-  void ChangedInPlace(RecordCache::Node* n, size_t charged);
+  // After ChangeInPlace's change of n's record (if `changed`), charged
+  // `charged` before.
+  void ChangedInPlace(RecordCache::Node* n, size_t charged, bool changed);
   // Commit() and FlushBehind(): LevelDB then holds every committed write
   // (before a walk of LevelDB: scans, expiry, hints).
   // `held`: keys held for their ranges too (held_); without, LevelDB may

@@ -30,7 +30,6 @@ RecordCache::Node* Engine::ChangeableBigString(std::string_view key, int64_t now
              : !n->dirty || n->in_place || owners != 1) {
     return nullptr;
   }
-  ++stats_.cache_hits;
   return n;
 }
 
@@ -38,6 +37,7 @@ bool Engine::AppendInPlace(std::string_view key, std::string_view tail, int64_t 
                            uint64_t max_length, size_t* length) {
   RecordCache::Node* n = ChangeableBigString(key, now_ms, /*append=*/true);
   if (!n || n->rec->value.size() + tail.size() > max_length) return false;
+  ++stats_.cache_hits;
   const size_t charged = RecordCache::Charge(n->key(), n->rec);
   std::string& value = const_cast<Record&>(*n->rec).value;  // the cache's alone
   if (!n->dirty) {  // MarkDirty's first write of the turn, the undo being a cut
@@ -67,7 +67,9 @@ bool Engine::AppendInPlace(std::string_view key, std::string_view tail, int64_t 
   return true;
 }
 
-void Engine::ChangedInPlace(RecordCache::Node* n, size_t charged) {
+void Engine::ChangedInPlace(RecordCache::Node* n, size_t charged, bool changed) {
+  ++stats_.cache_hits;
+  if (!changed) return;  // (SETBIT of a bit as it was: as the generic path, no write)
   // The entry is dirty (a Put of this turn made the record): a coalesced
   // write.
   ++pending_writes_;

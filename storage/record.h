@@ -74,8 +74,9 @@ struct Record {
 };
 
 // Records are shared read-only between the cache and readers; never mutated
-// once published, but by the engine's APPEND fast path while nothing else
-// holds the record (Engine::AppendInPlace; and UndoTurn's cut back).
+// once published, but by the engine's fast paths for big strings while
+// nothing else holds the record (Engine::AppendInPlace, ChangeInPlace; and
+// UndoTurn's cut back).
 using RecordRef = std::shared_ptr<const Record>;
 
 // A new shared record, its memory from a free list of this thread's (up to
