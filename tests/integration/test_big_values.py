@@ -148,14 +148,24 @@ class TestBigValues(unittest.TestCase):
         deadline = time.time() + 2.0
         changes = 0
         while time.time() < deadline and changes < 20000:
-            key = rng.choice(keys)
-            send, apply = random_change(rng, model, key)
-            send(r)  # acknowledged when this returns
-            apply()
-            changes += 1
+            # Pipelines of 1 to 10 changes: a key's later changes in one
+            # loop turn take the in-place paths.
+            p = r.pipeline(transaction=False)
+            applies = []
+            for _ in range(rng.randrange(1, 11)):
+                send, apply = random_change(rng, model, rng.choice(keys))
+                send(p)
+                applies.append(apply)
+            p.execute()  # acknowledged when this returns
+            for apply in applies:
+                apply()
+            changes += len(applies)
         self.assertGreater(changes, 100)
-        if not support.IS_REDIS:  # changes inside the values went as patches
-            self.assertGreater(r.info("storage")["journal_patch_writes"], 10)
+        if not support.IS_REDIS:  # changes inside the values went as patches, some in place
+            st = r.info("storage")
+            self.assertGreater(st["journal_patch_writes"], 10, st)
+            self.assertGreater(st["changes_in_place"], 10, st)
+            self.assertGreater(st["appends_in_place"], 10, st)
         s.kill(signal.SIGKILL)
         r.close()
         s.start()
