@@ -80,7 +80,7 @@ Status BehindWriter::BuildBatch(std::string_view ops, leveldb::WriteBatch* batch
       return Status::Corruption("write-behind: a journaled write does not decode");
     }
     if (op.kind == Journal::Op::kRange || op.kind == Journal::Op::kPatch) {  // Engine::held_
-      return Status::Corruption("write-behind: a range write reached the writer");
+      return Status::Corruption("write-behind: a range or patch write reached the writer");
     }
     uint64_t head = 0;
     for (size_t i = 0; i < 8; ++i) {

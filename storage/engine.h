@@ -349,8 +349,8 @@ class Engine {
   Status StartJournal();
   Status CommitJournal();
   // CommitJournal's writes of the dirty keys into `out`: a big value that
-  // kept most of its bytes since the last commit as a range op (journal.h),
-  // the rest as whole records.
+  // kept most of its bytes since the last commit as a range op or patch ops
+  // (journal.h), whichever are fewer bytes; the rest as whole records.
   void JournalEntries(std::string* out);
   // The bytes of `base`'s encoding, with `base_value` as its value, that a
   // range op (journal.h) would keep to turn it into `rec`'s, or 0 when a
@@ -537,7 +537,7 @@ class Engine {
   std::string behind_ops_;
   std::string spare_ops_;  // empty: the buffer of the last flight, for the next
   // Keys (pinned, in unflushed_, flagged held) whose last writes were range
-  // ops (journal.h), with the bytes of those since LevelDB last had the
+  // or patch ops (journal.h), with the bytes of those since LevelDB last had the
   // key. The ops stay in the journal only: a flush writes such a key, as its
   // whole record from the cache, only once they add up to half its value
   // (or the flush closes the journal's segment, or FlushBehind: SAVE,
@@ -546,7 +546,7 @@ class Engine {
   // each small change (an APPEND log).
   std::unordered_map<RecordCache::Node*, uint64_t> held_;
   bool held_due_ = false;  // one of them is to be written (FlushDue)
-  // This commit's range ops (spans of its payload), and the held keys it
+  // This commit's range or patch ops (a key's span of its payload), and the held keys it
   // wrote whole (an empty span): HoldRanges counts them into held_ and
   // leaves them out of behind_ops_.
   struct TurnRange {

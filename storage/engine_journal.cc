@@ -41,8 +41,8 @@ class OpWriter final : public leveldb::WriteBatch::Handler {
 };
 
 // Applies replayed journal payloads to LevelDB, a few MB per write. A key's
-// range ops apply to its value in memory, read from LevelDB at its first
-// range in a batch (the batch so far written first, so that LevelDB holds
+// range and patch ops apply to its value in memory, read from LevelDB at its
+// first such op in a batch (the batch so far written first, so that LevelDB holds
 // the writes before it); the value goes into the batch whole when the batch
 // is written. So a journal of many small changes to a big value reads and
 // writes it once per batch, not once per change.
@@ -54,7 +54,9 @@ class Replayer {
     Journal::Op op;
     while (!payload.empty()) {
       if (!Journal::NextOp(&payload, &op)) {
-        return Status::Corruption("a write journal record holds an undecodable write");
+        return Status::Corruption(
+            "a write journal record holds a write this version cannot decode (damaged, or "
+            "written by a newer ringkv: start that version to replay it)");
       }
       auto it = ranged_.empty() ? ranged_.end() : ranged_.find(op.key);
       if (op.kind == Journal::Op::kRange || op.kind == Journal::Op::kPatch) {
