@@ -599,7 +599,17 @@ def same(kind, args, a, b):
             return False
         return a[:1] == b[:1] == b":" and x >= 0 and y >= 0 and abs(x - y) <= TOLERANCE[args[0].upper()]
     if kind == "cmdinfo":
-        return a[:1] == b[:1] and cmdinfo_view(a) == cmdinfo_view(b)
+        if a[:1] != b[:1]:
+            return False
+        va, vb = cmdinfo_view(a), cmdinfo_view(b)
+        if isinstance(va, list) and isinstance(vb, list) and len(va) == len(vb):
+            # A name with a NUL: redis-server's answer depends on its hash
+            # seed, random per process (its command table hashes every byte
+            # and compares up to the NUL), so either answer is taken.
+            names = args[2:]
+            va = [None if b"\0" in n else e for n, e in zip(names, va)]
+            vb = [None if b"\0" in n else e for n, e in zip(names, vb)]
+        return va == vb
     return False
 
 
