@@ -15,6 +15,7 @@
 #pragma once
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -128,7 +129,9 @@ class Coordinator {
   // newer) and deletes those it acknowledged. Called every gossip round.
   void HandoffTick();
   // Hints not yet delivered, for every node.
-  Result<uint64_t> PendingHints() { return engine_->CountHints(); }
+  Result<uint64_t> PendingHints(std::map<std::string, uint64_t>* by_node = nullptr) {
+    return engine_->CountHints(by_node);
+  }
   // `node` left the cluster: its hints can never be delivered.
   Result<uint64_t> DropHints(const std::string& node) { return engine_->DropHints(node); }
 

@@ -16,6 +16,7 @@
 #include <climits>
 #include <cstdio>
 #include <iterator>
+#include <map>
 #include <set>
 
 #include "server/cluster_node.h"
@@ -502,11 +503,19 @@ std::string Server::Info(std::string_view section) {
     t.Field("hints_stored", cs.hints_stored);
     t.Field("hints_delivered", cs.hints_delivered);
     uint64_t hints_pending = 0;
+    std::map<std::string, uint64_t> by_node;
     if (node) {
-      auto p = node->coordinator().PendingHints();
+      auto p = node->coordinator().PendingHints(&by_node);
       if (p.ok()) hints_pending = *p;
     }
     t.Field("hints_pending", hints_pending);
+    // Whom they are for: "<node id>=<hints>,...", by node id ("" if none).
+    std::string for_nodes;
+    for (const auto& [id, n] : by_node) {
+      if (!for_nodes.empty()) for_nodes += ',';
+      for_nodes += id + "=" + std::to_string(n);
+    }
+    t.Field("hints_pending_by_node", for_nodes);
     t.Field("peer_requests", node ? node->peers().requests() : 0);
     t.Field("peer_errors", node ? node->peers().errors() : 0);
     t.Field("gossip_sent", ns.gossip_sent);

@@ -276,7 +276,9 @@ class Engine {
                std::vector<std::pair<std::string, std::string>>* out);
   // The hint kept for (node, key), pending ones included; "" if none.
   Result<std::string> GetHint(std::string_view node, std::string_view key);
-  Result<uint64_t> CountHints();  // for every node; walks them all
+  // For every node; walks them all. With `by_node`, also each node's count
+  // (by node id; nodes with none are not in it).
+  Result<uint64_t> CountHints(std::map<std::string, uint64_t>* by_node = nullptr);
   // Deletes every hint for `node`, pending ones included (it left the
   // cluster); how many committed ones there were.
   Result<uint64_t> DropHints(std::string_view node);

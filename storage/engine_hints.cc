@@ -108,12 +108,16 @@ Result<uint64_t> Engine::DropHints(std::string_view node) {
   return n;
 }
 
-Result<uint64_t> Engine::CountHints() {
+Result<uint64_t> Engine::CountHints(std::map<std::string, uint64_t>* by_node) {
   Status s = Settle();
   if (!s.ok()) return s;
   uint64_t n = 0;
-  s = WalkPrefix(db_.get(), std::string(1, kHintPrefix), "", [&](leveldb::Slice, leveldb::Slice) {
+  s = WalkPrefix(db_.get(), std::string(1, kHintPrefix), "", [&](leveldb::Slice k, leveldb::Slice) {
     ++n;
+    if (by_node && !k.empty()) {  // the node id's length, the node id, the user key
+      const size_t len = std::min<size_t>(static_cast<uint8_t>(k[0]), k.size() - 1);
+      ++(*by_node)[std::string(k.data() + 1, len)];
+    }
     return true;
   });
   if (!s.ok()) return s;

@@ -36,6 +36,18 @@ class HandoffTest(unittest.TestCase):
     def hints(self, field):
         return [int(self.c.info_cluster(i).get(field, 0)) for i in (0, 1)]
 
+    def hints_for(self, node_id):
+        """Hints nodes 0 and 1 keep for `node_id` (INFO cluster
+        hints_pending_by_node: "<id>=<n>,...", which redis-py may parse)."""
+        n = 0
+        for i in (0, 1):
+            v = self.c.info_cluster(i).get("hints_pending_by_node", "")
+            if isinstance(v, (bytes, str)):
+                v = v.decode() if isinstance(v, bytes) else v
+                v = dict(x.split("=") for x in v.split(",") if x)
+            n += int(v.get(node_id, 0))
+        return n
+
     def run_pipeline(self, cl, cmds):
         p = cl.pipeline(transaction=False)
         for cmd in cmds:
@@ -51,6 +63,8 @@ class HandoffTest(unittest.TestCase):
         expected = {}
         self.run_pipeline(w, [("SET", "k:%d" % i, "v0-%d" % i) for i in range(600)])
         expected.update({"k:%d" % i: "v0-%d" % i for i in range(600)})
+        node2 = self.client(2).execute_command("CLUSTER", "MYID")
+        node2 = node2.decode() if isinstance(node2, bytes) else node2
 
         c.kill9(2)
         c.wait_down(2, [0, 1])
@@ -68,8 +82,13 @@ class HandoffTest(unittest.TestCase):
         expected.update({"new:%d" % i: "n-%d" % i for i in range(300)})
         kept = self.hints("hints_pending")
         log("hints kept by nodes 0 and 1: %s" % kept)
-        self.assertEqual(sum(kept), 700, "one hint per write node 2 missed")
-        self.assertEqual(sum(self.hints("hints_stored")), 700)
+        self.assertEqual(self.hints_for(node2), 700, "one hint per write node 2 missed")
+        # Nodes 0 and 1 may also keep (and soon hand off) hints for each
+        # other, where a write to one of them timed out on a loaded machine
+        # (a sanitizer build under ctest -j2 kept 702): every hint stored
+        # must be delivered in the end.
+        stored = sum(self.hints("hints_stored"))
+        self.assertGreaterEqual(stored, 700)
 
         c.restart(2)
         c.wait_formed()
@@ -77,7 +96,7 @@ class HandoffTest(unittest.TestCase):
         wait_until(lambda: sum(self.hints("hints_pending")) == 0, 30, 0.1,
                    "nodes 0 and 1 to hand their hints to node 2")
         log("hints handed off %.2fs after node 2 was seen up" % (time.time() - t0))
-        self.assertEqual(sum(self.hints("hints_delivered")), 700)
+        self.assertEqual(sum(self.hints("hints_delivered")), stored)
 
         # Node 2's own copies, read without a quorum (which would repair them).
         keys = sorted(set(expected) | {"k:%d" % i for i in range(200, 400)})

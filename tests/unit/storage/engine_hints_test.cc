@@ -2,6 +2,7 @@
 // per node and key, survive a restart, are apart from the data, and FlushAll
 // drops them.
 #include <catch2/catch.hpp>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -70,6 +71,9 @@ TEST_CASE("Engine: hints are kept per node and key, apart from the data", "[engi
     CHECK(HintsOf(*e, a, "", 1) == Hints{{"k1", "r1-newer"}});
     CHECK(HintsOf(*e, std::string(40, 'c')).empty());
     CHECK(*e->CountHints() == 3);
+    std::map<std::string, uint64_t> by_node;
+    CHECK(*e->CountHints(&by_node) == 3);
+    CHECK(by_node == std::map<std::string, uint64_t>{{a, 2}, {b, 1}});
     CHECK(e->KeyCount() == 0);  // not data
     auto got = e->Get("k1");
     REQUIRE(got.ok());
