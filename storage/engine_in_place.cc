@@ -15,8 +15,7 @@ RecordCache::Node* Engine::ChangeableBigString(std::string_view key, int64_t now
   RecordCache::Node* n = cache_.Find(key);
   if (!n || !n->rec) return nullptr;
   const Record& r = *n->rec;
-  if (r.tombstone || !r.version.empty() || r.value.size() < kMinRangeValue ||
-      (r.expire_at_ms != 0 && r.ExpiredAt(now_ms))) {
+  if (r.tombstone || !r.version.empty() || r.value.size() < kMinRangeValue || r.ExpiredAt(now_ms)) {
     return nullptr;
   }
   // Nothing else may see the record change: a reader holding it, or this
@@ -40,21 +39,14 @@ bool Engine::AppendInPlace(std::string_view key, std::string_view tail, int64_t 
   ++stats_.cache_hits;
   const size_t charged = RecordCache::Charge(n->key(), n->rec);
   std::string& value = const_cast<Record&>(*n->rec).value;  // the cache's alone
-  if (!n->dirty) {  // MarkDirty's first write of the turn, the undo being a cut
-    n->slot = KeySlot(key);
-    n->dirty = true;
+  // Marked as a Put's write; the first of the turn leaves as its undo this
+  // very record, to be cut back to its length now.
+  const bool first = !n->dirty;
+  MarkDirty(n, first ? KeySlot(key) : n->slot, n->rec);
+  if (first) {
     n->in_place = true;
-    dirty_.push_back(n);
-    undo_.push_back({n->rec, value.size()});
-    ++period_writes_;
-    if (n->window != window_) {
-      n->window = window_;
-      ++period_fresh_;
-    }
-  } else {
-    ++stats_.coalesced_writes;
+    undo_.back().cut = value.size();
   }
-  ++pending_writes_;
   // Room as Redis makes it: twice the length needed, or 1 MB more past 1 MB
   // (std::string would double a 512 MB string's).
   const size_t need = value.size() + tail.size();
@@ -70,10 +62,9 @@ bool Engine::AppendInPlace(std::string_view key, std::string_view tail, int64_t 
 void Engine::ChangedInPlace(RecordCache::Node* n, size_t charged, bool changed) {
   ++stats_.cache_hits;
   if (!changed) return;  // (SETBIT of a bit as it was: as the generic path, no write)
-  // The entry is dirty (a Put of this turn made the record): a coalesced
-  // write.
-  ++pending_writes_;
-  ++stats_.coalesced_writes;
+  // The entry is dirty (a Put of this turn made the record): MarkDirty
+  // counts a coalesced write.
+  MarkDirty(n, n->slot, n->rec);
   cache_.Recharge(n, charged);
   ++stats_.changes_in_place;
 }
