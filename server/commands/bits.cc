@@ -127,10 +127,11 @@ cluster::Task<> SetBit(CommandContext& ctx) {
   }
   const bool on = v == "1";
   bool was = false;
-  // A big bitmap changes where it is, where the store can (after the first
-  // change of a turn, which copies it).
-  const auto mask = static_cast<unsigned char>(0x80u >> (offset % 8));
+  // Sets the bit in `value` (grown with zero bytes to hold it), `was` to what
+  // it was; whether `value` changed. A big bitmap changes where it is, where
+  // the store can (after the first change of a turn, which copies it).
   auto change = [&](std::string* value) {
+    const auto mask = static_cast<unsigned char>(0x80u >> (offset % 8));
     const size_t byte = static_cast<size_t>(offset / 8);
     const bool grow = value->size() <= byte;
     if (grow) value->resize(byte + 1, '\0');
@@ -154,10 +155,7 @@ cluster::Task<> SetBit(CommandContext& ctx) {
       r.value = old->value;
       r.expire_at_ms = old->expire_at_ms;
     }
-    if (r.value.size() <= byte) r.value.resize(byte + 1, '\0');
-    was = BitAt(r.value, offset);
-    auto& c = reinterpret_cast<unsigned char&>(r.value[byte]);
-    c = on ? (c | mask) : (c & ~mask);
+    change(&r.value);
     return Mutation::Put(std::move(r));
   };
   Status s = co_await ctx.store.Update(ctx.arg(1), fn);

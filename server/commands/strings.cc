@@ -616,15 +616,17 @@ cluster::Task<> SetRange(CommandContext& ctx) {
   const auto at = static_cast<uint64_t>(offset);
   bool too_long = false;
   size_t length = 0;
-  // A big string changes where it is, where the store can (after the first
+  // Writes the patch over `value` (grown with zero bytes to reach `at`). A
+  // big string changes where it is, where the store can (after the first
   // change of a turn, which copies it).
+  auto overwrite = [&](std::string* value) {
+    if (value->size() < at + patch.size()) value->resize(at + patch.size(), '\0');
+    value->replace(at, patch.size(), patch);
+    length = value->size();
+    return true;
+  };
   if (!patch.empty() && FitsBulkLimit(ctx, at, patch.size()) &&
-      ctx.store.TryChange(ctx.arg(1), [&](std::string* value) {
-        if (value->size() < at + patch.size()) value->resize(at + patch.size(), '\0');
-        value->replace(at, patch.size(), patch);
-        length = value->size();
-        return true;
-      })) {
+      ctx.store.TryChange(ctx.arg(1), overwrite)) {
     ctx.reply.Integer(static_cast<int64_t>(length));
     co_return;
   }
@@ -639,9 +641,7 @@ cluster::Task<> SetRange(CommandContext& ctx) {
       return Mutation::Keep();
     }
     std::string value = old ? old->value : std::string();
-    if (value.size() < at + patch.size()) value.resize(at + patch.size(), '\0');
-    value.replace(at, patch.size(), patch);
-    length = value.size();
+    overwrite(&value);
     return Mutation::Put(MakeRecord(std::move(value), old ? old->expire_at_ms : 0));
   };
   Status s = co_await ctx.store.Update(ctx.arg(1), fn);
