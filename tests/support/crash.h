@@ -7,12 +7,14 @@
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <system_error>
 #include <vector>
 
 #include "storage/engine.h"
 #include "storage/journal.h"
+#include "tests/support/engine.h"
 
 namespace ringkv::testing {
 
@@ -62,6 +64,21 @@ inline uint64_t JournalBytes(const std::string& dir) {
   uint64_t n = 0;
   for (const auto& path : JournalSegments(dir)) n += std::filesystem::file_size(path);
   return n;
+}
+
+// The engine `*e` crashed now: its data dir `from` copied to `to` as a crash
+// would leave it (CrashCopy), `*e` closed, and the copy opened with
+// JournalingOptions. Without `journal`, the copy's journal segments are
+// removed first: the copy then holds what LevelDB alone has.
+inline std::unique_ptr<storage::Engine> CrashAndReopen(std::unique_ptr<storage::Engine>* e,
+                                                       const std::string& from,
+                                                       const std::string& to, bool journal = true) {
+  CrashCopy(from, to);
+  e->reset();
+  if (!journal) {
+    for (const auto& segment : JournalSegments(to)) std::filesystem::remove(segment);
+  }
+  return OpenTestEngine(JournalingOptions(to));
 }
 
 }  // namespace ringkv::testing

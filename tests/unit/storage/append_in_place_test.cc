@@ -15,7 +15,7 @@ namespace ringkv::storage {
 namespace {
 
 using ringkv::testing::Commit;
-using ringkv::testing::CrashCopy;
+using ringkv::testing::CrashAndReopen;
 using ringkv::testing::JournalingOptions;
 using ringkv::testing::Rec;
 using ringkv::testing::TempDir;
@@ -57,9 +57,7 @@ TEST_CASE("AppendInPlace grows the value, journals the appended bytes, and repla
   CHECK(e->KeyCount() == 1);
   CHECK(e->ExpiresCount() == 1);
 
-  CrashCopy(dir.path(), crashed.path() + "/data");
-  e.reset();
-  auto c = testing::OpenTestEngine(JournalingOptions(crashed.path() + "/data"));
+  auto c = CrashAndReopen(&e, dir.path(), crashed.path() + "/data");
   CHECK(ValueOf(*c, "log") == value);
   auto rec = c->Get("log");
   REQUIRE(rec.ok());
@@ -88,9 +86,7 @@ TEST_CASE("AppendInPlace, then a whole write of the key and an append in the sam
   CHECK(e->stats().appends_in_place == 2);
   Commit(*e);
   CHECK(ValueOf(*e, "log") == next);
-  CrashCopy(dir.path(), crashed.path() + "/data");
-  e.reset();
-  auto c = testing::OpenTestEngine(JournalingOptions(crashed.path() + "/data"));
+  auto c = CrashAndReopen(&e, dir.path(), crashed.path() + "/data");
   CHECK(ValueOf(*c, "log") == next);
 }
 
@@ -134,9 +130,7 @@ TEST_CASE("ChangeInPlace changes a record a Put of this turn made, and journals 
   Commit(*e);
   CHECK(ValueOf(*e, "bits") == value);
 
-  CrashCopy(dir.path(), crashed.path() + "/data");
-  e.reset();
-  auto c = testing::OpenTestEngine(JournalingOptions(crashed.path() + "/data"));
+  auto c = CrashAndReopen(&e, dir.path(), crashed.path() + "/data");
   CHECK(ValueOf(*c, "bits") == value);
   auto rec = c->Get("bits");
   REQUIRE(rec.ok());

@@ -26,7 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ringkv::testing::Commit;
-using ringkv::testing::CrashCopy;
+using ringkv::testing::CrashAndReopen;
 using ringkv::testing::JournalBytes;
 using ringkv::testing::JournalingOptions;
 using ringkv::testing::JournalSegments;
@@ -184,9 +184,7 @@ TEST_CASE("Write-behind: appends to a big value journal the appended bytes", "[j
   CHECK(ValueOf(*e, "log") == value);
 
   SECTION("a crash: the replay writes the whole value") {
-    CrashCopy(dir.path(), copy);
-    e.reset();
-    auto c = testing::OpenTestEngine(JournalingOptions(copy));
+    auto c = CrashAndReopen(&e, dir.path(), copy);
     CHECK(c->stats().replayed_records > 0);
     CHECK(ValueOf(*c, "log") == value);
     CHECK(ValueOf(*c, "small") == "s");
@@ -195,10 +193,7 @@ TEST_CASE("Write-behind: appends to a big value journal the appended bytes", "[j
   }
   SECTION("a flush writes the whole value to LevelDB") {
     REQUIRE(e->FlushBehind(/*sync=*/true).ok());
-    CrashCopy(dir.path(), copy);
-    e.reset();
-    for (const auto& segment : JournalSegments(copy)) fs::remove(segment);
-    auto c = testing::OpenTestEngine(JournalingOptions(copy));
+    auto c = CrashAndReopen(&e, dir.path(), copy, /*journal=*/false);
     CHECK(c->stats().replayed_records == 0);
     CHECK(ValueOf(*c, "log") == value);
   }
@@ -244,9 +239,7 @@ TEST_CASE("Write-behind: changes inside a big value journal the blocks that chan
   CHECK(ValueOf(*e, "bits") == value);
 
   SECTION("a crash: the replay applies them") {
-    CrashCopy(dir.path(), copy);
-    e.reset();
-    auto c = testing::OpenTestEngine(JournalingOptions(copy));
+    auto c = CrashAndReopen(&e, dir.path(), copy);
     CHECK(c->stats().replayed_records > 0);
     CHECK(ValueOf(*c, "bits") == value);
     CHECK(ValueOf(*c, "other") == most);
@@ -255,10 +248,7 @@ TEST_CASE("Write-behind: changes inside a big value journal the blocks that chan
   }
   SECTION("a flush writes the whole value to LevelDB") {
     REQUIRE(e->FlushBehind(/*sync=*/true).ok());
-    CrashCopy(dir.path(), copy);
-    e.reset();
-    for (const auto& segment : JournalSegments(copy)) fs::remove(segment);
-    auto c = testing::OpenTestEngine(JournalingOptions(copy));
+    auto c = CrashAndReopen(&e, dir.path(), copy, /*journal=*/false);
     CHECK(c->stats().replayed_records == 0);
     CHECK(ValueOf(*c, "bits") == value);
   }
@@ -284,9 +274,7 @@ TEST_CASE("Write-behind: a changed expiry or a small value journals the whole re
   e->Put("big", Rec(big + "z"));  // after a delete: a whole record
   Commit(*e);
   CHECK(e->stats().journal_ranges == 1);
-  CrashCopy(dir.path(), crashed.path() + "/data");
-  e.reset();
-  auto c = testing::OpenTestEngine(JournalingOptions(crashed.path() + "/data"));
+  auto c = CrashAndReopen(&e, dir.path(), crashed.path() + "/data");
   CHECK(ValueOf(*c, "big") == big + "z");
   CHECK(ValueOf(*c, "small") == std::string(1000, 's') + "x");
 }
@@ -334,9 +322,7 @@ TEST_CASE("Write-behind: a big value's appends reach LevelDB once it doubled", "
   CHECK(ValueOf(*e, "log") == value);
 
   SECTION("a crash: the replay applies what was held") {
-    CrashCopy(dir.path(), crashed.path() + "/data");
-    e.reset();
-    auto c = testing::OpenTestEngine(JournalingOptions(crashed.path() + "/data"));
+    auto c = CrashAndReopen(&e, dir.path(), crashed.path() + "/data");
     CHECK(ValueOf(*c, "log") == value);
     CHECK(ValueOf(*c, "tick") == "199");
   }
@@ -359,10 +345,7 @@ TEST_CASE("Write-behind: a big value's appends reach LevelDB once it doubled", "
     CHECK(e->held_keys() == 0);
     CHECK(e->unflushed() == 0);
     // LevelDB alone has it now.
-    CrashCopy(dir.path(), crashed.path() + "/data");
-    for (const auto& seg : JournalSegments(crashed.path() + "/data")) fs::remove(seg);
-    e.reset();
-    auto c = testing::OpenTestEngine(JournalingOptions(crashed.path() + "/data"));
+    auto c = CrashAndReopen(&e, dir.path(), crashed.path() + "/data", /*journal=*/false);
     CHECK(ValueOf(*c, "log") == value);
   }
   SECTION("deleted while held") {
@@ -371,9 +354,7 @@ TEST_CASE("Write-behind: a big value's appends reach LevelDB once it doubled", "
     CHECK(e->held_keys() == 0);
     REQUIRE(e->FlushBehind().ok());
     CHECK_FALSE(ValueOf(*e, "log").has_value());
-    CrashCopy(dir.path(), crashed.path() + "/data");
-    e.reset();
-    auto c = testing::OpenTestEngine(JournalingOptions(crashed.path() + "/data"));
+    auto c = CrashAndReopen(&e, dir.path(), crashed.path() + "/data");
     CHECK_FALSE(ValueOf(*c, "log").has_value());
     CHECK(c->KeyCount() == 1);
   }
@@ -428,9 +409,7 @@ TEST_CASE("Write-behind: a crash after SAVE replays appends onto the value Level
     Commit(*e);
   }
   CHECK(e->stats().journal_ranges == 2000);
-  CrashCopy(dir.path(), crashed.path() + "/data");
-  e.reset();
-  auto c = testing::OpenTestEngine(JournalingOptions(crashed.path() + "/data"));
+  auto c = CrashAndReopen(&e, dir.path(), crashed.path() + "/data");
   CHECK(c->stats().replayed_records == 2000);
   CHECK(ValueOf(*c, "log") == value);
 }
@@ -486,12 +465,8 @@ TEST_CASE("Write-behind: range ops alone still close a full journal segment", "[
   }
   CHECK(e->stats().journal_ranges == 1000);
   CHECK_FALSE(fs::exists(first[0]));
-  uint64_t bytes = 0;
-  for (const auto& seg : JournalSegments(dir.path())) bytes += fs::file_size(seg);
-  CHECK(bytes < 2 * o.journal_segment_bytes);
-  CrashCopy(dir.path(), crashed.path() + "/data");
-  e.reset();
-  auto c = testing::OpenTestEngine(JournalingOptions(crashed.path() + "/data"));
+  CHECK(JournalBytes(dir.path()) < 2 * o.journal_segment_bytes);
+  auto c = CrashAndReopen(&e, dir.path(), crashed.path() + "/data");
   CHECK(ValueOf(*c, "log") == value);
 }
 
@@ -563,9 +538,7 @@ TEST_CASE("Write-behind: held appends reach LevelDB before their journal segment
   CHECK_FALSE(fs::exists(first[0]));  // rotated out and deleted, held ranges and all
   CHECK(most_segments <= 2);
   CHECK(ValueOf(*e, "log") == value);
-  CrashCopy(dir.path(), crashed.path() + "/data");
-  e.reset();
-  auto c = testing::OpenTestEngine(JournalingOptions(crashed.path() + "/data"));
+  auto c = CrashAndReopen(&e, dir.path(), crashed.path() + "/data");
   CHECK(ValueOf(*c, "log") == value);
 }
 
