@@ -62,10 +62,14 @@ bool ParseStrictInt64(std::string_view s, int64_t* out) {
   if (negative && ++i == s.size()) return false;
   if (s[i] < '1' || s[i] > '9') return false;
   uint64_t v = 0;
+  // Up to 19 digits cannot overflow 64 bits (10^19 - 1 < 2^64); only a 20th
+  // needs the check, so the common lengths take no division.
   for (; i < s.size(); ++i) {
     if (s[i] < '0' || s[i] > '9') return false;
     const uint64_t digit = static_cast<uint64_t>(s[i] - '0');
-    if (v > (std::numeric_limits<uint64_t>::max() - digit) / 10) return false;
+    if (i >= 19 + (negative ? 1 : 0) && v > (std::numeric_limits<uint64_t>::max() - digit) / 10) {
+      return false;
+    }
     v = v * 10 + digit;
   }
   if (negative) {
