@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "server/command_docs.h"
 #include "server/errors.h"
 #include "server/server.h"
 
@@ -42,19 +43,51 @@ CommandTable::CommandTable() {
     }
   }
   std::sort(by_name_.begin(), by_name_.end());
+  Index();
 }
 
-const CommandSpec* CommandTable::Find(std::string_view name) const {
-  char buf[64];
-  if (name.size() >= sizeof(buf)) return nullptr;
+namespace {
+
+// FNV-1a over the name's bytes as Lookup folds them (A-Z to a-z, as tolower
+// in the C locale).
+uint64_t FoldHash(std::string_view name, char* folded) {
+  uint64_t h = 14695981039346656037ULL;
   for (size_t i = 0; i < name.size(); ++i) {
-    buf[i] = static_cast<char>(tolower(static_cast<unsigned char>(name[i])));
+    char c = name[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    folded[i] = c;
+    h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
   }
-  std::string_view lower(buf, name.size());
-  auto it = std::lower_bound(by_name_.begin(), by_name_.end(), lower,
-                             [](const auto& e, std::string_view n) { return e.first < n; });
-  if (it == by_name_.end() || it->first != lower) return nullptr;
-  return it->second;
+  return h;
+}
+
+constexpr size_t kMaxNameLen = 63;  // longer names are no command's
+
+}  // namespace
+
+void CommandTable::Index() {
+  size_t size = 16;
+  while (size < by_name_.size() * 2) size *= 2;
+  slots_.assign(size, Slot{});
+  char folded[kMaxNameLen];
+  for (const auto& [name, spec] : by_name_) {
+    if (name.size() > kMaxNameLen) continue;  // rename-command to a name no lookup can match
+    size_t i = FoldHash(name, folded) & (size - 1);
+    while (slots_[i].entry.spec != nullptr) i = (i + 1) & (size - 1);
+    slots_[i] = Slot{name, CommandEntry{spec, Subcommands(spec->name)}};
+  }
+}
+
+const CommandEntry* CommandTable::Lookup(std::string_view name) const {
+  char folded[kMaxNameLen];
+  if (name.size() > kMaxNameLen) return nullptr;
+  const size_t mask = slots_.size() - 1;
+  const std::string_view lower(folded, name.size());
+  for (size_t i = FoldHash(name, folded) & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.entry.spec == nullptr) return nullptr;
+    if (s.name == lower) return &s.entry;
+  }
 }
 
 void CommandTable::Rename(std::string_view from, std::string_view to) {
@@ -66,6 +99,7 @@ void CommandTable::Rename(std::string_view from, std::string_view to) {
   by_name_.erase(it);
   if (!to.empty()) by_name_.emplace_back(ToLower(to), spec);
   std::sort(by_name_.begin(), by_name_.end());
+  Index();
 }
 
 std::vector<size_t> CommandTable::KeyPositions(const CommandSpec& spec, size_t argc) {

@@ -98,11 +98,23 @@ std::span<const CommandSpec> PeerCommands();
 std::span<const CommandSpec> ClusterCommands();
 std::span<const CommandSpec> LatencyCommands();
 
+// A command as a client names it: its spec, and the subcommands it contains
+// (empty unless it is a container such as CONFIG or CLIENT).
+struct CommandEntry {
+  const CommandSpec* spec = nullptr;
+  std::span<const CommandSpec> subcommands;
+};
+
 class CommandTable {
  public:
   CommandTable();  // loads every family
   // Case-insensitive lookup; nullptr if unknown (or renamed away).
-  const CommandSpec* Find(std::string_view name) const;
+  const CommandSpec* Find(std::string_view name) const {
+    const CommandEntry* e = Lookup(name);
+    return e ? e->spec : nullptr;
+  }
+  // The same, with the subcommands: one hash probe per command dispatched.
+  const CommandEntry* Lookup(std::string_view name) const;
   // rename-command: `from` is looked up by its real name; `to` == "" disables it.
   void Rename(std::string_view from, std::string_view to);
   const std::vector<const CommandSpec*>& All() const { return all_; }
@@ -115,8 +127,15 @@ class CommandTable {
   }
 
  private:
+  struct Slot {
+    std::string name;  // lowercase; the slot is free while entry.spec is null
+    CommandEntry entry;
+  };
+  void Index();  // rebuilds slots_ from by_name_
+
   std::vector<const CommandSpec*> all_;
   std::vector<std::pair<std::string, const CommandSpec*>> by_name_;  // sorted, lowercase
+  std::vector<Slot> slots_;  // open addressing over by_name_, a power of two, under half full
 };
 
 // Helpers shared by handlers.

@@ -287,7 +287,8 @@ namespace {
 // that is to run, or null once it has been answered.
 const CommandSpec* AnswerUnlessRunning(Server& server, Client& c, resp::ReplyWriter& reply,
                                        std::span<const std::string_view> args) {
-  const CommandSpec* spec = server.commands().Find(args[0]);
+  const CommandEntry* entry = server.commands().Lookup(args[0]);
+  const CommandSpec* spec = entry ? entry->spec : nullptr;
   // Peer commands do not exist for client connections.
   if (!spec || ((spec->flags & kCmdPeer) && !c.is_peer)) {
     c.last_command = "NULL";  // as CLIENT LIST shows it in Redis
@@ -305,7 +306,7 @@ const CommandSpec* AnswerUnlessRunning(Server& server, Client& c, resp::ReplyWri
   // last command are the subcommand's (`run`); the queue keeps the container,
   // whose handler runs the subcommand.
   const CommandSpec* run = spec;
-  if (auto subs = Subcommands(spec->name); !subs.empty() && args.size() >= 2) {
+  if (auto subs = entry->subcommands; !subs.empty() && args.size() >= 2) {
     run = FindSubcommand(subs, args[1]);
     if (run == nullptr) {
       c.last_command = "NULL";
