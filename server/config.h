@@ -58,6 +58,8 @@ struct Config {
   uint64_t leveldb_write_buffer_size = 4ULL << 20;
   int64_t leveldb_max_open_files = 1000;
   int64_t leveldb_bloom_bits = 10;
+  uint64_t leveldb_block_size = 4ULL << 10;
+  int64_t leveldb_block_restart_interval = 8;
   bool leveldb_compression = false;      // snappy for table blocks
   int64_t leveldb_compaction_nice = 10;  // background thread, relative nice
   bool leveldb_compaction_idle = true;   // ...and SCHED_IDLE while it can wait

@@ -418,6 +418,10 @@ std::vector<OptionDef> BuildOptions() {
   o.push_back(
       IntOption("leveldb-max-open-files", kFixed, &Config::leveldb_max_open_files, 74, 50000));
   o.push_back(IntOption("leveldb-bloom-bits", kFixed, &Config::leveldb_bloom_bits, 0, 64));
+  o.push_back(
+      MemoryOption("leveldb-block-size", kFixed, &Config::leveldb_block_size, 256, 4 << 20));
+  o.push_back(IntOption("leveldb-block-restart-interval", kFixed,
+                        &Config::leveldb_block_restart_interval, 1, 1024));
   o.push_back(BoolOption("leveldb-compression", kFixed, &Config::leveldb_compression));
   o.push_back(
       IntOption("leveldb-compaction-nice", kFixed, &Config::leveldb_compaction_nice, 0, 19));

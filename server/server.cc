@@ -136,6 +136,8 @@ bool Server::OpenStorage() {
   eo.mmap_bytes = config_.leveldb_mmap_size;
   eo.write_buffer_bytes = config_.leveldb_write_buffer_size;
   eo.bloom_bits_per_key = static_cast<int>(config_.leveldb_bloom_bits);
+  eo.block_bytes = config_.leveldb_block_size;
+  eo.block_restart_interval = static_cast<int>(config_.leveldb_block_restart_interval);
   eo.key_filter_bits = static_cast<int>(config_.key_filter_bits);
   eo.max_open_files = static_cast<int>(config_.leveldb_max_open_files);
   eo.compression = config_.leveldb_compression;

@@ -141,6 +141,8 @@ Status Engine::OpenDb() {
   o.paranoid_checks = true;
   o.write_buffer_size = options_.write_buffer_bytes;
   o.max_open_files = options_.max_open_files;
+  o.block_size = options_.block_bytes;
+  o.block_restart_interval = options_.block_restart_interval;
   SetBackgroundNice(options_.compaction_nice);
   SetMmapBudget(options_.mmap_bytes);
   o.env = PreadEnv();  // maps table files only up to mmap_bytes (see pread_env.h)

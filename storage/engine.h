@@ -61,6 +61,10 @@ struct EngineOptions {
   uint64_t mmap_bytes = 64 << 20;
   size_t write_buffer_bytes = 4 << 20;  // LevelDB memtable
   int bloom_bits_per_key = 10;          // 0 disables the filter
+  size_t block_bytes = 4 << 10;         // LevelDB data block, before compression
+  // Keys between two full keys in a data block (LevelDB's restart points): a
+  // read binary-searches the full keys, then steps through up to this many.
+  int block_restart_interval = 8;
   // The in-memory filter of stored keys (key_filter.h), in bits per key;
   // 0: none (every read or write of an uncached key asks LevelDB).
   int key_filter_bits = 10;

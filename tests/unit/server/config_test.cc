@@ -143,6 +143,8 @@ TEST_CASE("the option table covers every Config field once", "[config]") {
       "leveldb-write-buffer-size",
       "leveldb-max-open-files",
       "leveldb-bloom-bits",
+      "leveldb-block-size",
+      "leveldb-block-restart-interval",
       "leveldb-compression",
       "leveldb-compaction-nice",
       "leveldb-compaction-idle",
@@ -262,6 +264,9 @@ TEST_CASE("integer options check syntax and range", "[config]") {
   CHECK(ApplyLine(&cfg, "leveldb-max-open-files 500\nleveldb-bloom-bits 0") == "");
   CHECK(cfg.leveldb_max_open_files == 500);
   CHECK(cfg.leveldb_bloom_bits == 0);
+  CHECK(ApplyLine(&cfg, "leveldb-block-size 16kb\nleveldb-block-restart-interval 4") == "");
+  CHECK(cfg.leveldb_block_size == 16 << 10);
+  CHECK(cfg.leveldb_block_restart_interval == 4);
   CHECK(ApplyLine(&cfg, "active-expire-keys-per-cycle 20") == "");
   CHECK(cfg.active_expire_keys_per_cycle == 20);
 
@@ -284,6 +289,11 @@ TEST_CASE("integer options check syntax and range", "[config]") {
   CHECK(cfg.hz == 37);
   CHECK(ApplyLine(&cfg, "leveldb-bloom-bits 65") ==
         "line 1: 'leveldb-bloom-bits 65': argument must be between 0 and 64 inclusive");
+  CHECK(ApplyLine(&cfg, "leveldb-block-restart-interval 0") ==
+        "line 1: 'leveldb-block-restart-interval 0': argument must be between 1 and 1024 "
+        "inclusive");
+  CHECK(ApplyLine(&cfg, "leveldb-block-size 100") ==
+        "line 1: 'leveldb-block-size 100': argument must be between 256 and 4194304 inclusive");
   CHECK(ApplyLine(&cfg, "slowlog-log-slower-than -2") ==
         "line 1: 'slowlog-log-slower-than -2': argument must be between -1 and "
         "9223372036854775807 inclusive");
