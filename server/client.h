@@ -35,7 +35,8 @@ struct Client {
   bool authenticated = false;
   int64_t created_ms = 0;
   int64_t last_interaction_ms = 0;
-  std::string last_command = "NULL";
+  // A command spec's name or "NULL": static strings, so no copy per command.
+  std::string_view last_command = "NULL";
   // Set by a container command (CLIENT, CONFIG...) to the subcommand it ran,
   // so INFO commandstats/latencystats count "client|id" as Redis 7 does.
   const CommandSpec* ran_subcommand = nullptr;
