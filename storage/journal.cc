@@ -93,6 +93,27 @@ void PutBytes(std::string* out, std::string_view b) {
   out->append(b);
 }
 
+constexpr size_t kMaxVarintBytes = 10;
+
+// Makes room for `n` more bytes at the end of `out`; returns where they start.
+char* Grow(std::string* out, size_t n) {
+  const size_t at = out->size();
+  out->resize(at + n);
+  return out->data() + at;
+}
+
+// PutBytes into memory Grow made room for; returns the end of what it wrote.
+char* EncodeBytes(char* p, std::string_view b) {
+  uint64_t v = b.size();
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  if (!b.empty()) std::memcpy(p, b.data(), b.size());
+  return p + b.size();
+}
+
 bool GetBytes(std::string_view* in, std::string_view* b) {
   uint64_t n;
   if (!GetVarint(in, &n) || in->size() < n) return false;
@@ -104,9 +125,12 @@ bool GetBytes(std::string_view* in, std::string_view* b) {
 }  // namespace
 
 void Journal::AppendPut(std::string* payload, std::string_view key, std::string_view value) {
-  payload->push_back(kOpPut);
-  PutBytes(payload, key);
-  PutBytes(payload, value);
+  // The most frequent op, written with one resize instead of five appends.
+  char* p = Grow(payload, 1 + 2 * kMaxVarintBytes + key.size() + value.size());
+  *p++ = kOpPut;
+  p = EncodeBytes(p, key);
+  p = EncodeBytes(p, value);
+  payload->resize(static_cast<size_t>(p - payload->data()));
 }
 
 void Journal::AppendDelete(std::string* payload, std::string_view key) {
