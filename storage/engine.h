@@ -573,6 +573,7 @@ class Engine {
   long double committed_expire_sum_ms_ = 0;
   bool committed_expire_sum_known_ = true;
   std::string commit_key_, commit_value_;  // Commit's encoding buffers
+  std::string read_key_, read_bytes_;      // LoadFromDisk's
   // Frees them once a big value grew them past 64 KB: one big write does not
   // keep its size for every later commit.
   void ReleaseBigBuffers();
