@@ -59,7 +59,7 @@ struct Config {
   int64_t leveldb_max_open_files = 1000;
   int64_t leveldb_bloom_bits = 10;
   uint64_t leveldb_block_size = 4ULL << 10;
-  int64_t leveldb_block_restart_interval = 8;
+  int64_t leveldb_block_restart_interval = 16;
   bool leveldb_compression = false;      // snappy for table blocks
   int64_t leveldb_compaction_nice = 10;  // background thread, relative nice
   bool leveldb_compaction_idle = true;   // ...and SCHED_IDLE while it can wait

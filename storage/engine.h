@@ -64,7 +64,7 @@ struct EngineOptions {
   size_t block_bytes = 4 << 10;         // LevelDB data block, before compression
   // Keys between two full keys in a data block (LevelDB's restart points): a
   // read binary-searches the full keys, then steps through up to this many.
-  int block_restart_interval = 8;
+  int block_restart_interval = 16;
   // The in-memory filter of stored keys (key_filter.h), in bits per key;
   // 0: none (every read or write of an uncached key asks LevelDB).
   int key_filter_bits = 10;
