@@ -97,9 +97,11 @@ class KeyStore {
   // The same for other changes to a big string's bytes (SETBIT, SETRANGE):
   // calls `fn` with the live string at `key` to change where it is (it says
   // whether it changed anything, and keeps the string within the caller's
-  // limits); true. Or declines: false, `fn` not called (the default always
-  // does), and the caller takes Update.
-  virtual bool TryChange(std::string_view /*key*/, FunctionRef<bool(std::string*)> /*fn*/) {
+  // limits); true. `fn` overwrites at most the `length` bytes at `offset`
+  // of the string as it is, or grows it. Or declines: false, `fn` not called
+  // (the default always does), and the caller takes Update.
+  virtual bool TryChange(std::string_view /*key*/, size_t /*offset*/, size_t /*length*/,
+                         FunctionRef<bool(std::string*)> /*fn*/) {
     return false;
   }
 

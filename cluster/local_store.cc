@@ -75,9 +75,10 @@ std::optional<size_t> LocalStore::TryAppend(std::string_view key, std::string_vi
   return length;
 }
 
-bool LocalStore::TryChange(std::string_view key, FunctionRef<bool(std::string*)> fn) {
+bool LocalStore::TryChange(std::string_view key, size_t offset, size_t length,
+                           FunctionRef<bool(std::string*)> fn) {
   bool changed = false;
-  if (!engine_->ChangeInPlace(key, clock_->NowMs(), fn, &changed)) return false;
+  if (!engine_->ChangeInPlace(key, clock_->NowMs(), offset, length, fn, &changed)) return false;
   if (changed) NotifyChanged(key);
   return true;
 }

@@ -28,7 +28,8 @@ class LocalStore : public KeyStore {
   void Prefetch(const std::string_view* keys, size_t n) override { engine_->Prefetch(keys, n); }
   std::optional<size_t> TryAppend(std::string_view key, std::string_view tail,
                                   uint64_t max_length) override;
-  bool TryChange(std::string_view key, FunctionRef<bool(std::string*)> fn) override;
+  bool TryChange(std::string_view key, size_t offset, size_t length,
+                 FunctionRef<bool(std::string*)> fn) override;
   Status EndTurn() override { return engine_->EndTurn(); }
   Status Sync() override;
   Result<size_t> ExpireStep(size_t max_keys) override;

@@ -2,11 +2,15 @@
 // AppendInPlace (APPEND) and ChangeInPlace (SETBIT, SETRANGE) change a cached
 // value where it is, where the generic path copies it for each command. The
 // undo (Engine::Undo) and the journal (JournalEntries: a range or patches
-// against the state before the turn) see them as they see a Put.
+// against the state before the turn) see them as they see a Put; a turn's
+// first change keeps the bytes it overwrote in the undo (spans), and is
+// journaled as patches of the bytes there now (JournalSpans).
+#include <algorithm>
 #include <string>
 #include <string_view>
 
 #include "storage/engine.h"
+#include "storage/journal.h"
 
 namespace ringkv::storage {
 
@@ -30,6 +34,106 @@ RecordCache::Node* Engine::ChangeableBigString(std::string_view key, int64_t now
     return nullptr;
   }
   return n;
+}
+
+RecordCache::Node* Engine::SpanChangeable(std::string_view key, int64_t now_ms, size_t offset,
+                                          size_t length, Undo** undo) {
+  *undo = nullptr;
+  if (!journaling_ || !failure_.ok() || length == 0) return nullptr;
+  RecordCache::Node* n = cache_.Find(key);
+  if (!n || !n->rec) return nullptr;
+  const Record& r = *n->rec;
+  if (r.tombstone || !r.version.empty() || r.value.size() < kMinRangeValue || r.ExpiredAt(now_ms)) {
+    return nullptr;
+  }
+  // Inside the value, and small: past a quarter of it in all, a copy (the
+  // generic path) costs little more than the spans.
+  const size_t size = r.value.size();
+  if (offset > size || length > size - offset || length > size / 4) return nullptr;
+  if (!n->dirty) return n->rec.use_count() == 1 ? n : nullptr;  // the turn's first change
+  // A later one: the undo must be spans of this very record (not replaced by
+  // a Put, not grown by an append), held by the cache and the undo alone.
+  auto it = span_undos_.find(n);
+  if (it == span_undos_.end()) return nullptr;
+  Undo& u = undo_[it->second];
+  if (u.rec != n->rec || n->rec.use_count() != 2 || size != u.cut || u.spans.size() >= 1024) {
+    return nullptr;
+  }
+  size_t kept = length;
+  for (const Span& s : u.spans) kept += s.bytes.size();
+  if (kept > size / 4) return nullptr;
+  *undo = &u;
+  return n;
+}
+
+void Engine::SpanChangedInPlace(RecordCache::Node* n, Undo* undo, size_t charged,
+                                size_t length_before, size_t offset, bool changed) {
+  ++stats_.cache_hits;
+  if (!changed) return;  // (as the generic path: no write)
+  if (!undo) {
+    // Marked as a Put's write, whose undo is this very record: cut back to
+    // its length before, with the spans' bytes put back.
+    MarkDirty(n, KeySlot(n->key()), n->rec);
+    n->in_place = true;
+    span_undos_[n] = undo_.size() - 1;
+    undo = &undo_.back();
+    undo->cut = length_before;
+  } else {
+    MarkDirty(n, n->slot, n->rec);  // (counted as a coalesced write)
+  }
+  undo->spans.push_back({offset, span_bytes_});
+  cache_.Recharge(n, charged);
+  ++stats_.changes_in_place;
+}
+
+void Engine::RevertSpans(Undo* undo) {
+  std::string& value = const_cast<Record&>(*undo->rec).value;  // the undo's (see callers)
+  for (auto it = undo->spans.rbegin(); it != undo->spans.rend(); ++it) {
+    value.replace(it->offset, it->bytes.size(), it->bytes);
+  }
+  undo->spans.clear();
+}
+
+void Engine::SettleSpans(Undo* undo, const RecordRef& live) {
+  if (undo->rec != live && undo->rec.use_count() == 1) {
+    RevertSpans(undo);  // the undo's alone: its cut still applies
+    return;
+  }
+  Record before = *undo->rec;
+  before.value.resize(undo->cut);
+  for (auto it = undo->spans.rbegin(); it != undo->spans.rend(); ++it) {
+    before.value.replace(it->offset, it->bytes.size(), it->bytes);
+  }
+  undo->rec = MakeRecord(std::move(before));
+  undo->cut = kWhole;
+  undo->spans.clear();
+}
+
+void Engine::JournalSpans(RecordCache::Node* n, const Undo& u, std::string* out) {
+  const Record& rec = *n->rec;
+  patch_runs_.clear();
+  for (const Span& s : u.spans) patch_runs_.emplace_back(s.offset, s.offset + s.bytes.size());
+  std::sort(patch_runs_.begin(), patch_runs_.end());
+  size_t last = 0;  // runs that overlap or touch become one
+  for (size_t i = 1; i < patch_runs_.size(); ++i) {
+    if (patch_runs_[i].first <= patch_runs_[last].second) {
+      patch_runs_[last].second = std::max(patch_runs_[last].second, patch_runs_[i].second);
+    } else {
+      patch_runs_[++last] = patch_runs_[i];
+    }
+  }
+  patch_runs_.resize(last + 1);
+  // The header is the committed one: nothing changes it in place.
+  EncodeRecordHeader(rec, &base_header_);
+  const size_t begin = out->size();
+  for (const auto& [from, to] : patch_runs_) {
+    Journal::AppendPatch(out, commit_key_, base_header_.size() + from,
+                         std::string_view(rec.value).substr(from, to - from));
+  }
+  if (n->held) turn_ranges_.pop_back();
+  turn_ranges_.push_back({n, begin, out->size()});
+  ++stats_.journal_patches;
+  period_range_bytes_ += rec.value.size();
 }
 
 bool Engine::AppendInPlace(std::string_view key, std::string_view tail, int64_t now_ms,

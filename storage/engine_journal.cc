@@ -298,6 +298,7 @@ Status Engine::CommitJournal() {
   }
   dirty_.clear();
   undo_.clear();
+  span_undos_.clear();
   if (turn_ranges_.empty()) {
     behind_ops_.append(*out);  // the payload stays in *out until the next Begin()
   } else {
@@ -352,7 +353,14 @@ void Engine::JournalEntries(std::string* out) {
     // undo_[i] is the key's last committed state: what LevelDB holds once
     // the writes journaled before this one are in it.
     const Record& rec = *n->rec;
-    const Undo& u = undo_[i];
+    Undo& u = undo_[i];
+    if (!u.spans.empty()) {
+      if (n->rec == u.rec && rec.value.size() == u.cut) {  // changed in place by its spans alone
+        JournalSpans(n, u, out);
+        continue;
+      }
+      SettleSpans(&u, n->rec);  // grown since, or replaced: compared as any other
+    }
     const std::string_view base = u.rec ? std::string_view(u.rec->value).substr(0, u.cut) : "";
     size_t keep = u.rec ? RangeKeep(*u.rec, base, rec) : 0;
     // Patches where they journal fewer bytes than a range (a change in the
@@ -427,6 +435,7 @@ void Engine::UndoTurn() {
       // Grown in place: cut back (out of the cache first, so that its
       // charge as grown is taken off; it goes back charged as it is then).
       cache_.Set(n, RecordRef());
+      RevertSpans(&undo_[i]);  // (a first ChangeInPlace's)
       const_cast<Record&>(*before).value.resize(undo_[i].cut);
     }
     if (n->unflushed || n->in_flight) {
@@ -437,6 +446,7 @@ void Engine::UndoTurn() {
   }
   dirty_.clear();
   undo_.clear();
+  span_undos_.clear();
   key_count_ = committed_key_count_;
   expires_count_ = committed_expires_count_;
   expire_sum_ms_ = committed_expire_sum_ms_;

@@ -129,7 +129,7 @@ cluster::Task<> SetBit(CommandContext& ctx) {
   bool was = false;
   // Sets the bit in `value` (grown with zero bytes to hold it), `was` to what
   // it was; whether `value` changed. A big bitmap changes where it is, where
-  // the store can (after the first change of a turn, which copies it).
+  // the store can.
   auto change = [&](std::string* value) {
     const auto mask = static_cast<unsigned char>(0x80u >> (offset % 8));
     const size_t byte = static_cast<size_t>(offset / 8);
@@ -140,7 +140,7 @@ cluster::Task<> SetBit(CommandContext& ctx) {
     c = on ? (c | mask) : (c & ~mask);
     return grow || was != on;
   };
-  if (ctx.store.TryChange(ctx.arg(1), change)) {
+  if (ctx.store.TryChange(ctx.arg(1), static_cast<size_t>(offset / 8), 1, change)) {
     ctx.reply.Integer(was ? 1 : 0);
     co_return;
   }

@@ -617,8 +617,7 @@ cluster::Task<> SetRange(CommandContext& ctx) {
   bool too_long = false;
   size_t length = 0;
   // Writes the patch over `value` (grown with zero bytes to reach `at`). A
-  // big string changes where it is, where the store can (after the first
-  // change of a turn, which copies it).
+  // big string changes where it is, where the store can.
   auto overwrite = [&](std::string* value) {
     if (value->size() < at + patch.size()) value->resize(at + patch.size(), '\0');
     value->replace(at, patch.size(), patch);
@@ -626,7 +625,7 @@ cluster::Task<> SetRange(CommandContext& ctx) {
     return true;
   };
   if (!patch.empty() && FitsBulkLimit(ctx, at, patch.size()) &&
-      ctx.store.TryChange(ctx.arg(1), overwrite)) {
+      ctx.store.TryChange(ctx.arg(1), static_cast<size_t>(at), patch.size(), overwrite)) {
     ctx.reply.Integer(static_cast<int64_t>(length));
     co_return;
   }

@@ -547,6 +547,68 @@ class AppendLogFullDiskTest(TmpfsCase):
         self.assertEqual(c3.append(b"log", b"!"), len(acked) + 1)
 
 
+class ChangeInPlaceFullDiskTest(TmpfsCase):
+    """SETBIT and SETRANGE change a big string in place, a turn's first
+    change keeping the bytes it overwrote (INFO storage changes_in_place).
+    When the disk fills, the change whose commit failed is not acknowledged
+    and is put back: the string reads as the acknowledged changes left it,
+    while the disk is full and after kill -9 and a restart with room."""
+
+    LIMIT_S = 30.0
+
+    def test_disk_fills_under_changes_in_place(self):
+        mnt = self.mount_tmpfs("48m")
+        s = self.server(os.path.join(mnt, "data")).start()
+        c = self.client(s, socket_timeout=10)
+        acked = bytearray(value_for(b"bits", 0, 256 * 1024))
+        self.assertTrue(c.set(b"bits", bytes(acked)))
+        deadline = time.time() + self.LIMIT_S
+        step, filler, failure = 0, None, None
+        while failure is None and time.time() < deadline:
+            step += 1
+            # Alternately a bit and a few bytes, spread over the value.
+            at = (step * 7919) % (len(acked) - 16)
+            try:
+                if step % 2:
+                    bit = 1 - ((acked[at] >> 7) & 1)  # the top bit of byte `at`, flipped
+                    old = c.setbit(b"bits", at * 8, bit)
+                    self.assertEqual(old, 1 - bit)
+                    acked[at] = (acked[at] & 0x7F) | (bit << 7)
+                else:
+                    piece = b"%08d" % step
+                    self.assertEqual(c.setrange(b"bits", at, piece), len(acked))
+                    acked[at:at + len(piece)] = piece
+            except redis.exceptions.ResponseError as e:
+                failure = ("misconf" if str(e).startswith(MISCONF) else "other", str(e))
+                break
+            except CONNECT_ERRORS as e:
+                failure = ("closed", repr(e))
+                break
+            # Once the changes go in place, fill the disk under them.
+            if filler is None and step % 10 == 0 and \
+                    c.info("storage")["changes_in_place"] >= 10:
+                filler = self.fill(mnt)
+                self.addCleanup(lambda: os.path.exists(filler) and os.remove(filler))
+        self.assertIsNotNone(filler, "the changes never went in place")
+        self.assertIsNotNone(failure, "no change failed: the disk did not fill")
+        self.assertIn(failure[0], ("misconf", "closed"), failure)
+
+        self.assertIsNone(s.proc.poll(), "server died:\n" + s.read_log())
+        c2 = self.client(s)
+        got = c2.get(b"bits")
+        self.assertEqual(len(got), len(acked), "while the disk is full")
+        self.assertTrue(got == bytes(acked), "while the disk is full: not the acknowledged string")
+
+        s.kill(signal.SIGKILL)
+        os.remove(filler)
+        self.restart(s)
+        c3 = self.client(s)
+        got = c3.get(b"bits")
+        self.assertEqual(len(got), len(acked), "after kill -9 and restart with room")
+        self.assertTrue(got == bytes(acked), "after kill -9 and restart: not the acknowledged string")
+        self.assertEqual(c3.setrange(b"bits", 0, b"!"), len(acked))
+
+
 class FailedCommitMidTurnTest(TmpfsCase):
     """A SCAN (like KEYS, SAVE or FLUSHALL) commits what its turn wrote so far
     before it reads. When that commit fails, the writes of the turn were not

@@ -1,9 +1,12 @@
 // Engine::AppendInPlace and ChangeInPlace: APPEND's fast path grows a big
-// cached value where it is, SETBIT's and SETRANGE's change one a Put of the
-// same turn made; the journal gets the bytes that changed, and both decline
-// wherever something else could see the record change.
+// cached value where it is; SETBIT's and SETRANGE's change one, the turn's
+// first change keeping the bytes it overwrites in the undo (a span), later
+// ones where a Put of the same turn made the record. The journal gets the
+// bytes that changed, and both decline wherever something else could see
+// the record change.
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "storage/engine.h"
@@ -106,24 +109,27 @@ TEST_CASE("ChangeInPlace changes a record a Put of this turn made, and journals 
       return differs;
     };
   };
-  // A committed record: the first change of a turn copies (a Put), so the
-  // undo keeps the bytes before.
-  CHECK_FALSE(e->ChangeInPlace("bits", kNow, set(10, 'x'), &changed));
+  // A committed record: the turn's changes keep in the undo the bytes they
+  // overwrite (spans; covered below). After a Put of the turn, they change
+  // the Put's record, which the undo does not hold.
+  REQUIRE(e->ChangeInPlace("bits", kNow, 10, 1, set(10, 'x'), &changed));
+  CHECK(changed);
   value[10] = 'x';
+  CHECK(ValueOf(*e, "bits") == value);
   e->Put("bits", Rec(value, 4'000'000'000'000));
   for (size_t at : {500, 60'000, 99'999, 500}) {
-    REQUIRE(e->ChangeInPlace("bits", kNow, set(at, 'y'), &changed));
+    REQUIRE(e->ChangeInPlace("bits", kNow, at, 1, set(at, 'y'), &changed));
     CHECK(changed == (value[at] != 'y'));
     value[at] = 'y';
   }
   // (The second at 500 changed nothing: no write, as the generic path's.)
-  CHECK(e->stats().changes_in_place == 3);
+  CHECK(e->stats().changes_in_place == 4);
   CHECK(ValueOf(*e, "bits") == value);
   Commit(*e);
   CHECK(e->stats().journal_patches >= 1);
   // Growing it: a longer value (a range, or a whole record).
   e->Put("bits", Rec(value, 4'000'000'000'000));
-  REQUIRE(e->ChangeInPlace("bits", kNow, set(100'010, 'z'), &changed));
+  REQUIRE(e->ChangeInPlace("bits", kNow, 100'010, 1, set(100'010, 'z'), &changed));
   CHECK(changed);
   value.resize(100'011, '\0');
   value[100'010] = 'z';
@@ -136,6 +142,143 @@ TEST_CASE("ChangeInPlace changes a record a Put of this turn made, and journals 
   REQUIRE(rec.ok());
   REQUIRE(*rec);
   CHECK((*rec)->expire_at_ms == 4'000'000'000'000);
+}
+
+// SETRANGE's change: `bytes` over [at, at + bytes.size()) (growing the value
+// with zero bytes to reach it).
+auto Overwrite(size_t at, std::string bytes) {
+  return [at, bytes](std::string* v) {
+    if (v->size() < at + bytes.size()) v->resize(at + bytes.size(), '\0');
+    v->replace(at, bytes.size(), bytes);
+    return true;
+  };
+}
+
+TEST_CASE("A turn's first ChangeInPlace journals its span as a patch, without a copy",
+          "[journal]") {
+  TempDir dir, crashed;
+  auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
+  std::string value(200'000, 'v');
+  e->Put("bits", Rec(value, 4'000'000'000'000));
+  Commit(*e);
+  const uint64_t before = testing::JournalBytes(dir.path());
+  const uint64_t patches = e->stats().journal_patches;
+  bool changed = false;
+  // 50 turns of one change each, anywhere in the value (overlapping spans
+  // in one turn are covered below).
+  for (size_t i = 0; i < 50; ++i) {
+    const size_t at = (i * 40'009) % (value.size() - 8);
+    const std::string bytes = "#" + std::to_string(i);
+    REQUIRE(e->ChangeInPlace("bits", kNow, at, bytes.size(), Overwrite(at, bytes), &changed));
+    value.replace(at, bytes.size(), bytes);
+    Commit(*e);
+  }
+  CHECK(e->stats().changes_in_place == 50);
+  CHECK(e->stats().journal_patches == patches + 50);
+  // 50 patches of a few bytes, where 50 whole values would be 10 MB.
+  CHECK(testing::JournalBytes(dir.path()) - before < 20'000);
+  CHECK(ValueOf(*e, "bits") == value);
+  auto c = CrashAndReopen(&e, dir.path(), crashed.path() + "/data");
+  CHECK(ValueOf(*c, "bits") == value);
+  auto rec = c->Get("bits");
+  REQUIRE(rec.ok());
+  REQUIRE(*rec);
+  CHECK((*rec)->expire_at_ms == 4'000'000'000'000);
+}
+
+TEST_CASE("A turn's first ChangeInPlace, then other writes of the key in the same turn",
+          "[journal]") {
+  TempDir dir, crashed;
+  auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
+  const std::string base(100'000, 'b');
+  e->Put("k", Rec(base));
+  Commit(*e);
+  bool changed = false;
+  std::string value = base;
+  REQUIRE(e->ChangeInPlace("k", kNow, 70'000, 3, Overwrite(70'000, "abc"), &changed));
+  value.replace(70'000, 3, "abc");
+
+  SECTION("an APPEND grows the same record: journaled against the value before") {
+    CHECK(Append(*e, "k", Piece(1)) == value.size() + 1000);
+    value += Piece(1);
+  }
+  SECTION("a Put replaces the record: the undo's is put back where it is") {
+    value.replace(10, 4, "SETX");
+    e->Put("k", Rec(value));
+    // A Put's record changes in place (the undo holds the other one).
+    REQUIRE(e->ChangeInPlace("k", kNow, 90'000, 2, Overwrite(90'000, "zz"), &changed));
+    value.replace(90'000, 2, "zz");
+  }
+  SECTION("a delete") {
+    e->Delete("k");
+    value.clear();
+  }
+  SECTION("more changes: spans too, overlapping ones as well") {
+    for (size_t at : {70'001, 10, 99'990, 69'999, 10}) {
+      const std::string bytes = "Q" + std::to_string(at);
+      REQUIRE(e->ChangeInPlace("k", kNow, at, bytes.size(), Overwrite(at, bytes), &changed));
+      value.replace(at, bytes.size(), bytes);
+    }
+    CHECK(e->stats().changes_in_place == 6);
+  }
+  SECTION("a change past the spans' budget declines, and the generic path's Put follows") {
+    const std::string bytes(24'998, 'Q');  // with the 3 before, more than a quarter
+    CHECK_FALSE(e->ChangeInPlace("k", kNow, 1000, bytes.size(), Overwrite(1000, bytes), &changed));
+    value.replace(1000, bytes.size(), bytes);
+    e->Put("k", Rec(value));
+  }
+  // (A deleted key: no value.)
+  const auto expected = [&]() -> std::optional<std::string> {
+    if (value.empty()) return std::nullopt;
+    return value;
+  };
+  CHECK(ValueOf(*e, "k") == expected());
+  Commit(*e);
+  CHECK(ValueOf(*e, "k") == expected());
+  // And a next turn changes it again from the state journaled.
+  if (!value.empty()) {
+    REQUIRE(e->ChangeInPlace("k", kNow, 5, 1, Overwrite(5, "!"), &changed));
+    value.replace(5, 1, "!");
+    Commit(*e);
+  }
+  auto c = CrashAndReopen(&e, dir.path(), crashed.path() + "/data");
+  CHECK(ValueOf(*c, "k") == expected());
+}
+
+TEST_CASE("A turn's first ChangeInPlace declines outside the value, or a span too big",
+          "[journal]") {
+  TempDir dir;
+  auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
+  const std::string big(100'000, 'b');
+  e->Put("big", Rec(big));
+  Commit(*e);
+  bool changed = false;
+  // Growing the value (past its end), or a quarter of it or more: the
+  // generic path.
+  CHECK_FALSE(e->ChangeInPlace("big", kNow, 99'999, 2, Overwrite(99'999, "xy"), &changed));
+  CHECK_FALSE(e->ChangeInPlace("big", kNow, 200'000, 1, Overwrite(200'000, "x"), &changed));
+  CHECK_FALSE(
+      e->ChangeInPlace("big", kNow, 0, 25'001, Overwrite(0, std::string(25'001, 'q')), &changed));
+  // A reader's reference.
+  {
+    auto held = e->Get("big");
+    REQUIRE(held.ok());
+    CHECK_FALSE(e->ChangeInPlace("big", kNow, 0, 1, Overwrite(0, "x"), &changed));
+  }
+  // A small value.
+  e->Put("small", Rec(std::string(1000, 's')));
+  Commit(*e);
+  CHECK_FALSE(e->ChangeInPlace("small", kNow, 0, 1, Overwrite(0, "x"), &changed));
+  // A change that changes nothing is no write.
+  const uint64_t writes = e->stats().committed_writes;
+  REQUIRE(e->ChangeInPlace(
+      "big", kNow, 0, 1, [](std::string*) { return false; }, &changed));
+  CHECK_FALSE(changed);
+  CHECK_FALSE(e->HasPending());
+  Commit(*e);
+  CHECK(e->stats().committed_writes == writes);
+  CHECK(e->stats().changes_in_place == 0);
+  CHECK(ValueOf(*e, "big") == big);
 }
 
 TEST_CASE("ChangeInPlace declines a record the undo or a reader holds", "[journal]") {
@@ -151,16 +294,16 @@ TEST_CASE("ChangeInPlace declines a record the undo or a reader holds", "[journa
   };
   // Grown in place this turn: the undo holds this record, cut back.
   Append(*e, "big", "tail");
-  CHECK_FALSE(e->ChangeInPlace("big", kNow, touch, &changed));
+  CHECK_FALSE(e->ChangeInPlace("big", kNow, 0, 1, touch, &changed));
   Commit(*e);
   e->Put("big", Rec(big));
   {
     auto held = e->Get("big");  // a reader's reference
     REQUIRE(held.ok());
-    CHECK_FALSE(e->ChangeInPlace("big", kNow, touch, &changed));
+    CHECK_FALSE(e->ChangeInPlace("big", kNow, 0, 1, touch, &changed));
     CHECK((*held)->value == big);
   }
-  REQUIRE(e->ChangeInPlace("big", kNow, touch, &changed));
+  REQUIRE(e->ChangeInPlace("big", kNow, 0, 1, touch, &changed));
   CHECK(ValueOf(*e, "big") == "T" + big.substr(1));
   // Not journaling: no fast path.
   TempDir other;
@@ -168,7 +311,7 @@ TEST_CASE("ChangeInPlace declines a record the undo or a reader holds", "[journa
   o.write_behind_ms = 0;
   auto d = testing::OpenTestEngine(o);
   d->Put("big", Rec(big));
-  CHECK_FALSE(d->ChangeInPlace("big", kNow, touch, &changed));
+  CHECK_FALSE(d->ChangeInPlace("big", kNow, 0, 1, touch, &changed));
 }
 
 TEST_CASE("AppendInPlace declines where another path must go", "[journal]") {
