@@ -373,7 +373,7 @@ void Engine::MarkDirty(RecordCache::Node* entry, uint16_t slot, const RecordRef&
   dirty_.push_back(entry);
   if (!journal_) return;
   if (journaling_) {
-    undo_.push_back({old, kWhole, {}});
+    undo_.push_back({old, kWhole, {}, 0});
   } else if (old && entry->rec &&
              (RangeKeep(*old, old->value, *entry->rec) > 0 ||
               Patches(*old, old->value, *entry->rec))) {

@@ -547,6 +547,7 @@ class Engine {
     RecordRef rec;
     size_t cut = kWhole;
     std::vector<Span> spans;
+    size_t span_bytes = 0;  // theirs in all
   };
   std::vector<Undo> undo_;
   // Puts undo.spans back into undo.rec, last first, and clears them.

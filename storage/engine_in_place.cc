@@ -24,10 +24,11 @@ RecordCache::Node* Engine::ChangeableBigString(std::string_view key, int64_t now
   }
   // Nothing else may see the record change: a reader holding it, or this
   // turn's undo holding it as the state before, unless the undo is a cut
-  // back to that (in_place, for an append). A record a Put made this turn is
-  // the cache's alone; a change other than an append needs one (the undo
-  // keeps the bytes it overwrites). Loop thread only, as every RecordRef of
-  // the cache's.
+  // back to that (in_place: an append's, or spans', which an append may
+  // grow further). A change other than an append takes this path only for
+  // a record a Put made this turn, the cache's alone (the undo holds
+  // another); SpanChangeable takes the others. Loop thread only, as every
+  // RecordRef of the cache's.
   const long owners = n->rec.use_count();
   if (append ? owners != (n->dirty && n->in_place ? 2 : 1)
              : !n->dirty || n->in_place || owners != 1) {
@@ -59,9 +60,7 @@ RecordCache::Node* Engine::SpanChangeable(std::string_view key, int64_t now_ms, 
   if (u.rec != n->rec || n->rec.use_count() != 2 || size != u.cut || u.spans.size() >= 1024) {
     return nullptr;
   }
-  size_t kept = length;
-  for (const Span& s : u.spans) kept += s.bytes.size();
-  if (kept > size / 4) return nullptr;
+  if (u.span_bytes + length > size / 4) return nullptr;
   *undo = &u;
   return n;
 }
@@ -82,6 +81,9 @@ void Engine::SpanChangedInPlace(RecordCache::Node* n, Undo* undo, size_t charged
     MarkDirty(n, n->slot, n->rec);  // (counted as a coalesced write)
   }
   undo->spans.push_back({offset, span_bytes_});
+  undo->span_bytes += span_bytes_.size();
+  constexpr size_t kKeepBuffer = 64 << 10;  // a big SETRANGE's is not kept
+  if (span_bytes_.capacity() > kKeepBuffer) std::string().swap(span_bytes_);
   cache_.Recharge(n, charged);
   ++stats_.changes_in_place;
 }
@@ -92,6 +94,7 @@ void Engine::RevertSpans(Undo* undo) {
     value.replace(it->offset, it->bytes.size(), it->bytes);
   }
   undo->spans.clear();
+  undo->span_bytes = 0;
 }
 
 void Engine::SettleSpans(Undo* undo, const RecordRef& live) {
@@ -107,6 +110,7 @@ void Engine::SettleSpans(Undo* undo, const RecordRef& live) {
   undo->rec = MakeRecord(std::move(before));
   undo->cut = kWhole;
   undo->spans.clear();
+  undo->span_bytes = 0;
 }
 
 void Engine::JournalSpans(RecordCache::Node* n, const Undo& u, std::string* out) {

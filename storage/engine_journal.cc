@@ -432,10 +432,12 @@ void Engine::UndoTurn() {
     n->in_place = false;
     RecordRef& before = undo_[i].rec;
     if (undo_[i].cut != kWhole) {
-      // Grown in place: cut back (out of the cache first, so that its
-      // charge as grown is taken off; it goes back charged as it is then).
+      // Changed in place (grown by appends, or spans overwritten): the
+      // spans' bytes put back, then cut back (out of the cache first, so
+      // that its charge as grown is taken off; it goes back charged as it
+      // is then).
       cache_.Set(n, RecordRef());
-      RevertSpans(&undo_[i]);  // (a first ChangeInPlace's)
+      RevertSpans(&undo_[i]);
       const_cast<Record&>(*before).value.resize(undo_[i].cut);
     }
     if (n->unflushed || n->in_flight) {
