@@ -1,0 +1,276 @@
+"""Storage faults under the in-place changes of big strings: APPEND grows a
+cached value where it is, SETBIT and SETRANGE overwrite it where it is
+(INFO storage appends_in_place, changes_in_place). When the disk fills, the
+change whose commit failed is not acknowledged and is undone, alone or mixed
+with other writes of the key in one loop turn, while the disk is full and
+after kill -9 and a restart with room.
+
+ringkv-specific (MISCONF, INFO Storage): the reference redis-server run
+skips this file.
+"""
+
+import hashlib
+import os
+import random
+import signal
+import time
+import unittest
+
+import redis
+
+from faults_support import CONNECT_ERRORS, MISCONF, TmpfsCase, value_for
+
+
+class AppendLogFullDiskTest(TmpfsCase):
+    """A big string grown by APPEND is grown in place once writes are
+    journaled (INFO storage appends_in_place). When the disk fills, the
+    APPEND whose commit failed is not acknowledged and is undone: the string
+    reads as the last acknowledged APPEND left it, while the disk is full and
+    after kill -9 and a restart with room."""
+
+    LIMIT_S = 30.0
+
+    def test_disk_fills_under_appends_in_place(self):
+        mnt = self.mount_tmpfs("48m")
+        s = self.server(os.path.join(mnt, "data")).start()
+        c = self.client(s, socket_timeout=10)
+        acked = value_for(b"log", 0, 64 * 1024)
+        self.assertTrue(c.set(b"log", acked))
+        deadline = time.time() + self.LIMIT_S
+        step, filler, failure = 0, None, None
+        while failure is None and time.time() < deadline:
+            step += 1
+            piece = value_for(b"p", step, 4096)
+            try:
+                length = c.append(b"log", piece)
+            except redis.exceptions.ResponseError as e:
+                failure = ("misconf" if str(e).startswith(MISCONF) else "other", str(e))
+                break
+            except CONNECT_ERRORS as e:
+                failure = ("closed", repr(e))
+                break
+            acked += piece
+            self.assertEqual(length, len(acked))
+            # Once the appends go in place, fill the disk under them.
+            if filler is None and step % 10 == 0 and \
+                    c.info("storage")["appends_in_place"] > 0:
+                filler = self.fill(mnt)
+                self.addCleanup(lambda: os.path.exists(filler) and os.remove(filler))
+        self.assertIsNotNone(filler, "the appends never went in place")
+        self.assertIsNotNone(failure, "no APPEND failed: the disk did not fill")
+        self.assertIn(failure[0], ("misconf", "closed"), failure)
+
+        self.assertIsNone(s.proc.poll(), "server died:\n" + s.read_log())
+        c2 = self.client(s)
+        got = c2.get(b"log")
+        self.assertEqual(len(got), len(acked), "while the disk is full")
+        self.assertTrue(got == acked, "while the disk is full: not the acknowledged string")
+        with self.assertRaises(redis.exceptions.ResponseError) as cm:
+            c2.append(b"log", b"more")
+        self.assertTrue(str(cm.exception).startswith(MISCONF), str(cm.exception))
+
+        s.kill(signal.SIGKILL)
+        os.remove(filler)
+        self.restart(s)
+        c3 = self.client(s)
+        got = c3.get(b"log")
+        self.assertEqual(len(got), len(acked), "after kill -9 and restart with room")
+        self.assertTrue(got == acked, "after kill -9 and restart: not the acknowledged string")
+        self.assertEqual(c3.append(b"log", b"!"), len(acked) + 1)
+
+
+class ChangeInPlaceFullDiskTest(TmpfsCase):
+    """SETBIT and SETRANGE change a big string in place, a turn's first
+    change keeping the bytes it overwrote (INFO storage changes_in_place).
+    When the disk fills, the change whose commit failed is not acknowledged
+    and is put back: the string reads as the acknowledged changes left it,
+    while the disk is full and after kill -9 and a restart with room."""
+
+    LIMIT_S = 30.0
+
+    def test_disk_fills_under_changes_in_place(self):
+        mnt = self.mount_tmpfs("48m")
+        s = self.server(os.path.join(mnt, "data")).start()
+        c = self.client(s, socket_timeout=10)
+        acked = bytearray(value_for(b"bits", 0, 256 * 1024))
+        self.assertTrue(c.set(b"bits", bytes(acked)))
+        deadline = time.time() + self.LIMIT_S
+        step, filler, failure = 0, None, None
+        while failure is None and time.time() < deadline:
+            step += 1
+            # Alternately a bit and a few bytes, spread over the value.
+            at = (step * 7919) % (len(acked) - 16)
+            try:
+                if step % 2:
+                    bit = 1 - ((acked[at] >> 7) & 1)  # the top bit of byte `at`, flipped
+                    old = c.setbit(b"bits", at * 8, bit)
+                    self.assertEqual(old, 1 - bit)
+                    acked[at] = (acked[at] & 0x7F) | (bit << 7)
+                else:
+                    piece = b"%08d" % step
+                    self.assertEqual(c.setrange(b"bits", at, piece), len(acked))
+                    acked[at:at + len(piece)] = piece
+            except redis.exceptions.ResponseError as e:
+                failure = ("misconf" if str(e).startswith(MISCONF) else "other", str(e))
+                break
+            except CONNECT_ERRORS as e:
+                failure = ("closed", repr(e))
+                break
+            # Once the changes go in place, fill the disk under them.
+            if filler is None and step % 10 == 0 and \
+                    c.info("storage")["changes_in_place"] >= 10:
+                filler = self.fill(mnt)
+                self.addCleanup(lambda: os.path.exists(filler) and os.remove(filler))
+        self.assertIsNotNone(filler, "the changes never went in place")
+        self.assertIsNotNone(failure, "no change failed: the disk did not fill")
+        self.assertIn(failure[0], ("misconf", "closed"), failure)
+
+        self.assertIsNone(s.proc.poll(), "server died:\n" + s.read_log())
+        c2 = self.client(s)
+        got = c2.get(b"bits")
+        self.assertEqual(len(got), len(acked), "while the disk is full")
+        self.assertTrue(got == bytes(acked), "while the disk is full: not the acknowledged string")
+
+        s.kill(signal.SIGKILL)
+        os.remove(filler)
+        self.restart(s)
+        c3 = self.client(s)
+        got = c3.get(b"bits")
+        self.assertEqual(len(got), len(acked), "after kill -9 and restart with room")
+        self.assertTrue(got == bytes(acked), "after kill -9 and restart: not the acknowledged string")
+        self.assertEqual(c3.setrange(b"bits", 0, b"!"), len(acked))
+
+
+class MixedPipelineFullDiskTest(TmpfsCase):
+    """Pipelines that mix in-place changes of a big string (SETBIT,
+    SETRANGE, APPEND) with a SET of it, EXPIRE and PERSIST of it, and writes
+    of another key, so that one loop turn holds several kinds of writes of
+    one key. When the disk fills, the string and the other key read as the
+    acknowledged pipelines and a prefix of the failed one left them, the
+    same prefix for both keys, while the disk is full and after kill -9 and
+    a restart with room."""
+
+    LIMIT_S = 30.0
+    SIZE = 128 * 1024
+
+    def commands(self, step, rng):
+        """A pipeline: (command tuple, function of the model) pairs."""
+        out = []
+        for _ in range(rng.randrange(2, 9)):
+            kind = rng.randrange(10)
+            at = rng.randrange(self.SIZE - 16)
+            if kind < 3:
+                bit = rng.randrange(2)
+
+                def f(m, at=at, bit=bit):
+                    b = m["bits"]
+                    b[at] = (b[at] & 0x7F) | (bit << 7)
+                out.append((("SETBIT", "bits", at * 8, bit), f))
+            elif kind < 6:
+                piece = b"%08d" % rng.randrange(10 ** 8)
+
+                def f(m, at=at, piece=piece):
+                    m["bits"][at:at + len(piece)] = piece
+                out.append((("SETRANGE", "bits", at, piece), f))
+            elif kind == 6:
+                piece = b"+%d" % step
+
+                def f(m, piece=piece):
+                    m["bits"] += piece
+                out.append((("APPEND", "bits", piece), f))
+            elif kind == 7:
+                value = bytearray(value_for(b"set", step, self.SIZE))
+
+                def f(m, value=value):
+                    m["bits"] = bytearray(value)
+                    m["ttl"] = False  # SET drops the key's TTL
+                out.append((("SET", "bits", bytes(value)), f))
+            elif kind == 8:
+                ttl = rng.choice([None, 100000])
+
+                def f(m, ttl=ttl):
+                    m["ttl"] = ttl is not None
+                out.append((("EXPIRE", "bits", ttl) if ttl else ("PERSIST", "bits"), f))
+            else:
+                value = b"other-%d" % step
+
+                def f(m, value=value):
+                    m["other"] = value
+                out.append((("SET", "other", value), f))
+        return out
+
+    @staticmethod
+    def summary(bits, ttl, other):
+        """What is compared: short, so that a failure prints readably."""
+        return (len(bits), hashlib.sha256(bits).hexdigest()[:16], ttl, other)
+
+    def state(self, c):
+        return self.summary(bytes(c.get(b"bits")), c.ttl(b"bits") > 0, c.get(b"other"))
+
+    def frozen(self, m):
+        return self.summary(bytes(m["bits"]), m["ttl"], m["other"])
+
+    def test_disk_fills_under_mixed_pipelines(self):
+        for seed in range(1, 6):
+            with self.subTest(seed=seed):
+                self.run_seed(seed)
+
+    def run_seed(self, seed):
+        rng = random.Random(seed)
+        mnt = self.mount_tmpfs("48m")
+        s = self.server(os.path.join(mnt, "data")).start()
+        c = self.client(s, socket_timeout=10)
+        model = {"bits": bytearray(value_for(b"bits", 0, self.SIZE)), "ttl": False,
+                 "other": b"other-0"}
+        self.assertTrue(c.set(b"bits", bytes(model["bits"])))
+        self.assertTrue(c.set(b"other", model["other"]))
+        deadline = time.time() + self.LIMIT_S
+        step, filler, failed = 0, None, None
+        while failed is None and time.time() < deadline:
+            step += 1
+            cmds = self.commands(step, rng)
+            p = c.pipeline(transaction=False)
+            for cmd, _ in cmds:
+                p.execute_command(*cmd)
+            try:
+                replies = p.execute(raise_on_error=False)
+            except CONNECT_ERRORS:
+                failed = (cmds, None)
+                break
+            errors = [r for r in replies if isinstance(r, Exception)]
+            if errors:
+                for r in errors:
+                    self.assertTrue(str(r).startswith(MISCONF), str(r))
+                failed = (cmds, replies)
+                break
+            for _, f in cmds:
+                f(model)
+            if filler is None and step % 10 == 0 and \
+                    c.info("storage")["changes_in_place"] >= 20:
+                filler = self.fill(mnt)
+                self.addCleanup(lambda: os.path.exists(filler) and os.remove(filler))
+        self.assertIsNotNone(filler, "the changes never went in place")
+        self.assertIsNotNone(failed, "no write failed: the disk did not fill")
+        self.assertIsNone(s.proc.poll(), "server died:\n" + s.read_log())
+
+        # The states each prefix of the failed pipeline leaves.
+        cmds, replies = failed
+        prefixes = [self.frozen(model)]
+        for _, f in cmds:
+            f(model)
+            prefixes.append(self.frozen(model))
+        if replies is not None:  # acknowledged up to the first MISCONF
+            first_error = next(i for i, r in enumerate(replies) if isinstance(r, Exception))
+            self.assertTrue(all(isinstance(r, Exception) for r in replies[first_error:]))
+            prefixes = prefixes[first_error:first_error + 1]
+        live = self.state(self.client(s))
+        self.assertIn(live, prefixes, "while the disk is full: not a prefix of the writes")
+
+        s.kill(signal.SIGKILL)
+        os.remove(filler)
+        self.restart(s)
+        self.assertEqual(self.state(self.client(s)), live, "after kill -9 and a restart with room")
+
+
+if __name__ == "__main__":
+    unittest.main()
