@@ -556,6 +556,9 @@ class Engine {
   // put back in its record if `live` (the cache's now) is another record and
   // nothing else holds it, else in a copy.
   static void SettleSpans(Undo* undo, const RecordRef& live);
+  // Journals patch_runs_ of n's record (offsets after base_header_) as
+  // patch ops, and keeps them as the key's ranges of the turn.
+  void JournalPatchRuns(RecordCache::Node* n, std::string* out);
   // JournalEntries' patches for n's record changed in place by u's spans
   // alone (same record, same length): the bytes now at the spans.
   void JournalSpans(RecordCache::Node* n, const Undo& u, std::string* out);

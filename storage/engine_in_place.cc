@@ -10,7 +10,6 @@
 #include <string_view>
 
 #include "storage/engine.h"
-#include "storage/journal.h"
 
 namespace ringkv::storage {
 
@@ -103,18 +102,13 @@ void Engine::SettleSpans(Undo* undo, const RecordRef& live) {
     return;
   }
   Record before = *undo->rec;
-  before.value.resize(undo->cut);
-  for (auto it = undo->spans.rbegin(); it != undo->spans.rend(); ++it) {
-    before.value.replace(it->offset, it->bytes.size(), it->bytes);
-  }
-  undo->rec = MakeRecord(std::move(before));
+  before.value.resize(undo->cut);             // (the spans lie below the cut)
+  undo->rec = MakeRecord(std::move(before));  // a copy: the undo's alone
+  RevertSpans(undo);
   undo->cut = kWhole;
-  undo->spans.clear();
-  undo->span_bytes = 0;
 }
 
 void Engine::JournalSpans(RecordCache::Node* n, const Undo& u, std::string* out) {
-  const Record& rec = *n->rec;
   patch_runs_.clear();
   for (const Span& s : u.spans) patch_runs_.emplace_back(s.offset, s.offset + s.bytes.size());
   std::sort(patch_runs_.begin(), patch_runs_.end());
@@ -128,16 +122,8 @@ void Engine::JournalSpans(RecordCache::Node* n, const Undo& u, std::string* out)
   }
   patch_runs_.resize(last + 1);
   // The header is the committed one: nothing changes it in place.
-  EncodeRecordHeader(rec, &base_header_);
-  const size_t begin = out->size();
-  for (const auto& [from, to] : patch_runs_) {
-    Journal::AppendPatch(out, commit_key_, base_header_.size() + from,
-                         std::string_view(rec.value).substr(from, to - from));
-  }
-  if (n->held) turn_ranges_.pop_back();
-  turn_ranges_.push_back({n, begin, out->size()});
-  ++stats_.journal_patches;
-  period_range_bytes_ += rec.value.size();
+  EncodeRecordHeader(*n->rec, &base_header_);
+  JournalPatchRuns(n, out);
 }
 
 bool Engine::AppendInPlace(std::string_view key, std::string_view tail, int64_t now_ms,

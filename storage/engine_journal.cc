@@ -383,21 +383,26 @@ void Engine::JournalEntries(std::string* out) {
       continue;
     }
     if (patch) {
-      const size_t begin = out->size();
-      for (const auto& [from, to] : patch_runs_) {
-        Journal::AppendPatch(out, commit_key_, base_header_.size() + from,
-                             std::string_view(rec.value).substr(from, to - from));
-      }
-      if (n->held) turn_ranges_.pop_back();
-      turn_ranges_.push_back({n, begin, out->size()});
-      ++stats_.journal_patches;
-      period_range_bytes_ += rec.value.size();
+      JournalPatchRuns(n, out);
       continue;
     }
     EncodeRecord(rec, &commit_value_);
     Journal::AppendPut(out, commit_key_, commit_value_);
   }
   ReleaseBigBuffers();
+}
+
+void Engine::JournalPatchRuns(RecordCache::Node* n, std::string* out) {
+  const Record& rec = *n->rec;
+  const size_t begin = out->size();
+  for (const auto& [from, to] : patch_runs_) {
+    Journal::AppendPatch(out, commit_key_, base_header_.size() + from,
+                         std::string_view(rec.value).substr(from, to - from));
+  }
+  if (n->held) turn_ranges_.pop_back();
+  turn_ranges_.push_back({n, begin, out->size()});
+  ++stats_.journal_patches;
+  period_range_bytes_ += rec.value.size();
 }
 
 void Engine::ReleaseBigBuffers() {
