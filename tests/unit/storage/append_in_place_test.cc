@@ -6,6 +6,7 @@
 // the record change.
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -36,6 +37,18 @@ size_t Append(Engine& e, std::string_view key, std::string_view tail) {
   return length;
 }
 
+// After a crash (the data dir copied as it is, and opened): `key` holds
+// `value`, with expiry `expire_at_ms`.
+void CheckAfterCrash(std::unique_ptr<Engine>* e, const TempDir& dir, const TempDir& crashed,
+                     std::string_view key, const std::string& value, int64_t expire_at_ms) {
+  auto c = CrashAndReopen(e, dir.path(), crashed.path() + "/data");
+  CHECK(ValueOf(*c, key) == value);
+  auto rec = c->Get(key);
+  REQUIRE(rec.ok());
+  REQUIRE(*rec);
+  CHECK((*rec)->expire_at_ms == expire_at_ms);
+}
+
 TEST_CASE("AppendInPlace grows the value, journals the appended bytes, and replays", "[journal]") {
   TempDir dir, crashed;
   auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
@@ -60,12 +73,7 @@ TEST_CASE("AppendInPlace grows the value, journals the appended bytes, and repla
   CHECK(e->KeyCount() == 1);
   CHECK(e->ExpiresCount() == 1);
 
-  auto c = CrashAndReopen(&e, dir.path(), crashed.path() + "/data");
-  CHECK(ValueOf(*c, "log") == value);
-  auto rec = c->Get("log");
-  REQUIRE(rec.ok());
-  REQUIRE(*rec);
-  CHECK((*rec)->expire_at_ms == 4'000'000'000'000);
+  CheckAfterCrash(&e, dir, crashed, "log", value, 4'000'000'000'000);
 }
 
 TEST_CASE("AppendInPlace, then a whole write of the key and an append in the same turn",
@@ -136,12 +144,7 @@ TEST_CASE("ChangeInPlace changes a record a Put of this turn made, and journals 
   Commit(*e);
   CHECK(ValueOf(*e, "bits") == value);
 
-  auto c = CrashAndReopen(&e, dir.path(), crashed.path() + "/data");
-  CHECK(ValueOf(*c, "bits") == value);
-  auto rec = c->Get("bits");
-  REQUIRE(rec.ok());
-  REQUIRE(*rec);
-  CHECK((*rec)->expire_at_ms == 4'000'000'000'000);
+  CheckAfterCrash(&e, dir, crashed, "bits", value, 4'000'000'000'000);
 }
 
 // SETRANGE's change: `bytes` over [at, at + bytes.size()) (growing the value
@@ -178,12 +181,7 @@ TEST_CASE("A turn's first ChangeInPlace journals its span as a patch, without a 
   // 50 patches of a few bytes, where 50 whole values would be 10 MB.
   CHECK(testing::JournalBytes(dir.path()) - before < 20'000);
   CHECK(ValueOf(*e, "bits") == value);
-  auto c = CrashAndReopen(&e, dir.path(), crashed.path() + "/data");
-  CHECK(ValueOf(*c, "bits") == value);
-  auto rec = c->Get("bits");
-  REQUIRE(rec.ok());
-  REQUIRE(*rec);
-  CHECK((*rec)->expire_at_ms == 4'000'000'000'000);
+  CheckAfterCrash(&e, dir, crashed, "bits", value, 4'000'000'000'000);
 }
 
 TEST_CASE("A turn's first ChangeInPlace, then other writes of the key in the same turn",
