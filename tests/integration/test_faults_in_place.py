@@ -21,50 +21,67 @@ import redis
 from faults_support import CONNECT_ERRORS, MISCONF, TmpfsCase, value_for
 
 
-class AppendLogFullDiskTest(TmpfsCase):
-    """A big string grown by APPEND is grown in place once writes are
-    journaled (INFO storage appends_in_place). When the disk fills, the
-    APPEND whose commit failed is not acknowledged and is undone: the string
-    reads as the last acknowledged APPEND left it, while the disk is full and
-    after kill -9 and a restart with room."""
+class InPlaceFullDiskCase(TmpfsCase):
+    """One write at a time to a big string until the disk fills under it."""
 
     LIMIT_S = 30.0
 
-    def test_disk_fills_under_appends_in_place(self):
-        mnt = self.mount_tmpfs("48m")
-        s = self.server(os.path.join(mnt, "data")).start()
-        c = self.client(s, socket_timeout=10)
-        acked = value_for(b"log", 0, 64 * 1024)
-        self.assertTrue(c.set(b"log", acked))
+    def write_until_full(self, mnt, c, write, stat, least):
+        """Calls write(step), which checks its reply and updates the model of
+        what was acknowledged, until a write fails; once INFO storage `stat`
+        reached `least` (the writes go in place), fills the disk. Returns the
+        filler's path."""
         deadline = time.time() + self.LIMIT_S
         step, filler, failure = 0, None, None
         while failure is None and time.time() < deadline:
             step += 1
-            piece = value_for(b"p", step, 4096)
             try:
-                length = c.append(b"log", piece)
+                write(step)
             except redis.exceptions.ResponseError as e:
                 failure = ("misconf" if str(e).startswith(MISCONF) else "other", str(e))
                 break
             except CONNECT_ERRORS as e:
                 failure = ("closed", repr(e))
                 break
-            acked += piece
-            self.assertEqual(length, len(acked))
-            # Once the appends go in place, fill the disk under them.
-            if filler is None and step % 10 == 0 and \
-                    c.info("storage")["appends_in_place"] > 0:
+            # Once the writes go in place, fill the disk under them.
+            if filler is None and step % 10 == 0 and c.info("storage")[stat] >= least:
                 filler = self.fill(mnt)
                 self.addCleanup(lambda: os.path.exists(filler) and os.remove(filler))
-        self.assertIsNotNone(filler, "the appends never went in place")
-        self.assertIsNotNone(failure, "no APPEND failed: the disk did not fill")
+        self.assertIsNotNone(filler, "the writes never went in place (%s)" % stat)
+        self.assertIsNotNone(failure, "no write failed: the disk did not fill")
         self.assertIn(failure[0], ("misconf", "closed"), failure)
+        return filler
+
+    def assert_string(self, c, key, acked, when):
+        got = c.get(key)
+        self.assertEqual(len(got), len(acked), when)
+        self.assertTrue(got == bytes(acked), when + ": not the acknowledged string")
+
+
+class AppendLogFullDiskTest(InPlaceFullDiskCase):
+    """A big string grown by APPEND is grown in place once writes are
+    journaled (INFO storage appends_in_place). When the disk fills, the
+    APPEND whose commit failed is not acknowledged and is undone: the string
+    reads as the last acknowledged APPEND left it, while the disk is full and
+    after kill -9 and a restart with room."""
+
+    def test_disk_fills_under_appends_in_place(self):
+        mnt = self.mount_tmpfs("48m")
+        s = self.server(os.path.join(mnt, "data")).start()
+        c = self.client(s, socket_timeout=10)
+        acked = bytearray(value_for(b"log", 0, 64 * 1024))
+        self.assertTrue(c.set(b"log", bytes(acked)))
+
+        def append(step):
+            piece = value_for(b"p", step, 4096)
+            length = c.append(b"log", piece)
+            acked.extend(piece)
+            self.assertEqual(length, len(acked))
+        filler = self.write_until_full(mnt, c, append, "appends_in_place", 1)
 
         self.assertIsNone(s.proc.poll(), "server died:\n" + s.read_log())
         c2 = self.client(s)
-        got = c2.get(b"log")
-        self.assertEqual(len(got), len(acked), "while the disk is full")
-        self.assertTrue(got == acked, "while the disk is full: not the acknowledged string")
+        self.assert_string(c2, b"log", acked, "while the disk is full")
         with self.assertRaises(redis.exceptions.ResponseError) as cm:
             c2.append(b"log", b"more")
         self.assertTrue(str(cm.exception).startswith(MISCONF), str(cm.exception))
@@ -73,20 +90,16 @@ class AppendLogFullDiskTest(TmpfsCase):
         os.remove(filler)
         self.restart(s)
         c3 = self.client(s)
-        got = c3.get(b"log")
-        self.assertEqual(len(got), len(acked), "after kill -9 and restart with room")
-        self.assertTrue(got == acked, "after kill -9 and restart: not the acknowledged string")
+        self.assert_string(c3, b"log", acked, "after kill -9 and restart with room")
         self.assertEqual(c3.append(b"log", b"!"), len(acked) + 1)
 
 
-class ChangeInPlaceFullDiskTest(TmpfsCase):
+class ChangeInPlaceFullDiskTest(InPlaceFullDiskCase):
     """SETBIT and SETRANGE change a big string in place, a turn's first
     change keeping the bytes it overwrote (INFO storage changes_in_place).
     When the disk fills, the change whose commit failed is not acknowledged
     and is put back: the string reads as the acknowledged changes left it,
     while the disk is full and after kill -9 and a restart with room."""
-
-    LIMIT_S = 30.0
 
     def test_disk_fills_under_changes_in_place(self):
         mnt = self.mount_tmpfs("48m")
@@ -94,50 +107,29 @@ class ChangeInPlaceFullDiskTest(TmpfsCase):
         c = self.client(s, socket_timeout=10)
         acked = bytearray(value_for(b"bits", 0, 256 * 1024))
         self.assertTrue(c.set(b"bits", bytes(acked)))
-        deadline = time.time() + self.LIMIT_S
-        step, filler, failure = 0, None, None
-        while failure is None and time.time() < deadline:
-            step += 1
+
+        def change(step):
             # Alternately a bit and a few bytes, spread over the value.
             at = (step * 7919) % (len(acked) - 16)
-            try:
-                if step % 2:
-                    bit = 1 - ((acked[at] >> 7) & 1)  # the top bit of byte `at`, flipped
-                    old = c.setbit(b"bits", at * 8, bit)
-                    self.assertEqual(old, 1 - bit)
-                    acked[at] = (acked[at] & 0x7F) | (bit << 7)
-                else:
-                    piece = b"%08d" % step
-                    self.assertEqual(c.setrange(b"bits", at, piece), len(acked))
-                    acked[at:at + len(piece)] = piece
-            except redis.exceptions.ResponseError as e:
-                failure = ("misconf" if str(e).startswith(MISCONF) else "other", str(e))
-                break
-            except CONNECT_ERRORS as e:
-                failure = ("closed", repr(e))
-                break
-            # Once the changes go in place, fill the disk under them.
-            if filler is None and step % 10 == 0 and \
-                    c.info("storage")["changes_in_place"] >= 10:
-                filler = self.fill(mnt)
-                self.addCleanup(lambda: os.path.exists(filler) and os.remove(filler))
-        self.assertIsNotNone(filler, "the changes never went in place")
-        self.assertIsNotNone(failure, "no change failed: the disk did not fill")
-        self.assertIn(failure[0], ("misconf", "closed"), failure)
+            if step % 2:
+                bit = 1 - ((acked[at] >> 7) & 1)  # the top bit of byte `at`, flipped
+                old = c.setbit(b"bits", at * 8, bit)
+                self.assertEqual(old, 1 - bit)
+                acked[at] = (acked[at] & 0x7F) | (bit << 7)
+            else:
+                piece = b"%08d" % step
+                self.assertEqual(c.setrange(b"bits", at, piece), len(acked))
+                acked[at:at + len(piece)] = piece
+        filler = self.write_until_full(mnt, c, change, "changes_in_place", 10)
 
         self.assertIsNone(s.proc.poll(), "server died:\n" + s.read_log())
-        c2 = self.client(s)
-        got = c2.get(b"bits")
-        self.assertEqual(len(got), len(acked), "while the disk is full")
-        self.assertTrue(got == bytes(acked), "while the disk is full: not the acknowledged string")
+        self.assert_string(self.client(s), b"bits", acked, "while the disk is full")
 
         s.kill(signal.SIGKILL)
         os.remove(filler)
         self.restart(s)
         c3 = self.client(s)
-        got = c3.get(b"bits")
-        self.assertEqual(len(got), len(acked), "after kill -9 and restart with room")
-        self.assertTrue(got == bytes(acked), "after kill -9 and restart: not the acknowledged string")
+        self.assert_string(c3, b"bits", acked, "after kill -9 and restart with room")
         self.assertEqual(c3.setrange(b"bits", 0, b"!"), len(acked))
 
 
