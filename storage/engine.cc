@@ -258,9 +258,7 @@ Result<RecordRef> Engine::LoadFromDisk(std::string_view key, bool* filtered) {
   if (!s.ok()) return FromLevelDb(s);
   auto rec = MakeRecord();
   Status d = DecodeRecord(read_bytes_, rec.get());
-  constexpr size_t kKeepBuffer = 64 << 10;  // a big value's is not kept
-  if (read_bytes_.capacity() > kKeepBuffer) std::string().swap(read_bytes_);
-  if (read_key_.capacity() > kKeepBuffer) std::string().swap(read_key_);
+  ReleaseBigBuffers();
   if (!d.ok()) return d;
   return RecordRef(std::move(rec));
 }

@@ -626,8 +626,8 @@ class Engine {
   bool committed_expire_sum_known_ = true;
   std::string commit_key_, commit_value_;  // Commit's encoding buffers
   std::string read_key_, read_bytes_;      // LoadFromDisk's
-  // Frees them once a big value grew them past 64 KB: one big write does not
-  // keep its size for every later commit.
+  // Frees these, and span_bytes_, once a big value grew them past 64 KB: one
+  // big write (or read) does not keep its size for every later one.
   void ReleaseBigBuffers();
   std::string base_header_;  // JournalEntries': the record before's header
   RecordCache cache_;

@@ -81,8 +81,7 @@ void Engine::SpanChangedInPlace(RecordCache::Node* n, Undo* undo, size_t charged
   }
   undo->spans.push_back({offset, span_bytes_});
   undo->span_bytes += span_bytes_.size();
-  constexpr size_t kKeepBuffer = 64 << 10;  // a big SETRANGE's is not kept
-  if (span_bytes_.capacity() > kKeepBuffer) std::string().swap(span_bytes_);
+  ReleaseBigBuffers();
   cache_.Recharge(n, charged);
   ++stats_.changes_in_place;
 }

@@ -409,6 +409,9 @@ void Engine::ReleaseBigBuffers() {
   constexpr size_t kKeepBuffer = 64 << 10;
   if (commit_value_.capacity() > kKeepBuffer) std::string().swap(commit_value_);
   if (commit_key_.capacity() > kKeepBuffer) std::string().swap(commit_key_);
+  if (read_key_.capacity() > kKeepBuffer) std::string().swap(read_key_);
+  if (read_bytes_.capacity() > kKeepBuffer) std::string().swap(read_bytes_);
+  if (span_bytes_.capacity() > kKeepBuffer) std::string().swap(span_bytes_);
 }
 
 void Engine::HoldRanges(std::string_view payload) {
