@@ -58,7 +58,11 @@ Status WalkPrefix(leveldb::DB* db, const std::string& prefix, std::string_view f
 Engine::Engine(const EngineOptions& options)
     : options_(options),
       batch_(std::make_unique<leveldb::WriteBatch>()),
-      cache_(options.cache_bytes) {}
+      cache_(options.cache_bytes) {
+  // This is the thread that serves reads (the loop thread): its reads of
+  // mapped table files use the mapping; other threads' use pread().
+  MapReadsOnThisThread(true);
+}
 
 Engine::~Engine() {
   // An idle compaction stops after its step under way, not to run beside the

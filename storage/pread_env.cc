@@ -63,19 +63,28 @@ bool ReserveMapping(uint64_t bytes) {
   return true;
 }
 
+// Whether this thread's reads of a mapped file use the mapping.
+thread_local bool reads_mapped = false;
+
 // A table file mapped into memory, within the budget: a read is a pointer
 // into the mapping (LevelDB uses it as is), with no system call and no copy.
+// Only on the threads that serve requests (MapReadsOnThisThread): a page a
+// read touched through the mapping stays in the RSS while the file is open,
+// and a compaction, or the key filter's load, reads whole files once. Those
+// read with pread(), through the page cache, as for files past the budget;
+// the mapping then holds the pages that requests read, at most the budget.
 class MappedFile final : public leveldb::RandomAccessFile {
  public:
-  MappedFile(std::string name, const char* base, size_t length)
-      : name_(std::move(name)), base_(base), length_(length) {}
+  MappedFile(std::string name, int fd, const char* base, size_t length)
+      : name_(std::move(name)), file_(name_, fd), base_(base), length_(length) {}
   ~MappedFile() override {
     ::munmap(const_cast<char*>(base_), length_);
     mmap_used.fetch_sub(length_, std::memory_order_relaxed);
   }
 
   leveldb::Status Read(uint64_t offset, size_t n, leveldb::Slice* result,
-                       char* /*scratch*/) const override {
+                       char* scratch) const override {
+    if (!reads_mapped) return file_.Read(offset, n, result, scratch);
     if (offset > length_ || n > length_ - offset) {
       *result = leveldb::Slice();
       return leveldb::Status::IOError(name_, "read past the end of the file");
@@ -86,6 +95,7 @@ class MappedFile final : public leveldb::RandomAccessFile {
 
  private:
   const std::string name_;
+  const PreadFile file_;  // owns the descriptor
   const char* const base_;
   const size_t length_;
 };
@@ -143,10 +153,9 @@ class Env final : public leveldb::EnvWrapper {
       const size_t length = static_cast<size_t>(st.st_size);
       void* base = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, fd, 0);
       if (base != MAP_FAILED) {
-        ::close(fd);
         // Reads are at random: a fault reads no neighbouring pages ahead.
         (void)::madvise(base, length, MADV_RANDOM);
-        *result = new MappedFile(name, static_cast<const char*>(base), length);
+        *result = new MappedFile(name, fd, static_cast<const char*>(base), length);
         return leveldb::Status::OK();
       }
       mmap_used.fetch_sub(length, std::memory_order_relaxed);
@@ -193,6 +202,8 @@ class Env final : public leveldb::EnvWrapper {
 void SetMmapBudget(uint64_t bytes) { mmap_budget.store(bytes, std::memory_order_relaxed); }
 
 uint64_t MappedBytes() { return mmap_used.load(std::memory_order_relaxed); }
+
+void MapReadsOnThisThread(bool on) { reads_mapped = on; }
 
 void SetBackgroundNice(int nice) { background_nice.store(nice, std::memory_order_relaxed); }
 

@@ -11,10 +11,12 @@
 // within SetMmapBudget's (`leveldb-mmap-size`), and files past it are read
 // with pread() into LevelDB's block buffers: the RSS stays what the server
 // holds (record cache, block cache, memtables, mappings), each bounded by its
-// option. A read from a mapped file is a pointer into the mapping (LevelDB
-// decompresses it into a buffer of its own if compression is on); with 5M
-// keys read at random from a 114 MB database, mapping all of it cut the CPU
-// per GET by about 10% (pread and its copy were 14% of it).
+// option. Only the thread that serves requests reads through the mappings
+// (MapReadsOnThisThread); compactions and the key filter's load read each
+// file through once, and with pread() do not leave its pages in the RSS. A read from a mapped file
+// is a pointer into the mapping (LevelDB decompresses it into a buffer of its own if compression is
+// on); with 5M keys read at random from a 114 MB database, mapping all of it cut the CPU per GET by
+// about 10% (pread and its copy were 14% of it).
 //
 // Compaction is deferrable work: on a machine whose cores are busy serving
 // requests, a compaction thread at equal priority takes CPU from the loop
@@ -39,6 +41,11 @@ leveldb::Env* PreadEnv();
 // next file LevelDB opens on; and how many are mapped now.
 void SetMmapBudget(uint64_t bytes);
 uint64_t MappedBytes();
+
+// Whether the calling thread reads mapped files through their mapping (the
+// threads that serve requests) or with pread() (the default: compactions,
+// loads, anything that reads a file through once). See MappedFile.
+void MapReadsOnThisThread(bool on);
 
 // The background thread's nice value relative to the process's (0: equal;
 // the sum is capped at 19). Applied once, at that thread's first job, so set
