@@ -33,7 +33,14 @@ struct KeyFilter::Stage {
     blocks = std::max<size_t>(1, static_cast<size_t>((bits + kBlockBits - 1) / kBlockBits));
     bytes = blocks * (kBlockBits / 8);
     void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p != MAP_FAILED) words = static_cast<uint64_t*>(p);
+    if (p == MAP_FAILED) return;
+    words = static_cast<uint64_t*>(p);
+    // Reads land at random over megabytes: in 4 KB pages each is also a
+    // TLB miss. Huge pages where the system gives them (transparent huge
+    // pages in "madvise" mode). Keys hashed at random have touched every
+    // 4 KB page of a stage once it holds about one key per page, a small
+    // part of what it is sized for: only until then do huge pages hold more.
+    (void)::madvise(p, bytes, MADV_HUGEPAGE);
   }
   ~Stage() {
     if (words) ::munmap(words, bytes);
@@ -87,8 +94,16 @@ void KeyFilter::Insert(Stage* stage, uint64_t hash, const uint64_t* masks) const
 }
 
 bool KeyFilter::InAnyStage(uint64_t hash, const uint64_t* masks) const {
+  // Each stage's block is a cache miss (the stages are megabytes, read at
+  // random), and a stored key is found in its own stage after the misses of
+  // the stages before it. Asked for all at once, the misses overlap.
+  uint64_t* blocks[kMaxStages];
   for (size_t s = 0; s < stages_count_; ++s) {
-    uint64_t* block = stages_[s]->Block(hash);
+    blocks[s] = stages_[s]->Block(hash);
+    __builtin_prefetch(blocks[s]);
+  }
+  for (size_t s = 0; s < stages_count_; ++s) {
+    uint64_t* block = blocks[s];
     bool all = true;
     for (size_t w = 0; w < kWordsPerBlock && all; ++w) {
       const uint64_t bits = std::atomic_ref<uint64_t>(block[w]).load(std::memory_order_relaxed);
