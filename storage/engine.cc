@@ -163,6 +163,8 @@ Status Engine::OpenDb() {
   leveldb::Status s = leveldb::DB::Open(o, options_.dir, &db);
   if (!s.ok()) return FromLevelDb(s);
   db_.reset(db);
+  Status format = CheckFormat();
+  if (!format.ok()) return format;
   // The bytes a clean close left to compact: taken once (a crash after this
   // open starts from zero, as the close that saved them is not the last).
   uint64_t pending_bytes = 0;
@@ -202,6 +204,26 @@ Status Engine::OpenDb() {
   }
 
   return LoadCounters();
+}
+
+Status Engine::CheckFormat() {
+  auto format = GetMeta(kFormatMeta);
+  if (!format.ok()) return format.status();
+  if (format->empty()) return PutMeta(kFormatMeta, std::to_string(kDataFormat));  // new, or older
+  uint64_t n = 0;
+  const std::string& v = *format;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || end != v.data() + v.size() || n == 0) {
+    return Status::Corruption("the data dir " + options_.dir +
+                              " holds a damaged data format number ('" + v +
+                              "'); refusing to start");
+  }
+  if (n > kDataFormat) {
+    return Status::InvalidArgument("the data dir " + options_.dir + " holds data format " + v +
+                                   ", written by a newer ringkv; this build reads format " +
+                                   std::to_string(kDataFormat) + " and older. Refusing to start");
+  }
+  return Status::Ok();
 }
 
 Status Engine::LoadCounters() {

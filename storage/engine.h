@@ -306,6 +306,9 @@ class Engine {
   Result<uint64_t> DropHints(std::string_view node);
 
   Result<std::string> GetMeta(std::string_view name);  // "" if unset
+  // Refuses a dir of a data format this build does not know (engine_meta.h);
+  // gives one without a number the current one.
+  Status CheckFormat();
   Status PutMeta(std::string_view name, std::string_view value);
 
   RecordCache& cache() { return cache_; }

@@ -24,6 +24,15 @@ inline constexpr std::string_view kKeyFilterMeta = "keyfilter";
 // clean close so that a load followed by a restart is still compacted.
 inline constexpr std::string_view kIdleCompactPendingMeta = "idlecompactpending";
 inline constexpr std::string_view kSlotCountMeta = "slotcount";  // + slot (2 bytes) -> count
+// The data format of the dir, a decimal number: what its bytes mean (the
+// record encoding in record.h, the keyspaces and slot prefixes, these
+// metadata keys, the write journal's ops in journal.h). A change to any of
+// them that an older build would misread takes the next number, and that
+// build then refuses the dir by name instead of reading it wrong. Dirs
+// written before the number existed hold format 1 and get it at their next
+// open. A FLUSHALL carries it over with the rest of the metadata.
+inline constexpr std::string_view kFormatMeta = "format";
+inline constexpr uint64_t kDataFormat = 1;
 
 inline std::string SlotCountName(uint16_t slot) {
   std::string n(kSlotCountMeta);
