@@ -59,8 +59,9 @@ Engine::Engine(const EngineOptions& options)
     : options_(options),
       batch_(std::make_unique<leveldb::WriteBatch>()),
       cache_(options.cache_bytes) {
-  // This is the thread that serves reads (the loop thread): its reads of
-  // mapped table files use the mapping; other threads' use pread().
+  // The thread that makes the engine serves its reads (the loop thread):
+  // its reads of mapped table files use the mapping (for as long as it
+  // lives); other threads' use pread().
   MapReadsOnThisThread(true);
 }
 

@@ -72,7 +72,8 @@ thread_local bool reads_mapped = false;
 // read touched through the mapping stays in the RSS while the file is open,
 // and a compaction, or the key filter's load, reads whole files once. Those
 // read with pread(), through the page cache, as for files past the budget;
-// the mapping then holds the pages that requests read, at most the budget.
+// the mapping then holds mostly the pages that requests read (a fault also
+// maps neighbours that the page cache holds), at most the budget.
 class MappedFile final : public leveldb::RandomAccessFile {
  public:
   MappedFile(std::string name, int fd, const char* base, size_t length)

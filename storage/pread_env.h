@@ -13,10 +13,11 @@
 // holds (record cache, block cache, memtables, mappings), each bounded by its
 // option. Only the thread that serves requests reads through the mappings
 // (MapReadsOnThisThread); compactions and the key filter's load read each
-// file through once, and with pread() do not leave its pages in the RSS. A read from a mapped file
-// is a pointer into the mapping (LevelDB decompresses it into a buffer of its own if compression is
-// on); with 5M keys read at random from a 114 MB database, mapping all of it cut the CPU per GET by
-// about 10% (pread and its copy were 14% of it).
+// file through once, with pread(), and leave its pages out of the RSS. A
+// read from a mapped file is a pointer into the mapping (LevelDB
+// decompresses it into a buffer of its own if compression is on); with 5M
+// keys read at random from a 114 MB database, mapping all of it cut the CPU
+// per GET by about 10% (pread and its copy were 14% of it).
 //
 // Compaction is deferrable work: on a machine whose cores are busy serving
 // requests, a compaction thread at equal priority takes CPU from the loop
