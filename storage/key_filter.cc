@@ -33,14 +33,7 @@ struct KeyFilter::Stage {
     blocks = std::max<size_t>(1, static_cast<size_t>((bits + kBlockBits - 1) / kBlockBits));
     bytes = blocks * (kBlockBits / 8);
     void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return;
-    words = static_cast<uint64_t*>(p);
-    // Reads land at random over megabytes: in 4 KB pages each is also a
-    // TLB miss. Huge pages where the system gives them (transparent huge
-    // pages in "madvise" mode). Keys hashed at random have touched every
-    // 4 KB page of a stage once it holds about one key per page, a small
-    // part of what it is sized for: only until then do huge pages hold more.
-    (void)::madvise(p, bytes, MADV_HUGEPAGE);
+    if (p != MAP_FAILED) words = static_cast<uint64_t*>(p);
   }
   ~Stage() {
     if (words) ::munmap(words, bytes);
