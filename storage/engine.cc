@@ -28,6 +28,22 @@ namespace {
 
 bool Live(const Record* r) { return r != nullptr && !r->tombstone; }
 
+// Ok for a data format this build reads (1 to kDataFormat).
+Status CheckFormatNumber(const std::string& dir, const std::string& v) {
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || end != v.data() + v.size() || n == 0) {
+    return Status::Corruption("the data dir " + dir + " holds a damaged data format number ('" + v +
+                              "'); refusing to start");
+  }
+  if (n > kDataFormat) {
+    return Status::InvalidArgument("the data dir " + dir + " holds data format " + v +
+                                   ", written by a newer ringkv; this build reads format " +
+                                   std::to_string(kDataFormat) + " and older. Refusing to start");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status FromLevelDb(const leveldb::Status& s) {
@@ -104,6 +120,12 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   auto flushing = ReadFlushMarker(options.dir, &carried);
   if (!flushing.ok()) return flushing.status();
   if (*flushing) {
+    // A newer build's marker may say so (this build's carry no number).
+    for (const auto& [k, v] : carried) {
+      if (k != MetaKey(kFormatMeta)) continue;
+      Status format = CheckFormatNumber(options.dir, v);
+      if (!format.ok()) return format;
+    }
     if (options.log) options.log("Finishing a FLUSHALL interrupted in " + options.dir);
     std::unique_ptr<Engine> engine(new Engine(options));
     Status s = engine->RecreateDb(carried);
@@ -211,20 +233,7 @@ Status Engine::CheckFormat() {
   auto format = GetMeta(kFormatMeta);
   if (!format.ok()) return format.status();
   if (format->empty()) return PutMeta(kFormatMeta, std::to_string(kDataFormat));  // new, or older
-  uint64_t n = 0;
-  const std::string& v = *format;
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || end != v.data() + v.size() || n == 0) {
-    return Status::Corruption("the data dir " + options_.dir +
-                              " holds a damaged data format number ('" + v +
-                              "'); refusing to start");
-  }
-  if (n > kDataFormat) {
-    return Status::InvalidArgument("the data dir " + options_.dir + " holds data format " + v +
-                                   ", written by a newer ringkv; this build reads format " +
-                                   std::to_string(kDataFormat) + " and older. Refusing to start");
-  }
-  return Status::Ok();
+  return CheckFormatNumber(options_.dir, *format);
 }
 
 Status Engine::LoadCounters() {

@@ -90,14 +90,15 @@ Status Engine::FlushAll() {
   if (!s.ok()) return s;
   if (options_.log) options_.log("Flushing all data in " + options_.dir);
   // The metadata keyspace (node id...) is carried over; the slot counts are
-  // not (they are all zero now), nor are the key counts, the expiry sum and
-  // the bytes left to compact.
+  // not (they are all zero now), nor are the key counts, the expiry sum, the
+  // bytes left to compact and the data format (the new database is this
+  // build's: OpenDb gives it this build's number).
   MetaList meta;
   const leveldb::Slice slot_counts(kSlotCountMeta.data(), kSlotCountMeta.size());
   s = WalkPrefix(db_.get(), MetaKey(""), "", [&](leveldb::Slice name, leveldb::Slice v) {
     std::string_view n(name.data(), name.size());
     if (!name.starts_with(slot_counts) && n != kKeyCountMeta && n != kExpiresCountMeta &&
-        n != kExpireSumMeta && n != kIdleCompactPendingMeta) {
+        n != kExpireSumMeta && n != kIdleCompactPendingMeta && n != kFormatMeta) {
       meta.emplace_back(MetaKey(n), v.ToString());
     }
     return true;
@@ -204,7 +205,11 @@ Status Engine::RecreateDb(const MetaList& meta) {
   Status s = OpenDb();
   if (!s.ok()) return s;
   leveldb::WriteBatch b;
-  for (const auto& [k, v] : meta) b.Put(k, v);
+  // (A marker's data format was checked at open; the new database has this
+  // build's, from OpenDb.)
+  for (const auto& [k, v] : meta) {
+    if (k != MetaKey(kFormatMeta)) b.Put(k, v);
+  }
   b.Put(MetaKey(kKeyCountMeta), "0");
   b.Put(MetaKey(kExpiresCountMeta), "0");
   b.Put(MetaKey(kExpireSumMeta), "0");

@@ -30,7 +30,9 @@ inline constexpr std::string_view kSlotCountMeta = "slotcount";  // + slot (2 by
 // them that an older build would misread takes the next number, and that
 // build then refuses the dir by name instead of reading it wrong. Dirs
 // written before the number existed hold format 1 and get it at their next
-// open. A FLUSHALL carries it over with the rest of the metadata.
+// open. A FLUSHALL does not carry it over: the new database gets the number
+// of the build that makes it. (A FLUSHALL-PENDING marker that carries one,
+// from a newer build, is checked the same way.)
 inline constexpr std::string_view kFormatMeta = "format";
 inline constexpr uint64_t kDataFormat = 1;
 

@@ -1,6 +1,7 @@
 // The data format number a data dir carries (engine_meta.h): written at the
-// first open, kept by FLUSHALL, and a dir of an unknown format refused by
-// name rather than read wrong.
+// first open and into FLUSHALL's new database, and a dir of an unknown format
+// refused by name rather than read wrong. (A FLUSHALL marker that carries a
+// number: engine_flush_test.cc.)
 #include <leveldb/db.h>
 
 #include <catch2/catch.hpp>
@@ -46,7 +47,8 @@ void Write(Engine& e, const std::string& key, const std::string& value) {
   REQUIRE(s.ok());
 }
 
-TEST_CASE("Engine: a new data dir gets data format 1, and FLUSHALL keeps it", "[engine]") {
+TEST_CASE("Engine: a new data dir gets data format 1, and so does FLUSHALL's new database",
+          "[engine]") {
   TempDir dir;
   {
     auto e = OpenTestEngine(dir.path());
@@ -76,7 +78,8 @@ TEST_CASE("Engine: a dir written before the format number opens as format 1", "[
   CHECK(RawFormat(dir.path()) == "1");
 }
 
-TEST_CASE("Engine: a dir of a newer or a damaged data format is refused, untouched", "[engine]") {
+TEST_CASE("Engine: a dir of a newer or a damaged data format is refused, its data left as it was",
+          "[engine]") {
   TempDir dir;
   {
     auto e = OpenTestEngine(dir.path());
