@@ -168,12 +168,31 @@ class Engine {
   //    offset + length) (a span), and the commit journals those bytes as
   //    patches, without a copy or a compare of the value (up to 1024 spans
   //    of at most a quarter of the value in all); or
+  //  - at or past the value's end (SETBIT past it, SETRANGE at or after
+  //    it), where AppendInPlace could append: the value grows in place with
+  //    zero bytes to offset + length, and `fn` overwrites only bytes just
+  //    added, which the append's undo (a cut back) takes away again; a
+  //    growth is a change (*changed true); or inside bytes that such a
+  //    growth or an APPEND added in this turn (a bitmap growing by a byte
+  //    at a time: the bits of its last byte); or
   //  - where a Put of this turn made the record, so that the undo holds the
   //    state before in another record.
   // Otherwise false, and `fn` is not called (the generic path copies).
   template <typename Fn>
   bool ChangeInPlace(std::string_view key, int64_t now_ms, size_t offset, size_t length, Fn&& fn,
                      bool* changed) {
+    if (RecordCache::Node* n = PastTheCut(key, now_ms, offset, length)) {
+      const size_t charged = RecordCache::Charge(n->key(), n->rec);
+      std::string* value = &const_cast<Record&>(*n->rec).value;  // the cache's and undo's
+      const bool grows = offset + length > value->size();
+      if (grows) {
+        value = &GrowInPlace(n, key, offset + length);
+        value->resize(offset + length, '\0');
+      }
+      *changed = fn(value) || grows;
+      ChangedInPlace(n, charged, *changed, /*marked=*/grows);
+      return true;
+    }
     RecordCache::Node* n = ChangeableBigString(key, now_ms, /*append=*/false);
     if (!n) {
       Undo* undo = nullptr;  // the turn's undo of the key if it has spans already
@@ -189,7 +208,7 @@ class Engine {
     }
     const size_t charged = RecordCache::Charge(n->key(), n->rec);
     *changed = fn(&const_cast<Record&>(*n->rec).value);  // the cache's alone
-    ChangedInPlace(n, charged, *changed);
+    ChangedInPlace(n, charged, *changed, /*marked=*/false);
     return true;
   }
   // The same for a key found expired on a read (counted as expired, as
@@ -402,8 +421,18 @@ class Engine {
   // (but this turn's undo, for an append, as a cut back), or null.
   RecordCache::Node* ChangeableBigString(std::string_view key, int64_t now_ms, bool append);
   // After ChangeInPlace's change of n's record (if `changed`), charged
-  // `charged` before.
-  void ChangedInPlace(RecordCache::Node* n, size_t charged, bool changed);
+  // `charged` before; `marked` if GrowInPlace marked the write already.
+  void ChangedInPlace(RecordCache::Node* n, size_t charged, bool changed, bool marked);
+  // ChangeInPlace's change of bytes past the turn's cut: the entry
+  // AppendInPlace would take, if `offset` lies at or past the end of its
+  // value, or past the cut of its undo (bytes an append or a growth of this
+  // turn added); or null.
+  RecordCache::Node* PastTheCut(std::string_view key, int64_t now_ms, size_t offset, size_t length);
+  // Marks n's record (ChangeableBigString's, for an append) written in
+  // place, and makes room for `size` bytes of value, as Redis does (twice
+  // that, or 1 MB more past 1 MB); the value, to grow. The first of the turn
+  // leaves as its undo this very record, cut back to its length now.
+  std::string& GrowInPlace(RecordCache::Node* n, std::string_view key, size_t size);
   struct Undo;  // (below)
   // ChangeInPlace's changes kept as spans: the entry of a live big string at
   // `key` with `length` bytes at `offset` inside its value, which nothing
@@ -416,8 +445,9 @@ class Engine {
   void SpanChangedInPlace(RecordCache::Node* n, Undo* undo, size_t charged, size_t length_before,
                           size_t offset, bool changed);
   std::string span_bytes_;  // ChangeInPlace's: the bytes before a change
-  // The undos with spans, by entry (undo_ indexes), until the commit.
-  std::unordered_map<const RecordCache::Node*, size_t> span_undos_;
+  // The undos of records changed in place (a cut back, spans or not), by
+  // entry (undo_ indexes), until the commit.
+  std::unordered_map<const RecordCache::Node*, size_t> in_place_undos_;
   // Commit() and FlushBehind(): LevelDB then holds every committed write
   // (before a walk of LevelDB: scans, expiry, hints).
   // `held`: keys held for their ranges too (held_); without, LevelDB may
@@ -562,6 +592,10 @@ class Engine {
   // Journals patch_runs_ of n's record (offsets after base_header_) as
   // patch ops, and keeps them as the key's ranges of the turn.
   void JournalPatchRuns(RecordCache::Node* n, std::string* out);
+  // Journals n's record as a range op keeping `keep` bytes (base_header_'s
+  // and the value's first keep - base_header_.size()), and keeps it as the
+  // key's range of the turn.
+  void JournalRange(RecordCache::Node* n, size_t keep, std::string* out);
   // JournalEntries' patches for n's record changed in place by u's spans
   // alone (same record, same length): the bytes now at the spans.
   void JournalSpans(RecordCache::Node* n, const Undo& u, std::string* out);

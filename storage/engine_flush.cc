@@ -173,7 +173,7 @@ Status Engine::RecreateDb(const MetaList& meta) {
   cache_.Clear();
   dirty_.clear();
   undo_.clear();
-  span_undos_.clear();
+  in_place_undos_.clear();
   // The write journal holds writes of the data being dropped: it goes first
   // (a crash from here on restarts into this function, which removes it).
   journal_.reset();

@@ -1,6 +1,7 @@
 // The engine's fast paths for changes to big strings (engine.h):
 // AppendInPlace (APPEND) and ChangeInPlace (SETBIT, SETRANGE) change a cached
-// value where it is, where the generic path copies it for each command. The
+// value where it is, where the generic path copies it for each command. A
+// change past the value's end grows it as an append does. The
 // undo (Engine::Undo) and the journal (JournalEntries: a range or patches
 // against the state before the turn) see them as they see a Put; a turn's
 // first change keeps the bytes it overwrote in the undo (spans), and is
@@ -53,8 +54,8 @@ RecordCache::Node* Engine::SpanChangeable(std::string_view key, int64_t now_ms, 
   if (!n->dirty) return n->rec.use_count() == 1 ? n : nullptr;  // the turn's first change
   // A later one: the undo must be spans of this very record (not replaced by
   // a Put, not grown by an append), held by the cache and the undo alone.
-  auto it = span_undos_.find(n);
-  if (it == span_undos_.end()) return nullptr;
+  auto it = in_place_undos_.find(n);
+  if (it == in_place_undos_.end()) return nullptr;
   Undo& u = undo_[it->second];
   if (u.rec != n->rec || n->rec.use_count() != 2 || size != u.cut || u.spans.size() >= 1024) {
     return nullptr;
@@ -73,7 +74,7 @@ void Engine::SpanChangedInPlace(RecordCache::Node* n, Undo* undo, size_t charged
     // its length before, with the spans' bytes put back.
     MarkDirty(n, KeySlot(n->key()), n->rec);
     n->in_place = true;
-    span_undos_[n] = undo_.size() - 1;
+    in_place_undos_[n] = undo_.size() - 1;
     undo = &undo_.back();
     undo->cut = length_before;
   } else {
@@ -125,13 +126,8 @@ void Engine::JournalSpans(RecordCache::Node* n, const Undo& u, std::string* out)
   JournalPatchRuns(n, out);
 }
 
-bool Engine::AppendInPlace(std::string_view key, std::string_view tail, int64_t now_ms,
-                           uint64_t max_length, size_t* length) {
-  RecordCache::Node* n = ChangeableBigString(key, now_ms, /*append=*/true);
-  if (!n || n->rec->value.size() + tail.size() > max_length) return false;
-  ++stats_.cache_hits;
-  const size_t charged = RecordCache::Charge(n->key(), n->rec);
-  std::string& value = const_cast<Record&>(*n->rec).value;  // the cache's alone
+std::string& Engine::GrowInPlace(RecordCache::Node* n, std::string_view key, size_t size) {
+  std::string& value = const_cast<Record&>(*n->rec).value;  // the cache's (and undo's)
   // Marked as a Put's write; the first of the turn leaves as its undo this
   // very record, to be cut back to its length now.
   const bool first = !n->dirty;
@@ -139,12 +135,22 @@ bool Engine::AppendInPlace(std::string_view key, std::string_view tail, int64_t 
   if (first) {
     n->in_place = true;
     undo_.back().cut = value.size();
+    in_place_undos_[n] = undo_.size() - 1;
   }
   // Room as Redis makes it: twice the length needed, or 1 MB more past 1 MB
   // (std::string would double a 512 MB string's).
-  const size_t need = value.size() + tail.size();
   constexpr size_t kMaxPrealloc = 1 << 20;
-  if (need > value.capacity()) value.reserve(need < kMaxPrealloc ? 2 * need : need + kMaxPrealloc);
+  if (size > value.capacity()) value.reserve(size < kMaxPrealloc ? 2 * size : size + kMaxPrealloc);
+  return value;
+}
+
+bool Engine::AppendInPlace(std::string_view key, std::string_view tail, int64_t now_ms,
+                           uint64_t max_length, size_t* length) {
+  RecordCache::Node* n = ChangeableBigString(key, now_ms, /*append=*/true);
+  if (!n || n->rec->value.size() + tail.size() > max_length) return false;
+  ++stats_.cache_hits;
+  const size_t charged = RecordCache::Charge(n->key(), n->rec);
+  std::string& value = GrowInPlace(n, key, n->rec->value.size() + tail.size());
   value.append(tail);
   cache_.Recharge(n, charged);
   ++stats_.appends_in_place;
@@ -152,12 +158,30 @@ bool Engine::AppendInPlace(std::string_view key, std::string_view tail, int64_t 
   return true;
 }
 
-void Engine::ChangedInPlace(RecordCache::Node* n, size_t charged, bool changed) {
+RecordCache::Node* Engine::PastTheCut(std::string_view key, int64_t now_ms, size_t offset,
+                                      size_t length) {
+  if (length == 0 || length > SIZE_MAX - offset) return nullptr;
+  RecordCache::Node* n = ChangeableBigString(key, now_ms, /*append=*/true);
+  if (!n) return nullptr;
+  // Past the value's end: every byte the change writes is one its growth
+  // adds, past the turn's cut too (in-place changes never shorten a value).
+  if (offset >= n->rec->value.size()) return n;
+  // Inside it: only where this turn's appends or growths added the bytes
+  // (the cut back takes them away again), whatever spans lie below.
+  if (!n->dirty || !n->in_place) return nullptr;
+  const auto it = in_place_undos_.find(n);
+  if (it == in_place_undos_.end()) return nullptr;
+  const Undo& u = undo_[it->second];
+  if (u.rec != n->rec || u.cut == kWhole || offset < u.cut) return nullptr;
+  return n;
+}
+
+void Engine::ChangedInPlace(RecordCache::Node* n, size_t charged, bool changed, bool marked) {
   ++stats_.cache_hits;
   if (!changed) return;  // (SETBIT of a bit as it was: as the generic path, no write)
-  // The entry is dirty (a Put of this turn made the record): MarkDirty
-  // counts a coalesced write.
-  MarkDirty(n, n->slot, n->rec);
+  // The entry is dirty (a Put of this turn made the record, or it grew in
+  // place): MarkDirty counts a coalesced write.
+  if (!marked) MarkDirty(n, n->slot, n->rec);
   cache_.Recharge(n, charged);
   ++stats_.changes_in_place;
 }

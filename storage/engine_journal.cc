@@ -298,7 +298,7 @@ Status Engine::CommitJournal() {
   }
   dirty_.clear();
   undo_.clear();
-  span_undos_.clear();
+  in_place_undos_.clear();
   if (turn_ranges_.empty()) {
     behind_ops_.append(*out);  // the payload stays in *out until the next Begin()
   } else {
@@ -359,6 +359,20 @@ void Engine::JournalEntries(std::string* out) {
         JournalSpans(n, u, out);
         continue;
       }
+      // Grown in place since (APPEND, a change past the end): the spans and
+      // the bytes past the cut changed. A range from the lowest span, where
+      // it keeps half the value (as RangeKeep asks), needs no copy of the
+      // value before and no compare: a bitmap grown a byte at a time, whose
+      // turn began inside its last byte.
+      if (n->rec == u.rec && rec.value.size() > u.cut) {
+        size_t lowest = u.cut;
+        for (const Span& sp : u.spans) lowest = std::min(lowest, sp.offset);
+        if (lowest >= rec.value.size() / 2) {
+          EncodeRecordHeader(rec, &base_header_);  // the committed one: in place, unchanged
+          JournalRange(n, base_header_.size() + lowest, out);
+          continue;
+        }
+      }
       SettleSpans(&u, n->rec);  // grown since, or replaced: compared as any other
     }
     const std::string_view base = u.rec ? std::string_view(u.rec->value).substr(0, u.cut) : "";
@@ -373,13 +387,7 @@ void Engine::JournalEntries(std::string* out) {
       if (patch) keep = 0;
     }
     if (keep > 0) {
-      const size_t begin = out->size();
-      Journal::AppendRange(out, commit_key_, keep,
-                           std::string_view(rec.value).substr(keep - base_header_.size()));
-      if (n->held) turn_ranges_.pop_back();
-      turn_ranges_.push_back({n, begin, out->size()});
-      ++stats_.journal_ranges;
-      period_range_bytes_ += rec.value.size();
+      JournalRange(n, keep, out);
       continue;
     }
     if (patch) {
@@ -390,6 +398,17 @@ void Engine::JournalEntries(std::string* out) {
     Journal::AppendPut(out, commit_key_, commit_value_);
   }
   ReleaseBigBuffers();
+}
+
+void Engine::JournalRange(RecordCache::Node* n, size_t keep, std::string* out) {
+  const Record& rec = *n->rec;
+  const size_t begin = out->size();
+  Journal::AppendRange(out, commit_key_, keep,
+                       std::string_view(rec.value).substr(keep - base_header_.size()));
+  if (n->held) turn_ranges_.pop_back();
+  turn_ranges_.push_back({n, begin, out->size()});
+  ++stats_.journal_ranges;
+  period_range_bytes_ += rec.value.size();
 }
 
 void Engine::JournalPatchRuns(RecordCache::Node* n, std::string* out) {
@@ -456,7 +475,7 @@ void Engine::UndoTurn() {
   }
   dirty_.clear();
   undo_.clear();
-  span_undos_.clear();
+  in_place_undos_.clear();
   key_count_ = committed_key_count_;
   expires_count_ = committed_expires_count_;
   expire_sum_ms_ = committed_expire_sum_ms_;

@@ -135,7 +135,8 @@ class ChangeInPlaceFullDiskTest(InPlaceFullDiskCase):
 
 class MixedPipelineFullDiskTest(TmpfsCase):
     """Pipelines that mix in-place changes of a big string (SETBIT,
-    SETRANGE, APPEND) with a SET of it, EXPIRE and PERSIST of it, and writes
+    SETRANGE, APPEND; SETBIT and SETRANGE past its end too, which grow it)
+    with a SET of it, EXPIRE and PERSIST of it, and writes
     of another key, so that one loop turn holds several kinds of writes of
     one key. When the disk fills, the string and the other key read as the
     acknowledged pipelines and a prefix of the failed one left them, the
@@ -149,20 +150,29 @@ class MixedPipelineFullDiskTest(TmpfsCase):
         """A pipeline: (command tuple, function of the model) pairs."""
         out = []
         for _ in range(rng.randrange(2, 9)):
-            kind = rng.randrange(10)
+            kind = rng.randrange(12)
             at = rng.randrange(self.SIZE - 16)
-            if kind < 3:
+            if kind >= 10:
+                # Past the end, mostly: each step's lie past the last's
+                # (APPENDs add less; a SET cuts it back to SIZE).
+                at = self.SIZE + 64 * step + rng.randrange(64)
+            if kind < 3 or kind == 10:
                 bit = rng.randrange(2)
 
                 def f(m, at=at, bit=bit):
                     b = m["bits"]
+                    if len(b) <= at:
+                        b.extend(bytes(at + 1 - len(b)))
                     b[at] = (b[at] & 0x7F) | (bit << 7)
                 out.append((("SETBIT", "bits", at * 8, bit), f))
-            elif kind < 6:
+            elif kind < 6 or kind == 11:
                 piece = b"%08d" % rng.randrange(10 ** 8)
 
                 def f(m, at=at, piece=piece):
-                    m["bits"][at:at + len(piece)] = piece
+                    b = m["bits"]
+                    if len(b) < at:
+                        b.extend(bytes(at - len(b)))
+                    b[at:at + len(piece)] = piece
                 out.append((("SETRANGE", "bits", at, piece), f))
             elif kind == 6:
                 piece = b"+%d" % step

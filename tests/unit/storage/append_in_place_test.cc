@@ -251,10 +251,9 @@ TEST_CASE("A turn's first ChangeInPlace declines outside the value, or a span to
   e->Put("big", Rec(big));
   Commit(*e);
   bool changed = false;
-  // Growing the value (past its end), or a quarter of it or more: the
-  // generic path.
+  // Across the value's end (a growing change past it grows in place: the
+  // test below), or a quarter of it or more: the generic path.
   CHECK_FALSE(e->ChangeInPlace("big", kNow, 99'999, 2, Overwrite(99'999, "xy"), &changed));
-  CHECK_FALSE(e->ChangeInPlace("big", kNow, 200'000, 1, Overwrite(200'000, "x"), &changed));
   CHECK_FALSE(
       e->ChangeInPlace("big", kNow, 0, 25'001, Overwrite(0, std::string(25'001, 'q')), &changed));
   // A reader's reference.
@@ -279,6 +278,108 @@ TEST_CASE("A turn's first ChangeInPlace declines outside the value, or a span to
   CHECK(ValueOf(*e, "big") == big);
 }
 
+TEST_CASE("ChangeInPlace past the value's end grows it as an APPEND would, and replays",
+          "[journal]") {
+  TempDir dir, crashed;
+  auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
+  std::string value(100'000, 'b');
+  e->Put("bm", Rec(value, 4'000'000'000'000));
+  Commit(*e);
+  const uint64_t before = testing::JournalBytes(dir.path());
+  const uint64_t ranges = e->stats().journal_ranges;
+  bool changed = false;
+  // One change per turn, at the end or past it (a gap of zeros between).
+  for (size_t i = 0; i < 40; ++i) {
+    const size_t at = value.size() + (i % 4 == 0 ? 0 : i * 10);
+    const std::string bytes = "G" + std::to_string(i);
+    REQUIRE(e->ChangeInPlace("bm", kNow, at, bytes.size(), Overwrite(at, bytes), &changed));
+    CHECK(changed);
+    value.resize(at, '\0');
+    value += bytes;
+    Commit(*e);
+  }
+  CHECK(e->stats().changes_in_place == 40);
+  CHECK(e->stats().journal_ranges == ranges + 40);
+  // The bytes added, where 40 whole values would be 4 MB.
+  CHECK(testing::JournalBytes(dir.path()) - before < 30'000);
+  CHECK(ValueOf(*e, "bm") == value);
+
+  // In one turn: growing changes with a change inside (a span) before them,
+  // an APPEND between, and one that writes a zero byte (SETBIT 0 past the
+  // end: the value still grows).
+  REQUIRE(e->ChangeInPlace("bm", kNow, 50, 2, Overwrite(50, "in"), &changed));
+  value.replace(50, 2, "in");
+  for (size_t gap : {0, 7, 3000}) {
+    const size_t at = value.size() + gap;
+    REQUIRE(e->ChangeInPlace("bm", kNow, at, 3, Overwrite(at, "END"), &changed));
+    value.resize(at, '\0');
+    value += "END";
+  }
+  CHECK(Append(*e, "bm", Piece(2)) == value.size() + 1000);
+  value += Piece(2);
+  // Inside bytes this turn added (the bits of a growing bitmap's last
+  // byte): in place too. Below the turn's length before, after a growth:
+  // the generic path.
+  const uint64_t in_place = e->stats().changes_in_place;
+  REQUIRE(e->ChangeInPlace("bm", kNow, value.size() - 1, 1, Overwrite(value.size() - 1, "Z"),
+                           &changed));
+  value.back() = 'Z';
+  CHECK(e->stats().changes_in_place == in_place + 1);
+  CHECK_FALSE(e->ChangeInPlace("bm", kNow, 60, 1, Overwrite(60, "Y"), &changed));
+  const size_t at = value.size() + 5;
+  REQUIRE(e->ChangeInPlace(
+      "bm", kNow, at, 1, [](std::string*) { return false; }, &changed));
+  CHECK(changed);
+  value.resize(at + 1, '\0');
+  CHECK(ValueOf(*e, "bm") == value);
+  Commit(*e);
+  CHECK(ValueOf(*e, "bm") == value);
+  CheckAfterCrash(&e, dir, crashed, "bm", value, 4'000'000'000'000);
+}
+
+TEST_CASE("A turn's first ChangeInPlace inside the value, then a growth of it", "[journal]") {
+  TempDir dir, crashed;
+  auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
+  std::string value(100'000, 'b');
+  e->Put("bm", Rec(value, 4'000'000'000'000));
+  Commit(*e);
+  bool changed = false;
+  // A span (the turn's first change), then growths: journaled as a range
+  // from the span on where that keeps half the value (near the end, a
+  // growing bitmap's last byte), else as the generic path does (a range
+  // keeping less than half: the whole value).
+  size_t span_at = 0;
+  bool whole = false;
+  SECTION("the span near the end") { span_at = value.size() - 1; }
+  SECTION("the span in the first half") {
+    span_at = 100;
+    whole = true;
+  }
+  REQUIRE(e->ChangeInPlace("bm", kNow, span_at, 1, Overwrite(span_at, "S"), &changed));
+  value[span_at] = 'S';
+  for (size_t gap : {0, 9}) {
+    const size_t at = value.size() + gap;
+    REQUIRE(e->ChangeInPlace("bm", kNow, at, 2, Overwrite(at, "GG"), &changed));
+    value.resize(at, '\0');
+    value += "GG";
+  }
+  CHECK(Append(*e, "bm", "tail") == value.size() + 4);
+  value += "tail";
+  const uint64_t ranges = e->stats().journal_ranges;
+  const uint64_t before = testing::JournalBytes(dir.path());
+  Commit(*e);
+  CHECK(ValueOf(*e, "bm") == value);
+  const uint64_t journaled = testing::JournalBytes(dir.path()) - before;
+  if (whole) {
+    CHECK(e->stats().journal_ranges == ranges);
+    CHECK(journaled > value.size());
+  } else {
+    CHECK(e->stats().journal_ranges == ranges + 1);
+    CHECK(journaled < 1000);
+  }
+  CheckAfterCrash(&e, dir, crashed, "bm", value, 4'000'000'000'000);
+}
+
 TEST_CASE("ChangeInPlace declines a record the undo or a reader holds", "[journal]") {
   TempDir dir;
   auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
@@ -299,6 +400,7 @@ TEST_CASE("ChangeInPlace declines a record the undo or a reader holds", "[journa
     auto held = e->Get("big");  // a reader's reference
     REQUIRE(held.ok());
     CHECK_FALSE(e->ChangeInPlace("big", kNow, 0, 1, touch, &changed));
+    CHECK_FALSE(e->ChangeInPlace("big", kNow, big.size(), 1, Overwrite(big.size(), "x"), &changed));
     CHECK((*held)->value == big);
   }
   REQUIRE(e->ChangeInPlace("big", kNow, 0, 1, touch, &changed));
@@ -310,6 +412,7 @@ TEST_CASE("ChangeInPlace declines a record the undo or a reader holds", "[journa
   auto d = testing::OpenTestEngine(o);
   d->Put("big", Rec(big));
   CHECK_FALSE(d->ChangeInPlace("big", kNow, 0, 1, touch, &changed));
+  CHECK_FALSE(d->ChangeInPlace("big", kNow, big.size(), 1, Overwrite(big.size(), "x"), &changed));
 }
 
 TEST_CASE("AppendInPlace declines where another path must go", "[journal]") {
