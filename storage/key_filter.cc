@@ -86,6 +86,14 @@ void KeyFilter::Insert(Stage* stage, uint64_t hash, const uint64_t* masks) const
   stage->count.fetch_add(1, std::memory_order_relaxed);
 }
 
+bool KeyFilter::InBlock(uint64_t* block, const uint64_t* masks) {
+  for (size_t w = 0; w < kWordsPerBlock; ++w) {
+    const uint64_t bits = std::atomic_ref<uint64_t>(block[w]).load(std::memory_order_relaxed);
+    if ((bits & masks[w]) != masks[w]) return false;
+  }
+  return true;
+}
+
 bool KeyFilter::InAnyStage(uint64_t hash, const uint64_t* masks) const {
   // Each stage's block is a cache miss (the stages are megabytes, read at
   // random), and a stored key is found in its own stage after the misses of
@@ -96,13 +104,7 @@ bool KeyFilter::InAnyStage(uint64_t hash, const uint64_t* masks) const {
     __builtin_prefetch(blocks[s]);
   }
   for (size_t s = 0; s < stages_count_; ++s) {
-    uint64_t* block = blocks[s];
-    bool all = true;
-    for (size_t w = 0; w < kWordsPerBlock && all; ++w) {
-      const uint64_t bits = std::atomic_ref<uint64_t>(block[w]).load(std::memory_order_relaxed);
-      all = (bits & masks[w]) == masks[w];
-    }
-    if (all) return true;
+    if (InBlock(blocks[s], masks)) return true;
   }
   return false;
 }
@@ -171,7 +173,12 @@ void KeyFilter::Load(leveldb::DB* db) {
     const uint64_t hash = KeyHash(user_key);
     uint64_t masks[kWordsPerBlock];
     Masks(hash, masks);
-    Insert(first, hash, masks);
+    // A key the loop thread added already (written since the start, before
+    // this iterator's snapshot) is not counted twice: keys() decides when the
+    // filter is rebuilt (Engine::MaintainKeyFilter). Only the first stage is
+    // looked at, where both add while it has room: the loop thread may add
+    // stages meanwhile.
+    if (!InBlock(first->Block(hash), masks)) Insert(first, hash, masks);
     if ((++n & 1023) == 0) {
       loaded_keys_.store(n, std::memory_order_relaxed);
       if (stop_.load(std::memory_order_relaxed)) return;

@@ -94,6 +94,8 @@ class KeyFilter {
   void Insert(Stage* stage, uint64_t hash, const uint64_t* masks) const;
   // Whether some stage has all the bits of the key (loaded or not).
   bool InAnyStage(uint64_t hash, const uint64_t* masks) const;
+  // Whether every bit of `masks` is set in `block` (a stage's).
+  static bool InBlock(uint64_t* block, const uint64_t* masks);
   void Load(leveldb::DB* db);
   // False if its memory cannot be had.
   bool AddStage(uint64_t capacity_keys);
