@@ -186,7 +186,7 @@ class Engine {
       std::string* value = &const_cast<Record&>(*n->rec).value;  // the cache's and undo's
       const bool grows = offset + length > value->size();
       if (grows) {
-        value = &GrowInPlace(n, key, offset + length);
+        value = &GrowInPlace(n, offset + length);
         value->resize(offset + length, '\0');
       }
       *changed = fn(value) || grows;
@@ -420,6 +420,10 @@ class Engine {
   // the cache entry of a live big string at `key` that nothing else holds
   // (but this turn's undo, for an append, as a cut back), or null.
   RecordCache::Node* ChangeableBigString(std::string_view key, int64_t now_ms, bool append);
+  // What every fast path asks first: write-behind journaling and no failure,
+  // and the cache entry of a live big string at `key` (kMinRangeValue bytes
+  // or more, no version, not expired at `now_ms`); or null.
+  RecordCache::Node* CachedBigString(std::string_view key, int64_t now_ms);
   // After ChangeInPlace's change of n's record (if `changed`), charged
   // `charged` before; `marked` if GrowInPlace marked the write already.
   void ChangedInPlace(RecordCache::Node* n, size_t charged, bool changed, bool marked);
@@ -432,8 +436,14 @@ class Engine {
   // place, and makes room for `size` bytes of value, as Redis does (twice
   // that, or 1 MB more past 1 MB); the value, to grow. The first of the turn
   // leaves as its undo this very record, cut back to its length now.
-  std::string& GrowInPlace(RecordCache::Node* n, std::string_view key, size_t size);
-  struct Undo;  // (below)
+  std::string& GrowInPlace(RecordCache::Node* n, size_t size);
+  // Marks n's record written in place. The turn's first write of it leaves
+  // as its undo this very record, cut back to `length_before` (kept in
+  // in_place_undos_): that undo. A later one counts as coalesced: null.
+  struct Undo;
+  Undo* MarkInPlace(RecordCache::Node* n, size_t length_before);
+  // n's undo in in_place_undos_, if it still holds n's very record; or null.
+  Undo* InPlaceUndo(const RecordCache::Node* n);
   // ChangeInPlace's changes kept as spans: the entry of a live big string at
   // `key` with `length` bytes at `offset` inside its value, which nothing
   // else holds and which is not dirty (*undo null: the turn's first change),

@@ -14,7 +14,7 @@
 
 namespace ringkv::storage {
 
-RecordCache::Node* Engine::ChangeableBigString(std::string_view key, int64_t now_ms, bool append) {
+RecordCache::Node* Engine::CachedBigString(std::string_view key, int64_t now_ms) {
   if (!journaling_ || !failure_.ok()) return nullptr;
   RecordCache::Node* n = cache_.Find(key);
   if (!n || !n->rec) return nullptr;
@@ -22,6 +22,31 @@ RecordCache::Node* Engine::ChangeableBigString(std::string_view key, int64_t now
   if (r.tombstone || !r.version.empty() || r.value.size() < kMinRangeValue || r.ExpiredAt(now_ms)) {
     return nullptr;
   }
+  return n;
+}
+
+Engine::Undo* Engine::InPlaceUndo(const RecordCache::Node* n) {
+  const auto it = in_place_undos_.find(n);
+  if (it == in_place_undos_.end()) return nullptr;
+  Undo& u = undo_[it->second];
+  return u.rec == n->rec ? &u : nullptr;
+}
+
+Engine::Undo* Engine::MarkInPlace(RecordCache::Node* n, size_t length_before) {
+  if (n->dirty) {
+    MarkDirty(n, n->slot, n->rec);  // (counted as a coalesced write)
+    return nullptr;
+  }
+  MarkDirty(n, KeySlot(n->key()), n->rec);
+  n->in_place = true;
+  in_place_undos_[n] = undo_.size() - 1;
+  undo_.back().cut = length_before;
+  return &undo_.back();
+}
+
+RecordCache::Node* Engine::ChangeableBigString(std::string_view key, int64_t now_ms, bool append) {
+  RecordCache::Node* n = CachedBigString(key, now_ms);
+  if (!n) return nullptr;
   // Nothing else may see the record change: a reader holding it, or this
   // turn's undo holding it as the state before, unless the undo is a cut
   // back to that (in_place: an append's, or spans', which an append may
@@ -40,28 +65,20 @@ RecordCache::Node* Engine::ChangeableBigString(std::string_view key, int64_t now
 RecordCache::Node* Engine::SpanChangeable(std::string_view key, int64_t now_ms, size_t offset,
                                           size_t length, Undo** undo) {
   *undo = nullptr;
-  if (!journaling_ || !failure_.ok() || length == 0) return nullptr;
-  RecordCache::Node* n = cache_.Find(key);
-  if (!n || !n->rec) return nullptr;
-  const Record& r = *n->rec;
-  if (r.tombstone || !r.version.empty() || r.value.size() < kMinRangeValue || r.ExpiredAt(now_ms)) {
-    return nullptr;
-  }
+  if (length == 0) return nullptr;
+  RecordCache::Node* n = CachedBigString(key, now_ms);
+  if (!n) return nullptr;
   // Inside the value, and small: past a quarter of it in all, a copy (the
   // generic path) costs little more than the spans.
-  const size_t size = r.value.size();
+  const size_t size = n->rec->value.size();
   if (offset > size || length > size - offset || length > size / 4) return nullptr;
   if (!n->dirty) return n->rec.use_count() == 1 ? n : nullptr;  // the turn's first change
   // A later one: the undo must be spans of this very record (not replaced by
   // a Put, not grown by an append), held by the cache and the undo alone.
-  auto it = in_place_undos_.find(n);
-  if (it == in_place_undos_.end()) return nullptr;
-  Undo& u = undo_[it->second];
-  if (u.rec != n->rec || n->rec.use_count() != 2 || size != u.cut || u.spans.size() >= 1024) {
-    return nullptr;
-  }
-  if (u.span_bytes + length > size / 4) return nullptr;
-  *undo = &u;
+  Undo* u = InPlaceUndo(n);
+  if (!u || n->rec.use_count() != 2 || size != u->cut || u->spans.size() >= 1024) return nullptr;
+  if (u->span_bytes + length > size / 4) return nullptr;
+  *undo = u;
   return n;
 }
 
@@ -69,17 +86,9 @@ void Engine::SpanChangedInPlace(RecordCache::Node* n, Undo* undo, size_t charged
                                 size_t length_before, size_t offset, bool changed) {
   ++stats_.cache_hits;
   if (!changed) return;  // (as the generic path: no write)
-  if (!undo) {
-    // Marked as a Put's write, whose undo is this very record: cut back to
-    // its length before, with the spans' bytes put back.
-    MarkDirty(n, KeySlot(n->key()), n->rec);
-    n->in_place = true;
-    in_place_undos_[n] = undo_.size() - 1;
-    undo = &undo_.back();
-    undo->cut = length_before;
-  } else {
-    MarkDirty(n, n->slot, n->rec);  // (counted as a coalesced write)
-  }
+  // The turn's first change: its undo is this very record, cut back to its
+  // length before, with the spans' bytes put back.
+  if (Undo* first = MarkInPlace(n, length_before)) undo = first;
   undo->spans.push_back({offset, span_bytes_});
   undo->span_bytes += span_bytes_.size();
   ReleaseBigBuffers();
@@ -126,17 +135,11 @@ void Engine::JournalSpans(RecordCache::Node* n, const Undo& u, std::string* out)
   JournalPatchRuns(n, out);
 }
 
-std::string& Engine::GrowInPlace(RecordCache::Node* n, std::string_view key, size_t size) {
+std::string& Engine::GrowInPlace(RecordCache::Node* n, size_t size) {
   std::string& value = const_cast<Record&>(*n->rec).value;  // the cache's (and undo's)
-  // Marked as a Put's write; the first of the turn leaves as its undo this
-  // very record, to be cut back to its length now.
-  const bool first = !n->dirty;
-  MarkDirty(n, first ? KeySlot(key) : n->slot, n->rec);
-  if (first) {
-    n->in_place = true;
-    undo_.back().cut = value.size();
-    in_place_undos_[n] = undo_.size() - 1;
-  }
+  // The first of the turn leaves as its undo this very record, to be cut
+  // back to its length now.
+  (void)MarkInPlace(n, value.size());
   // Room as Redis makes it: twice the length needed, or 1 MB more past 1 MB
   // (std::string would double a 512 MB string's).
   constexpr size_t kMaxPrealloc = 1 << 20;
@@ -150,7 +153,7 @@ bool Engine::AppendInPlace(std::string_view key, std::string_view tail, int64_t 
   if (!n || n->rec->value.size() + tail.size() > max_length) return false;
   ++stats_.cache_hits;
   const size_t charged = RecordCache::Charge(n->key(), n->rec);
-  std::string& value = GrowInPlace(n, key, n->rec->value.size() + tail.size());
+  std::string& value = GrowInPlace(n, n->rec->value.size() + tail.size());
   value.append(tail);
   cache_.Recharge(n, charged);
   ++stats_.appends_in_place;
@@ -169,10 +172,8 @@ RecordCache::Node* Engine::PastTheCut(std::string_view key, int64_t now_ms, size
   // Inside it: only where this turn's appends or growths added the bytes
   // (the cut back takes them away again), whatever spans lie below.
   if (!n->dirty || !n->in_place) return nullptr;
-  const auto it = in_place_undos_.find(n);
-  if (it == in_place_undos_.end()) return nullptr;
-  const Undo& u = undo_[it->second];
-  if (u.rec != n->rec || u.cut == kWhole || offset < u.cut) return nullptr;
+  const Undo* u = InPlaceUndo(n);
+  if (!u || u->cut == kWhole || offset < u->cut) return nullptr;
   return n;
 }
 
