@@ -28,7 +28,19 @@ using ringkv::testing::ValueOf;
 constexpr int64_t kNow = 1'000'000;
 constexpr uint64_t kNoLimit = UINT64_MAX;
 
+constexpr int64_t kExpiry = 4'000'000'000'000;  // unix ms, far off
+
 std::string Piece(int i) { return std::string(1000, static_cast<char>('a' + i % 26)); }
+
+// A journaling engine on `dir` holding `value` at `key`, expiring at
+// `expire_at_ms` (0: never), committed.
+std::unique_ptr<Engine> OpenHolding(const TempDir& dir, std::string_view key,
+                                    const std::string& value, int64_t expire_at_ms = 0) {
+  auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
+  e->Put(key, Rec(value, expire_at_ms));
+  Commit(*e);
+  return e;
+}
 
 // Appends in place, which must be taken; the new length.
 size_t Append(Engine& e, std::string_view key, std::string_view tail) {
@@ -51,10 +63,8 @@ void CheckAfterCrash(std::unique_ptr<Engine>* e, const TempDir& dir, const TempD
 
 TEST_CASE("AppendInPlace grows the value, journals the appended bytes, and replays", "[journal]") {
   TempDir dir, crashed;
-  auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
   std::string value(100'000, 'v');
-  e->Put("log", Rec(value, 4'000'000'000'000));
-  Commit(*e);
+  auto e = OpenHolding(dir, "log", value, kExpiry);
   const uint64_t ranges = e->stats().journal_ranges;
   // One append per turn, then three in one turn.
   for (int i = 0; i < 20; ++i) {
@@ -73,16 +83,14 @@ TEST_CASE("AppendInPlace grows the value, journals the appended bytes, and repla
   CHECK(e->KeyCount() == 1);
   CHECK(e->ExpiresCount() == 1);
 
-  CheckAfterCrash(&e, dir, crashed, "log", value, 4'000'000'000'000);
+  CheckAfterCrash(&e, dir, crashed, "log", value, kExpiry);
 }
 
 TEST_CASE("AppendInPlace, then a whole write of the key and an append in the same turn",
           "[journal]") {
   TempDir dir, crashed;
-  auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
   const std::string base(100'000, 'v');
-  e->Put("log", Rec(base));
-  Commit(*e);
+  auto e = OpenHolding(dir, "log", base);
   Append(*e, "log", Piece(0));
   // A SET after the APPEND: the journal's range is taken against the value
   // before the turn (keep 100,000 bytes, then the piece and "zz"), not
@@ -104,10 +112,8 @@ TEST_CASE("AppendInPlace, then a whole write of the key and an append in the sam
 TEST_CASE("ChangeInPlace changes a record a Put of this turn made, and journals patches",
           "[journal]") {
   TempDir dir, crashed;
-  auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
   std::string value(100'000, 'v');
-  e->Put("bits", Rec(value, 4'000'000'000'000));
-  Commit(*e);
+  auto e = OpenHolding(dir, "bits", value, kExpiry);
   bool changed = false;
   auto set = [](size_t at, char c) {
     return [at, c](std::string* v) {
@@ -124,7 +130,7 @@ TEST_CASE("ChangeInPlace changes a record a Put of this turn made, and journals 
   CHECK(changed);
   value[10] = 'x';
   CHECK(ValueOf(*e, "bits") == value);
-  e->Put("bits", Rec(value, 4'000'000'000'000));
+  e->Put("bits", Rec(value, kExpiry));
   for (size_t at : {500, 60'000, 99'999, 500}) {
     REQUIRE(e->ChangeInPlace("bits", kNow, at, 1, set(at, 'y'), &changed));
     CHECK(changed == (value[at] != 'y'));
@@ -136,7 +142,7 @@ TEST_CASE("ChangeInPlace changes a record a Put of this turn made, and journals 
   Commit(*e);
   CHECK(e->stats().journal_patches >= 1);
   // Growing it: a longer value (a range, or a whole record).
-  e->Put("bits", Rec(value, 4'000'000'000'000));
+  e->Put("bits", Rec(value, kExpiry));
   REQUIRE(e->ChangeInPlace("bits", kNow, 100'010, 1, set(100'010, 'z'), &changed));
   CHECK(changed);
   value.resize(100'011, '\0');
@@ -144,7 +150,7 @@ TEST_CASE("ChangeInPlace changes a record a Put of this turn made, and journals 
   Commit(*e);
   CHECK(ValueOf(*e, "bits") == value);
 
-  CheckAfterCrash(&e, dir, crashed, "bits", value, 4'000'000'000'000);
+  CheckAfterCrash(&e, dir, crashed, "bits", value, kExpiry);
 }
 
 // SETRANGE's change: `bytes` over [at, at + bytes.size()) (growing the value
@@ -160,10 +166,8 @@ auto Overwrite(size_t at, std::string bytes) {
 TEST_CASE("A turn's first ChangeInPlace journals its span as a patch, without a copy",
           "[journal]") {
   TempDir dir, crashed;
-  auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
   std::string value(200'000, 'v');
-  e->Put("bits", Rec(value, 4'000'000'000'000));
-  Commit(*e);
+  auto e = OpenHolding(dir, "bits", value, kExpiry);
   const uint64_t before = testing::JournalBytes(dir.path());
   const uint64_t patches = e->stats().journal_patches;
   bool changed = false;
@@ -181,16 +185,14 @@ TEST_CASE("A turn's first ChangeInPlace journals its span as a patch, without a 
   // 50 patches of a few bytes, where 50 whole values would be 10 MB.
   CHECK(testing::JournalBytes(dir.path()) - before < 20'000);
   CHECK(ValueOf(*e, "bits") == value);
-  CheckAfterCrash(&e, dir, crashed, "bits", value, 4'000'000'000'000);
+  CheckAfterCrash(&e, dir, crashed, "bits", value, kExpiry);
 }
 
 TEST_CASE("A turn's first ChangeInPlace, then other writes of the key in the same turn",
           "[journal]") {
   TempDir dir, crashed;
-  auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
   const std::string base(100'000, 'b');
-  e->Put("k", Rec(base));
-  Commit(*e);
+  auto e = OpenHolding(dir, "k", base);
   bool changed = false;
   std::string value = base;
   REQUIRE(e->ChangeInPlace("k", kNow, 70'000, 3, Overwrite(70'000, "abc"), &changed));
@@ -246,10 +248,8 @@ TEST_CASE("A turn's first ChangeInPlace, then other writes of the key in the sam
 TEST_CASE("A turn's first ChangeInPlace declines outside the value, or a span too big",
           "[journal]") {
   TempDir dir;
-  auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
   const std::string big(100'000, 'b');
-  e->Put("big", Rec(big));
-  Commit(*e);
+  auto e = OpenHolding(dir, "big", big);
   bool changed = false;
   // Across the value's end (a growing change past it grows in place: the
   // test below), or a quarter of it or more: the generic path.
@@ -281,10 +281,8 @@ TEST_CASE("A turn's first ChangeInPlace declines outside the value, or a span to
 TEST_CASE("ChangeInPlace past the value's end grows it as an APPEND would, and replays",
           "[journal]") {
   TempDir dir, crashed;
-  auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
   std::string value(100'000, 'b');
-  e->Put("bm", Rec(value, 4'000'000'000'000));
-  Commit(*e);
+  auto e = OpenHolding(dir, "bm", value, kExpiry);
   const uint64_t before = testing::JournalBytes(dir.path());
   const uint64_t ranges = e->stats().journal_ranges;
   bool changed = false;
@@ -334,15 +332,13 @@ TEST_CASE("ChangeInPlace past the value's end grows it as an APPEND would, and r
   CHECK(ValueOf(*e, "bm") == value);
   Commit(*e);
   CHECK(ValueOf(*e, "bm") == value);
-  CheckAfterCrash(&e, dir, crashed, "bm", value, 4'000'000'000'000);
+  CheckAfterCrash(&e, dir, crashed, "bm", value, kExpiry);
 }
 
 TEST_CASE("A turn's first ChangeInPlace inside the value, then a growth of it", "[journal]") {
   TempDir dir, crashed;
-  auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
   std::string value(100'000, 'b');
-  e->Put("bm", Rec(value, 4'000'000'000'000));
-  Commit(*e);
+  auto e = OpenHolding(dir, "bm", value, kExpiry);
   bool changed = false;
   // A span (the turn's first change), then growths: journaled as a range
   // from the span on where that keeps half the value (near the end, a
@@ -377,15 +373,13 @@ TEST_CASE("A turn's first ChangeInPlace inside the value, then a growth of it", 
     CHECK(e->stats().journal_ranges == ranges + 1);
     CHECK(journaled < 1000);
   }
-  CheckAfterCrash(&e, dir, crashed, "bm", value, 4'000'000'000'000);
+  CheckAfterCrash(&e, dir, crashed, "bm", value, kExpiry);
 }
 
 TEST_CASE("ChangeInPlace declines a record the undo or a reader holds", "[journal]") {
   TempDir dir;
-  auto e = testing::OpenTestEngine(JournalingOptions(dir.path()));
   const std::string big(100'000, 'b');
-  e->Put("big", Rec(big));
-  Commit(*e);
+  auto e = OpenHolding(dir, "big", big);
   bool changed = false;
   auto touch = [](std::string* v) {
     (*v)[0] = 'T';
