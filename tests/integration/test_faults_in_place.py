@@ -52,6 +52,26 @@ class InPlaceFullDiskCase(TmpfsCase):
         self.assertIn(failure[0], ("misconf", "closed"), failure)
         return filler
 
+    def start_with_string(self, key, size):
+        """A server on a fresh 48 MB tmpfs holding `size` bytes at `key`:
+        (mount point, server, client, the string as acknowledged)."""
+        mnt = self.mount_tmpfs("48m")
+        s = self.server(os.path.join(mnt, "data")).start()
+        c = self.client(s, socket_timeout=10)
+        acked = bytearray(value_for(key, 0, size))
+        self.assertTrue(c.set(key, bytes(acked)))
+        return mnt, s, c, acked
+
+    def restart_with_room(self, s, filler, key, acked):
+        """kill -9, the filler removed, a restart: `key` must hold `acked`.
+        Returns a client of the restarted server."""
+        s.kill(signal.SIGKILL)
+        os.remove(filler)
+        self.restart(s)
+        c = self.client(s)
+        self.assert_string(c, key, acked, "after kill -9 and restart with room")
+        return c
+
     def assert_string(self, c, key, acked, when):
         got = c.get(key)
         self.assertEqual(len(got), len(acked), when)
@@ -66,11 +86,7 @@ class AppendLogFullDiskTest(InPlaceFullDiskCase):
     after kill -9 and a restart with room."""
 
     def test_disk_fills_under_appends_in_place(self):
-        mnt = self.mount_tmpfs("48m")
-        s = self.server(os.path.join(mnt, "data")).start()
-        c = self.client(s, socket_timeout=10)
-        acked = bytearray(value_for(b"log", 0, 64 * 1024))
-        self.assertTrue(c.set(b"log", bytes(acked)))
+        mnt, s, c, acked = self.start_with_string(b"log", 64 * 1024)
 
         def append(step):
             piece = value_for(b"p", step, 4096)
@@ -86,11 +102,7 @@ class AppendLogFullDiskTest(InPlaceFullDiskCase):
             c2.append(b"log", b"more")
         self.assertTrue(str(cm.exception).startswith(MISCONF), str(cm.exception))
 
-        s.kill(signal.SIGKILL)
-        os.remove(filler)
-        self.restart(s)
-        c3 = self.client(s)
-        self.assert_string(c3, b"log", acked, "after kill -9 and restart with room")
+        c3 = self.restart_with_room(s, filler, b"log", acked)
         self.assertEqual(c3.append(b"log", b"!"), len(acked) + 1)
 
 
@@ -102,11 +114,7 @@ class ChangeInPlaceFullDiskTest(InPlaceFullDiskCase):
     while the disk is full and after kill -9 and a restart with room."""
 
     def test_disk_fills_under_changes_in_place(self):
-        mnt = self.mount_tmpfs("48m")
-        s = self.server(os.path.join(mnt, "data")).start()
-        c = self.client(s, socket_timeout=10)
-        acked = bytearray(value_for(b"bits", 0, 256 * 1024))
-        self.assertTrue(c.set(b"bits", bytes(acked)))
+        mnt, s, c, acked = self.start_with_string(b"bits", 256 * 1024)
 
         def change(step):
             # Alternately a bit and a few bytes, spread over the value.
@@ -125,11 +133,7 @@ class ChangeInPlaceFullDiskTest(InPlaceFullDiskCase):
         self.assertIsNone(s.proc.poll(), "server died:\n" + s.read_log())
         self.assert_string(self.client(s), b"bits", acked, "while the disk is full")
 
-        s.kill(signal.SIGKILL)
-        os.remove(filler)
-        self.restart(s)
-        c3 = self.client(s)
-        self.assert_string(c3, b"bits", acked, "after kill -9 and restart with room")
+        c3 = self.restart_with_room(s, filler, b"bits", acked)
         self.assertEqual(c3.setrange(b"bits", 0, b"!"), len(acked))
 
 
