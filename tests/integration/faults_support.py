@@ -84,15 +84,10 @@ class FaultCase(unittest.TestCase):
         self.fail("the server neither exited nor answered within %.0fs:\n%s" % (timeout, s.read_log()))
 
     def check_values(self, c, expected, when):
-        keys = list(expected)
-        wrong = []
-        for at in range(0, len(keys), 500):
-            chunk = keys[at:at + 500]
-            for k, got in zip(chunk, c.mget(chunk)):
-                if got != expected[k]:
-                    wrong.append((k, None if got is None else got[:40]))
+        wrong = [(k, None if got is None else got[:40])
+                 for k, _, got in support.wrong_values(c, expected)]
         self.assertEqual(wrong[:5], [], "%s: %d of %d acknowledged keys wrong or missing"
-                         % (when, len(wrong), len(keys)))
+                         % (when, len(wrong), len(expected)))
 
 
 class TmpfsCase(FaultCase):

@@ -205,6 +205,19 @@ class AckWriter(threading.Thread):
                 pass
 
 
+def wrong_values(c, expected, chunk=500):
+    """The keys of `expected` ({key: value, or None for absent}) that MGET,
+    in chunks, answers otherwise: (key, expected, got) each."""
+    keys = list(expected)
+    wrong = []
+    for at in range(0, len(keys), chunk):
+        part = keys[at:at + chunk]
+        for k, got in zip(part, c.mget(part)):
+            if got != expected[k]:
+                wrong.append((k, expected[k], got))
+    return wrong
+
+
 def join_writers(test, writers, timeout=15):
     """After a kill: waits for each AckWriter, which must have stopped and
     kept no error (a connection error ends one quietly)."""

@@ -82,14 +82,9 @@ class DurabilityCase(unittest.TestCase):
 
     def check_values(self, c, expected):
         """expected: {key: value or None}; compares with MGET in chunks."""
-        keys = list(expected)
-        wrong = []
-        for at in range(0, len(keys), 1000):
-            chunk = keys[at:at + 1000]
-            for k, got in zip(chunk, c.mget(chunk)):
-                if got != expected[k]:
-                    wrong.append((k, expected[k], got))
-        self.assertEqual(wrong[:10], [], "%d of %d keys wrong after restart" % (len(wrong), len(keys)))
+        wrong = support.wrong_values(c, expected, chunk=1000)
+        self.assertEqual(wrong[:10], [], "%d of %d keys wrong after restart"
+                         % (len(wrong), len(expected)))
 
 
 class RestartTest(DurabilityCase):
