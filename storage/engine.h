@@ -181,7 +181,9 @@ class Engine {
   template <typename Fn>
   bool ChangeInPlace(std::string_view key, int64_t now_ms, size_t offset, size_t length, Fn&& fn,
                      bool* changed) {
-    if (RecordCache::Node* n = PastTheCut(key, now_ms, offset, length)) {
+    RecordCache::Node* n = CachedBigString(key, now_ms);
+    if (!n) return false;
+    if (PastTheCut(n, offset, length)) {
       const size_t charged = RecordCache::Charge(n->key(), n->rec);
       std::string* value = &const_cast<Record&>(*n->rec).value;  // the cache's and undo's
       const bool grows = offset + length > value->size();
@@ -193,11 +195,9 @@ class Engine {
       ChangedInPlace(n, charged, *changed, /*marked=*/grows);
       return true;
     }
-    RecordCache::Node* n = ChangeableBigString(key, now_ms, /*append=*/false);
-    if (!n) {
+    if (!Changeable(n, /*append=*/false)) {
       Undo* undo = nullptr;  // the turn's undo of the key if it has spans already
-      n = SpanChangeable(key, now_ms, offset, length, &undo);
-      if (!n) return false;
+      if (!SpanChangeable(n, offset, length, &undo)) return false;
       const size_t charged = RecordCache::Charge(n->key(), n->rec);
       std::string& value = const_cast<Record&>(*n->rec).value;  // the cache's and undo's
       const size_t before = value.size();
@@ -416,23 +416,24 @@ class Engine {
   // A journal commit failed: the cache, counters and batch go back to what
   // the last commit left.
   void UndoTurn();
-  // The fast paths' checks (AppendInPlace if `append`, else ChangeInPlace):
-  // the cache entry of a live big string at `key` that nothing else holds
-  // (but this turn's undo, for an append, as a cut back), or null.
-  RecordCache::Node* ChangeableBigString(std::string_view key, int64_t now_ms, bool append);
   // What every fast path asks first: write-behind journaling and no failure,
   // and the cache entry of a live big string at `key` (kMinRangeValue bytes
   // or more, no version, not expired at `now_ms`); or null.
   RecordCache::Node* CachedBigString(std::string_view key, int64_t now_ms);
+  // Whether nothing else holds n's record (CachedBigString's) but this
+  // turn's undo, for an append, as a cut back: AppendInPlace's check if
+  // `append`, else that of ChangeInPlace's change of a record a Put of this
+  // turn made.
+  static bool Changeable(const RecordCache::Node* n, bool append);
   // After ChangeInPlace's change of n's record (if `changed`), charged
   // `charged` before; `marked` if GrowInPlace marked the write already.
   void ChangedInPlace(RecordCache::Node* n, size_t charged, bool changed, bool marked);
-  // ChangeInPlace's change of bytes past the turn's cut: the entry
-  // AppendInPlace would take, if `offset` lies at or past the end of its
-  // value, or past the cut of its undo (bytes an append or a growth of this
-  // turn added); or null.
-  RecordCache::Node* PastTheCut(std::string_view key, int64_t now_ms, size_t offset, size_t length);
-  // Marks n's record (ChangeableBigString's, for an append) written in
+  // ChangeInPlace's change of bytes past the turn's cut: whether
+  // AppendInPlace would take n (CachedBigString's) and `offset` lies at or
+  // past the end of its value, or past the cut of its undo (bytes an append
+  // or a growth of this turn added).
+  bool PastTheCut(const RecordCache::Node* n, size_t offset, size_t length);
+  // Marks n's record (Changeable for an append) written in
   // place, and makes room for `size` bytes of value, as Redis does (twice
   // that, or 1 MB more past 1 MB); the value, to grow. The first of the turn
   // leaves as its undo this very record, cut back to its length now.
@@ -444,12 +445,11 @@ class Engine {
   Undo* MarkInPlace(RecordCache::Node* n, size_t length_before);
   // n's undo in in_place_undos_, if it still holds n's very record; or null.
   Undo* InPlaceUndo(const RecordCache::Node* n);
-  // ChangeInPlace's changes kept as spans: the entry of a live big string at
-  // `key` with `length` bytes at `offset` inside its value, which nothing
-  // else holds and which is not dirty (*undo null: the turn's first change),
-  // or whose undo (*undo) is spans of this very record; or null.
-  RecordCache::Node* SpanChangeable(std::string_view key, int64_t now_ms, size_t offset,
-                                    size_t length, Undo** undo);
+  // ChangeInPlace's changes kept as spans: whether n (CachedBigString's)
+  // has `length` bytes at `offset` inside its value, and nothing else holds
+  // its record and it is not dirty (*undo null: the turn's first change), or
+  // its undo (*undo) is spans of this very record.
+  bool SpanChangeable(const RecordCache::Node* n, size_t offset, size_t length, Undo** undo);
   // After it: if `changed`, marks the write and keeps span_bytes_ at
   // `offset` in the undo (a new one, a cut back to `length_before` bytes).
   void SpanChangedInPlace(RecordCache::Node* n, Undo* undo, size_t charged, size_t length_before,

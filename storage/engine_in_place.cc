@@ -44,9 +44,7 @@ Engine::Undo* Engine::MarkInPlace(RecordCache::Node* n, size_t length_before) {
   return &undo_.back();
 }
 
-RecordCache::Node* Engine::ChangeableBigString(std::string_view key, int64_t now_ms, bool append) {
-  RecordCache::Node* n = CachedBigString(key, now_ms);
-  if (!n) return nullptr;
+bool Engine::Changeable(const RecordCache::Node* n, bool append) {
   // Nothing else may see the record change: a reader holding it, or this
   // turn's undo holding it as the state before, unless the undo is a cut
   // back to that (in_place: an append's, or spans', which an append may
@@ -55,31 +53,25 @@ RecordCache::Node* Engine::ChangeableBigString(std::string_view key, int64_t now
   // another); SpanChangeable takes the others. Loop thread only, as every
   // RecordRef of the cache's.
   const long owners = n->rec.use_count();
-  if (append ? owners != (n->dirty && n->in_place ? 2 : 1)
-             : !n->dirty || n->in_place || owners != 1) {
-    return nullptr;
-  }
-  return n;
+  return append ? owners == (n->dirty && n->in_place ? 2 : 1)
+                : n->dirty && !n->in_place && owners == 1;
 }
 
-RecordCache::Node* Engine::SpanChangeable(std::string_view key, int64_t now_ms, size_t offset,
-                                          size_t length, Undo** undo) {
+bool Engine::SpanChangeable(const RecordCache::Node* n, size_t offset, size_t length, Undo** undo) {
   *undo = nullptr;
-  if (length == 0) return nullptr;
-  RecordCache::Node* n = CachedBigString(key, now_ms);
-  if (!n) return nullptr;
+  if (length == 0) return false;
   // Inside the value, and small: past a quarter of it in all, a copy (the
   // generic path) costs little more than the spans.
   const size_t size = n->rec->value.size();
-  if (offset > size || length > size - offset || length > size / 4) return nullptr;
-  if (!n->dirty) return n->rec.use_count() == 1 ? n : nullptr;  // the turn's first change
+  if (offset > size || length > size - offset || length > size / 4) return false;
+  if (!n->dirty) return n->rec.use_count() == 1;  // the turn's first change
   // A later one: the undo must be spans of this very record (not replaced by
   // a Put, not grown by an append), held by the cache and the undo alone.
   Undo* u = InPlaceUndo(n);
-  if (!u || n->rec.use_count() != 2 || size != u->cut || u->spans.size() >= 1024) return nullptr;
-  if (u->span_bytes + length > size / 4) return nullptr;
+  if (!u || n->rec.use_count() != 2 || size != u->cut || u->spans.size() >= 1024) return false;
+  if (u->span_bytes + length > size / 4) return false;
   *undo = u;
-  return n;
+  return true;
 }
 
 void Engine::SpanChangedInPlace(RecordCache::Node* n, Undo* undo, size_t charged,
@@ -149,8 +141,10 @@ std::string& Engine::GrowInPlace(RecordCache::Node* n, size_t size) {
 
 bool Engine::AppendInPlace(std::string_view key, std::string_view tail, int64_t now_ms,
                            uint64_t max_length, size_t* length) {
-  RecordCache::Node* n = ChangeableBigString(key, now_ms, /*append=*/true);
-  if (!n || n->rec->value.size() + tail.size() > max_length) return false;
+  RecordCache::Node* n = CachedBigString(key, now_ms);
+  if (!n || !Changeable(n, /*append=*/true) || n->rec->value.size() + tail.size() > max_length) {
+    return false;
+  }
   ++stats_.cache_hits;
   const size_t charged = RecordCache::Charge(n->key(), n->rec);
   std::string& value = GrowInPlace(n, n->rec->value.size() + tail.size());
@@ -161,20 +155,16 @@ bool Engine::AppendInPlace(std::string_view key, std::string_view tail, int64_t 
   return true;
 }
 
-RecordCache::Node* Engine::PastTheCut(std::string_view key, int64_t now_ms, size_t offset,
-                                      size_t length) {
-  if (length == 0 || length > SIZE_MAX - offset) return nullptr;
-  RecordCache::Node* n = ChangeableBigString(key, now_ms, /*append=*/true);
-  if (!n) return nullptr;
+bool Engine::PastTheCut(const RecordCache::Node* n, size_t offset, size_t length) {
+  if (length == 0 || length > SIZE_MAX - offset || !Changeable(n, /*append=*/true)) return false;
   // Past the value's end: every byte the change writes is one its growth
   // adds, past the turn's cut too (in-place changes never shorten a value).
-  if (offset >= n->rec->value.size()) return n;
+  if (offset >= n->rec->value.size()) return true;
   // Inside it: only where this turn's appends or growths added the bytes
   // (the cut back takes them away again), whatever spans lie below.
-  if (!n->dirty || !n->in_place) return nullptr;
+  if (!n->dirty || !n->in_place) return false;
   const Undo* u = InPlaceUndo(n);
-  if (!u || u->cut == kWhole || offset < u->cut) return nullptr;
-  return n;
+  return u && u->cut != kWhole && offset >= u->cut;
 }
 
 void Engine::ChangedInPlace(RecordCache::Node* n, size_t charged, bool changed, bool marked) {
