@@ -59,6 +59,8 @@ struct Coordinator::WriteState {
   // fails (seen in a later turn, when a peer's answer comes) it never landed.
   bool local_ok = false;
   uint64_t failures_at_apply = 0;
+  // Another node is the slot's primary and has not answered yet.
+  bool primary_pending = false;
 };
 
 Coordinator::Coordinator(storage::Engine* engine, const Clock* clock, Transport* transport,
@@ -354,7 +356,7 @@ Task<Status> Coordinator::WriteQuorum(const std::string& key, RecordRef rec, int
       ++st->failed;
       st->last_error = "this node's copy was not stored (a storage write failed)";
     }
-    if (st->ok >= st->required) {
+    if (st->ok >= st->required && !st->primary_pending) {
       st->decided = true;
       st->promise.Set(Status::Ok());
     } else if (st->ok + (st->targets - st->ok - st->failed) < st->required) {
@@ -372,6 +374,12 @@ Task<Status> Coordinator::WriteQuorum(const std::string& key, RecordRef rec, int
                                   " replicas but only " + std::to_string(st->targets) +
                                   " are up (nothing was written)");
   }
+  // DBSIZE, KEYS and SCAN read each slot at its primary alone (Count), so a
+  // write is acknowledged only once the primary answered too: W replicas
+  // without it would let a client miss its own acknowledged write there.
+  // Only writes coordinated elsewhere wait (multi-slot commands, forwards
+  // that fell back); a primary that fails to take the write gets a hint.
+  st->primary_pending = targets[0].node != view_->self_id();
   std::string encoded = EncodeRecord(*rec);
   StoreHints(slot, key, encoded);
   for (const Placement& p : targets) {
@@ -390,7 +398,8 @@ Task<Status> Coordinator::WriteQuorum(const std::string& key, RecordRef rec, int
     ++stats_.remote_requests;
     transport_->Send(p.node, {"PEER.WRITE", key, encoded},
                      [this, st, decide, node = std::string(p.node), owner = p.hint_for.empty(), key,
-                      rec](Result<resp::RespValue> r) {
+                      rec, primary = &p == &targets[0]](Result<resp::RespValue> r) {
+                       if (primary) st->primary_pending = false;
                        if (r.ok() && r->type != resp::RespValue::kError) {
                          ++st->ok;
                        } else {

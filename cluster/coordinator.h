@@ -6,7 +6,8 @@
 // timestamp, writer) with merged clocks), and repairs, in the background,
 // every replica that answered with anything older (read repair). A write
 // makes a new version (the successor of the clock it read; for a blind write
-// the local replica's clock) and completes after W replicas acknowledged.
+// the local replica's clock) and completes after W replicas acknowledged
+// and the slot's primary answered (DBSIZE and SCAN count at the primary).
 // Read-modify-write runs R-read, the function, W-write, one at a time per key
 // on this coordinator. Deletes write versioned tombstones.
 //

@@ -186,6 +186,38 @@ TEST_CASE("Handoff: a write an up replica did not take becomes a hint", "[handof
   }
 }
 
+TEST_CASE("Write: coordinated away from its slot's primary, acknowledged once the primary answered",
+          "[coordinator]") {
+  // DBSIZE and SCAN count each slot at its primary alone: a write this node
+  // coordinates for a slot the peer is primary of (a multi-slot command) must
+  // not be acknowledged on this node's copy alone while the peer's is in
+  // flight, or the client's next DBSIZE could miss it.
+  Fixture f;
+  std::string key;
+  for (int i = 0; key.empty(); ++i) {
+    std::string k = "key" + std::to_string(i);
+    if (f.view.ring().Coordinator(storage::KeySlot(k)) == kPeer) key = k;
+  }
+  Record rec;
+  rec.value = "v";
+  std::optional<Status> st;
+  Run(f.coordinator->Write(key, rec, 1), &st);
+  REQUIRE(f.transport.sent.size() == 1);
+  CHECK_FALSE(st.has_value());  // W=1 holds here, but the primary has not answered
+  SECTION("the primary takes it") {
+    f.transport.Answer(true);
+    REQUIRE(st.has_value());
+    CHECK(st->ok());
+  }
+  SECTION("the primary fails: acknowledged, and a hint carries it there") {
+    f.transport.Answer(false);
+    REQUIRE(st.has_value());
+    CHECK(st->ok());
+    REQUIRE(f.engine->Commit().ok());
+    CHECK(f.HintedValue(key) == "v");
+  }
+}
+
 TEST_CASE("Key lock: thousands of waiters that fail at once hand the lock on without nesting",
           "[coordinator][lock]") {
   // An INCR-like update holds the key while it waits for the peer's read;
