@@ -22,6 +22,7 @@
 // Loop thread only, except SyncLogFiles(), which may run on another thread.
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -191,7 +192,7 @@ class Engine {
         value = &GrowInPlace(n, offset + length);
         value->resize(offset + length, '\0');
       }
-      *changed = fn(value) || grows;
+      *changed = CallWithin(offset, length, fn, value) || grows;
       ChangedInPlace(n, charged, *changed, /*marked=*/grows);
       return true;
     }
@@ -202,12 +203,12 @@ class Engine {
       std::string& value = const_cast<Record&>(*n->rec).value;  // the cache's and undo's
       const size_t before = value.size();
       span_bytes_.assign(value, offset, length);
-      *changed = fn(&value);
+      *changed = CallWithin(offset, length, fn, &value);
       SpanChangedInPlace(n, undo, charged, before, offset, *changed);
       return true;
     }
     const size_t charged = RecordCache::Charge(n->key(), n->rec);
-    *changed = fn(&const_cast<Record&>(*n->rec).value);  // the cache's alone
+    *changed = CallWithin(offset, length, fn, &const_cast<Record&>(*n->rec).value);  // the cache's
     ChangedInPlace(n, charged, *changed, /*marked=*/false);
     return true;
   }
@@ -378,6 +379,28 @@ class Engine {
   static uint64_t mapped_bytes();
 
  private:
+  // ChangeInPlace's call of `fn`. The journal keeps only the bytes at
+  // [offset, offset + length) of a change (a span's patch, a growth's range),
+  // so a debug build checks that `fn` changed none of the value's bytes
+  // outside them (it may grow the value).
+  template <typename Fn>
+  static bool CallWithin(size_t offset, size_t length, Fn& fn, std::string* value) {
+#ifdef NDEBUG
+    (void)offset;
+    (void)length;
+    return fn(value);
+#else
+    const std::string before = *value;
+    const bool changed = fn(value);
+    const size_t size = before.size(), below = offset < size ? offset : size;
+    assert(value->size() >= size);  // it may grow (a Put of this turn's record)
+    assert(value->compare(0, below, before, 0, below) == 0);
+    assert(offset + length >= size ||
+           value->compare(offset + length, size - offset - length, before, offset + length) == 0);
+    return changed;
+#endif
+  }
+
   explicit Engine(const EngineOptions& options);
   Status OpenDb();
   // The metadata a FLUSHALL left in its marker file; false if there is none.
