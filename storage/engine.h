@@ -192,7 +192,7 @@ class Engine {
         value = &GrowInPlace(n, offset + length);
         value->resize(offset + length, '\0');
       }
-      *changed = CallWithin(offset, length, fn, value) || grows;
+      *changed = CallWithin(offset, length, fn, value, /*may_grow=*/false) || grows;
       ChangedInPlace(n, charged, *changed, /*marked=*/grows);
       return true;
     }
@@ -203,12 +203,13 @@ class Engine {
       std::string& value = const_cast<Record&>(*n->rec).value;  // the cache's and undo's
       const size_t before = value.size();
       span_bytes_.assign(value, offset, length);
-      *changed = CallWithin(offset, length, fn, &value);
+      *changed = CallWithin(offset, length, fn, &value, /*may_grow=*/false);
       SpanChangedInPlace(n, undo, charged, before, offset, *changed);
       return true;
     }
     const size_t charged = RecordCache::Charge(n->key(), n->rec);
-    *changed = CallWithin(offset, length, fn, &const_cast<Record&>(*n->rec).value);  // the cache's
+    std::string& value = const_cast<Record&>(*n->rec).value;  // the cache's alone
+    *changed = CallWithin(offset, length, fn, &value, /*may_grow=*/true);
     ChangedInPlace(n, charged, *changed, /*marked=*/false);
     return true;
   }
@@ -382,18 +383,20 @@ class Engine {
   // ChangeInPlace's call of `fn`. The journal keeps only the bytes at
   // [offset, offset + length) of a change (a span's patch, a growth's range),
   // so a debug build checks that `fn` changed none of the value's bytes
-  // outside them (it may grow the value).
+  // outside them, and grew it only where that is allowed (a record a Put of
+  // this turn made, journaled whole).
   template <typename Fn>
-  static bool CallWithin(size_t offset, size_t length, Fn& fn, std::string* value) {
+  static bool CallWithin(size_t offset, size_t length, Fn& fn, std::string* value, bool may_grow) {
 #ifdef NDEBUG
     (void)offset;
     (void)length;
+    (void)may_grow;
     return fn(value);
 #else
     const std::string before = *value;
     const bool changed = fn(value);
     const size_t size = before.size(), below = offset < size ? offset : size;
-    assert(value->size() >= size);  // it may grow (a Put of this turn's record)
+    assert(may_grow ? value->size() >= size : value->size() == size);
     assert(value->compare(0, below, before, 0, below) == 0);
     assert(offset + length >= size ||
            value->compare(offset + length, size - offset - length, before, offset + length) == 0);
