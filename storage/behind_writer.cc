@@ -2,8 +2,11 @@
 
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <utility>
 
@@ -18,9 +21,11 @@ constexpr size_t kKeepBytes = 4 << 20;
 }  // namespace
 
 BehindWriter::BehindWriter(leveldb::DB* db, BackgroundPriority::WriteWatch* watch,
-                           std::string journal_dir)
+                           std::string journal_dir, int nice, bool may_raise)
     : db_(db),
       watch_(watch),
+      nice_(nice),
+      may_raise_(may_raise),
       journal_dir_(std::move(journal_dir)),
       batch_(std::make_unique<leveldb::WriteBatch>()),
       thread_([this] { Run(); }) {}
@@ -50,10 +55,29 @@ void BehindWriter::Submit(std::string ops, bool sync, bool sync_journal) {
 
 Status BehindWriter::Wait() {
   if (!busy_) return Status::Ok();
+  // On Linux, PRIO_PROCESS with a thread id addresses that thread alone.
+  const pid_t tid = done() ? 0 : niced_tid_.load(std::memory_order_acquire);
+  if (tid != 0) (void)setpriority(PRIO_PROCESS, static_cast<id_t>(tid), base_nice_);
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [this] { return done_.load(std::memory_order_relaxed); });
   busy_ = false;
-  return result_;
+  Status result = result_;
+  lock.unlock();
+  if (tid != 0) (void)setpriority(PRIO_PROCESS, static_cast<id_t>(tid), low_nice_);
+  return result;
+}
+
+void BehindWriter::LowerPriority() {
+  if (nice_ <= 0 || !may_raise_) return;
+  const pid_t tid = gettid();
+  errno = 0;
+  const int base = getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
+  if (errno != 0) return;
+  base_nice_ = base;
+  low_nice_ = std::min(19, base + nice_);
+  if (low_nice_ == base || setpriority(PRIO_PROCESS, static_cast<id_t>(tid), low_nice_) != 0)
+    return;
+  niced_tid_.store(tid, std::memory_order_release);
 }
 
 std::string BehindWriter::TakeBuffer() {
@@ -114,6 +138,7 @@ void BehindWriter::AddOp(const Journal::Op& op, leveldb::WriteBatch* batch) {
 
 void BehindWriter::Run() {
   NameThisThread("rkv-behind");
+  LowerPriority();
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     cv_.wait(lock, [this] { return stop_ || has_ops_; });

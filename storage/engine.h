@@ -90,6 +90,9 @@ struct EngineOptions {
   // Write-behind (see above): how long a committed key may wait in the
   // cache before it is written to LevelDB; 0 turns the journal off.
   int64_t write_behind_ms = 10;
+  // The write-behind thread's nice value, this many steps above the
+  // process's, lifted while the loop waits for it (behind_writer.h); 0: none.
+  int write_behind_nice = 10;
   // A journal segment this large is closed after the next flush (once
   // LevelDB has synced what it holds) and deleted. A quarter of it, journaled
   // since the last flush, makes a flush due (each write is kept in memory
@@ -123,6 +126,7 @@ struct EngineStats {
   uint64_t expired_keys = 0;
   uint64_t behind_flushes = 0;    // write-behind batches written to LevelDB
   uint64_t behind_writes = 0;     // keys they wrote
+  uint64_t behind_waits = 0;      // times the loop waited for a batch under way
   uint64_t behind_switches = 0;   // adaptive write-behind turned on or off
   uint64_t replayed_records = 0;  // journal records replayed at open
   uint64_t journal_ranges = 0;    // big values journaled as the bytes they changed

@@ -240,8 +240,11 @@ Status Engine::StartJournal() {
   if (options_.write_behind_ms > 0) {
     journal_ = std::move(journal);
     journaling_ = journaling;
-    writer_ = std::make_unique<BehindWriter>(
-        db_.get(), priority_ ? priority_->behind_writes() : nullptr, options_.dir);
+    // (The compaction thread's probe: the same right raises either thread.)
+    static const bool may_raise = BackgroundPriority::Supported();
+    writer_ =
+        std::make_unique<BehindWriter>(db_.get(), priority_ ? priority_->behind_writes() : nullptr,
+                                       options_.dir, options_.write_behind_nice, may_raise);
     last_flush_ms_ = window_start_ms_ = period_start_ms_ = SteadyMs();
   }
   return Status::Ok();
@@ -721,7 +724,10 @@ void Engine::StartFlight(bool sync, bool all) {
 
 Status Engine::FinishFlight(bool wait) {
   if (!writer_ || !writer_->busy()) return Status::Ok();
-  if (!wait && !writer_->done()) return Status::Ok();
+  if (!writer_->done()) {
+    if (!wait) return Status::Ok();
+    ++stats_.behind_waits;
+  }
   Status s = writer_->Wait();
   if (!s.ok()) {
     // The journal still holds every write: they stay pinned in the cache,

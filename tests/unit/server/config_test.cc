@@ -151,6 +151,7 @@ TEST_CASE("the option table covers every Config field once", "[config]") {
       "leveldb-idle-flush-ms",
       "leveldb-idle-compact-percent",
       "write-behind-ms",
+      "write-behind-nice",
       "journal-segment-size",
       "active-expire-keys-per-cycle",
       "proto-max-bulk-len",

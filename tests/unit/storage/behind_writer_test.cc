@@ -2,14 +2,23 @@
 // each key, in key order.
 #include "storage/behind_writer.h"
 
+#include <leveldb/db.h>
 #include <leveldb/write_batch.h>
+#include <sys/resource.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "storage/journal.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
 
 namespace ringkv::storage {
 namespace {
@@ -73,6 +82,66 @@ TEST_CASE("BehindWriter::BuildBatch keeps each key's last write, in key order", 
                                              4),
                                  &batch)
             .code() == Status::Code::kCorruption);
+}
+
+// The thread named rkv-behind of this process (0 if none).
+pid_t WriterThread() {
+  for (const auto& t : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::FILE* f = std::fopen((t.path() / "comm").c_str(), "r");
+    if (!f) continue;
+    char name[32] = {};
+    const bool got = std::fgets(name, sizeof name, f) != nullptr;
+    std::fclose(f);
+    if (got && std::string(name) == "rkv-behind\n") return std::stoi(t.path().filename());
+  }
+  return 0;
+}
+
+int NiceOf(pid_t tid) { return getpriority(PRIO_PROCESS, static_cast<id_t>(tid)); }
+
+TEST_CASE(
+    "BehindWriter runs write-behind-nice below the process, and at its priority while waited for",
+    "[journal]") {
+  ringkv::testing::TempDir dir;
+  leveldb::Options lo;
+  lo.create_if_missing = true;
+  leveldb::DB* raw = nullptr;
+  REQUIRE(leveldb::DB::Open(lo, dir.path() + "/db", &raw).ok());
+  std::unique_ptr<leveldb::DB> db(raw);
+  const int base = getpriority(PRIO_PROCESS, 0);
+  const bool may_raise = BackgroundPriority::Supported();
+  BackgroundPriority::WriteWatch watch;
+  BehindWriter writer(db.get(), &watch, dir.path(), 5, may_raise);
+  pid_t tid = 0;
+  REQUIRE(ringkv::testing::WaitFor([&] { return (tid = WriterThread()) != 0; }));
+  // Without the right to raise it again, it stays at the process's nice.
+  const int low = may_raise ? std::min(19, base + 5) : base;
+  REQUIRE(ringkv::testing::WaitFor([&] { return NiceOf(tid) == low; }));
+
+  // A batch big enough to take a while: the thread writes it at its low
+  // priority until the caller waits for it.
+  std::string ops;
+  for (int i = 0; i < 300000; ++i) Journal::AppendPut(&ops, "key" + std::to_string(i), "value");
+  writer.Submit(std::move(ops), /*sync=*/false);
+  REQUIRE(ringkv::testing::WaitFor([&] { return watch.current() != 0; }));  // in db->Write
+  CHECK(NiceOf(tid) == low);
+  std::atomic<bool> waited{false};
+  std::atomic<int> lowest{99};  // the lowest nice seen while the caller waits
+  std::thread watcher([&] {
+    while (!waited.load()) {
+      const int n = NiceOf(tid);
+      if (n < lowest.load()) lowest.store(n);
+    }
+  });
+  const bool was_done = writer.done();
+  REQUIRE(writer.Wait().ok());
+  waited = true;
+  watcher.join();
+  REQUIRE_FALSE(was_done);  // (else the wait lifted nothing)
+  CHECK(lowest.load() == base);
+  CHECK(NiceOf(tid) == low);  // lowered again
+  std::string v;
+  CHECK(db->Get(leveldb::ReadOptions(), "key299999", &v).ok());
 }
 
 }  // namespace
