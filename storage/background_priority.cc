@@ -33,11 +33,15 @@ bool SetPolicy(pid_t tid, int policy) {
 }  // namespace
 
 bool BackgroundPriority::Supported() {
-  bool ok = false;
   // The probe runs at the process's nice, no higher than the background
-  // thread's: if it may leave SCHED_IDLE, so may that thread.
-  std::thread probe([&ok] { ok = SetPolicy(0, SCHED_IDLE) && SetPolicy(0, SCHED_OTHER); });
-  probe.join();
+  // thread's: if it may leave SCHED_IDLE, so may that thread (and so may a
+  // thread's nice value go back down: the same right). Probed once.
+  static const bool ok = [] {
+    bool may = false;
+    std::thread probe([&may] { may = SetPolicy(0, SCHED_IDLE) && SetPolicy(0, SCHED_OTHER); });
+    probe.join();
+    return may;
+  }();
   return ok;
 }
 
@@ -94,7 +98,9 @@ void BackgroundPriority::Run() {
     const bool loop_waits = options_.loop_thread > 0 && InFutexWait(options_.loop_thread);
     const uint64_t b = behind_writes_.current();
     const bool held = options_.hold_normal && options_.hold_normal->load(std::memory_order_relaxed);
-    const bool stalled = held || (loop_waits && loop_waited) || (b != 0 && b == seen_behind);
+    const pid_t writer = behind_writes_.thread();
+    const bool behind_stalled = b != 0 && b == seen_behind && (writer == 0 || InFutexWait(writer));
+    const bool stalled = held || (loop_waits && loop_waited) || behind_stalled;
     loop_waited = loop_waits;
     seen_behind = b;
     const auto now = std::chrono::steady_clock::now();

@@ -22,7 +22,9 @@
 //     call waits for LevelDB's mutex while an idle thread that holds it gets
 //     no CPU. A loop waiting for clients is in epoll_wait instead. Or
 //   - a write of the write-behind writer is under way at two ticks in a row
-//     (marked around each write: that thread waits on a futex when idle).
+//     (marked around each write: that thread waits on a futex when idle),
+//     with that thread in a futex wait (for LevelDB's thread or its mutex;
+//     a write that is merely slow, as at write-behind-nice, is no debt).
 // A wait for something else counts too; that only costs some time at the
 // normal priority. So does a requested compaction (Options::hold_normal). The background thread
 // goes back to idle once level 0 holds `relax_level0` files or fewer (4: where LevelDB starts a
@@ -91,10 +93,16 @@ class BackgroundPriority {
     void Started() { on_.store(++seq_, std::memory_order_relaxed); }  // plain stores
     void Ended() { on_.store(0, std::memory_order_relaxed); }
     uint64_t current() const { return on_.load(std::memory_order_relaxed); }
+    // The writing thread, once known: a write then counts as stalled only
+    // while that thread waits on a futex (for LevelDB's thread, or its
+    // mutex), not while it is slow (it runs at write-behind-nice).
+    void SetThread(pid_t tid) { tid_.store(tid, std::memory_order_relaxed); }
+    pid_t thread() const { return tid_.load(std::memory_order_relaxed); }
 
    private:
     uint64_t seq_ = 0;  // the writing thread's own
     std::atomic<uint64_t> on_{0};
+    std::atomic<pid_t> tid_{0};
   };
   WriteWatch* behind_writes() { return &behind_writes_; }
 

@@ -28,7 +28,11 @@ BehindWriter::BehindWriter(leveldb::DB* db, BackgroundPriority::WriteWatch* watc
       may_raise_(may_raise),
       journal_dir_(std::move(journal_dir)),
       batch_(std::make_unique<leveldb::WriteBatch>()),
-      thread_([this] { Run(); }) {}
+      thread_([this] { Run(); }) {
+  // Lowered before the first batch, so that a Wait lifts what it waits for.
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return started_; });
+}
 
 BehindWriter::~BehindWriter() {
   if (busy_) (void)Wait();
@@ -57,7 +61,9 @@ Status BehindWriter::Wait() {
   if (!busy_) return Status::Ok();
   // On Linux, PRIO_PROCESS with a thread id addresses that thread alone.
   const pid_t tid = done() ? 0 : niced_tid_.load(std::memory_order_acquire);
-  if (tid != 0) (void)setpriority(PRIO_PROCESS, static_cast<id_t>(tid), base_nice_);
+  if (tid != 0 && setpriority(PRIO_PROCESS, static_cast<id_t>(tid), base_nice_) != 0) {
+    niced_tid_.store(0, std::memory_order_relaxed);  // (the right went): no more tries
+  }
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [this] { return done_.load(std::memory_order_relaxed); });
   busy_ = false;
@@ -139,7 +145,10 @@ void BehindWriter::AddOp(const Journal::Op& op, leveldb::WriteBatch* batch) {
 void BehindWriter::Run() {
   NameThisThread("rkv-behind");
   LowerPriority();
+  if (watch_) watch_->SetThread(gettid());
   std::unique_lock<std::mutex> lock(mu_);
+  started_ = true;
+  cv_.notify_all();
   for (;;) {
     cv_.wait(lock, [this] { return stop_ || has_ops_; });
     if (!has_ops_) return;              // stop_, nothing left to write

@@ -111,7 +111,8 @@ class BehindWriter {
   uint64_t written_bytes_ = 0;                  // under mu_
   std::unique_ptr<leveldb::WriteBatch> batch_;  // this thread's, reused
   bool stop_ = false;
-  std::thread thread_;  // last: starts once the members above exist
+  bool started_ = false;  // under mu_: the thread is at its priority
+  std::thread thread_;    // last: starts once the members above exist
 };
 
 }  // namespace ringkv::storage

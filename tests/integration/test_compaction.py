@@ -148,14 +148,9 @@ class IdleCompactionTest(unittest.TestCase):
         self.assertEqual(st["leveldb_compaction_idle"], 0, st)
         self.assertEqual(st["leveldb_compaction_boosts"], 0, st)
 
-    def test_cpu_hogs_do_not_stall_writes(self):
-        """As many busy processes as cores, beside random overwrites: a
-        background thread left idle would get next to no CPU, the memtable
-        could not move to disk, and writes would stop until the hogs end
-        (with it never lifted, the third 100k chunk did not finish in 30 s). It
-        is lifted, and writes keep going. A 1 MB write buffer makes the debt
-        build up sooner."""
-        s, c = self.start(write_buffer="1mb")
+    def write_beside_hogs(self, s, c):
+        """As many busy processes as cores, beside 400k random overwrites
+        (pipelined); fails if a 100k chunk takes over 30 s."""
         # Killed at the end; their own bound only covers a test killed first.
         hog = "import time\nend = time.time() + 400\nwhile time.time() < end:\n    pass\n"
         hogs = []
@@ -183,12 +178,43 @@ class IdleCompactionTest(unittest.TestCase):
             print("chunk %d: %.1f s" % (i, time.time() - t0), file=sys.stderr)
         for h in hogs:
             h.kill()
-        st = c.info("storage")
         self.assertGreater(c.dbsize(), per_chunk)
+        return c.info("storage")
+
+    def test_cpu_hogs_do_not_stall_writes(self):
+        """A background thread left idle beside CPU hogs would get next to
+        no CPU, the memtable could not move to disk, and writes would stop
+        until the hogs end (with it never lifted, the third 100k chunk did
+        not finish in 30 s). It is lifted, and writes keep going. A 1 MB
+        write buffer makes the debt build up sooner, and the write-behind
+        thread runs at the loop's priority, so that the debt builds up in
+        LevelDB (at write-behind-nice the hogs slow that thread instead:
+        the next test)."""
+        s, c = self.start(["--write-behind-nice", "0"], write_buffer="1mb")
+        st = self.write_beside_hogs(s, c)
         if self.may_idle:
             # The debt the hogs let build up lifted it at least once.
             self.assertGreaterEqual(st["leveldb_compaction_boosts"], 1, st)
 
+    def test_cpu_hogs_do_not_stall_a_niced_write_behind(self):
+        """The write-behind thread at write-behind-nice (10) beside CPU
+        hogs gets little CPU, and the writes it has not yet carried to
+        LevelDB pile up in the cache until the loop must wait for it; it
+        runs at the loop's priority then (INFO write_behind_waits), and
+        writes keep going. A 4 MB cache makes the loop wait sooner."""
+        s, c = self.start(["--cache-size", "4mb"], write_buffer="1mb")
+        st = self.write_beside_hogs(s, c)
+        self.assertGreaterEqual(st["write_behind_waits"], 1, st)
+        base = os.getpriority(os.PRIO_PROCESS, 0)
+        behind = [tid for tid in os.listdir("/proc/%d/task" % s.proc.pid)
+                  if open("/proc/%d/task/%s/comm" % (s.proc.pid, tid)).read().strip()
+                  == "rkv-behind"]
+        self.assertEqual(len(behind), 1)
+        nices = thread_stats(s.proc.pid, NICE)
+        # Lowered again after each wait; never lowered where it could not
+        # be lifted.
+        want = min(19, base + 10) if self.may_idle else base
+        self.assertEqual(nices[int(behind[0])], (want,), nices)
 
 if __name__ == "__main__":
     unittest.main()

@@ -133,6 +133,33 @@ TEST_CASE("BackgroundPriority idles LevelDB's thread and lifts it on debt") {
     REQUIRE(WaitFor([&] { return p->idle(); }));
     CHECK(p->boosts() == 2);
 
+    // Once the writer's thread is known, a write counts only while that
+    // thread waits on a futex, not while it is merely slow.
+    std::mutex w;
+    std::atomic<int> blocked{0};  // 0: sleep (not a futex wait); 1: block on w
+    std::atomic<pid_t> writer_tid{0};
+    std::thread writer([&] {
+      writer_tid = gettid();
+      while (blocked == 0) std::this_thread::sleep_for(1ms);
+      std::lock_guard<std::mutex> g(w);
+    });
+    REQUIRE(WaitFor([&] { return writer_tid != 0; }));
+    p->behind_writes()->SetThread(writer_tid);
+    p->behind_writes()->Started();
+    std::this_thread::sleep_for(150ms);  // a slow write, over many ticks
+    CHECK(p->idle());
+    CHECK(p->boosts() == 2);
+    w.lock();
+    blocked = 1;
+    REQUIRE(WaitFor([&] { return BackgroundPriority::InFutexWait(writer_tid); }));
+    REQUIRE(WaitFor([&] { return !p->idle(); }));
+    CHECK(p->boosts() == 3);
+    w.unlock();
+    writer.join();
+    p->behind_writes()->Ended();
+    REQUIRE(WaitFor([&] { return p->idle(); }));
+    CHECK(p->boosts() == 3);
+
     p.reset();
     CHECK(Policy() == SCHED_OTHER);  // left at normal priority
   }
