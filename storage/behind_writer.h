@@ -20,9 +20,11 @@
 // thread). The journal has made those writes durable already; what waits
 // for this thread is memory, which backpressure bounds: once the loop has to
 // wait for a batch (Wait), the thread is lifted to the process's priority
-// until the batch is done, so a busy machine cannot starve the loop through
-// it. Only where the process may raise a thread's priority again (as the
-// compaction thread's SCHED_IDLE needs: CAP_SYS_NICE or RLIMIT_NICE).
+// until the batch is done. Only where the process may raise a thread's
+// priority again (as the compaction thread's SCHED_IDLE needs: CAP_SYS_NICE
+// or RLIMIT_NICE). Off by default: the loop also waits for this thread on
+// LevelDB's mutex (a cache miss's Get while the thread is in db->Write),
+// which lifts nothing; beside CPU hogs on every core that stalled writes.
 #pragma once
 
 #include <sys/types.h>

@@ -92,7 +92,7 @@ struct EngineOptions {
   int64_t write_behind_ms = 10;
   // The write-behind thread's nice value, this many steps above the
   // process's, lifted while the loop waits for it (behind_writer.h); 0: none.
-  int write_behind_nice = 10;
+  int write_behind_nice = 0;
   // A journal segment this large is closed after the next flush (once
   // LevelDB has synced what it holds) and deleted. A quarter of it, journaled
   // since the last flush, makes a flush due (each write is kept in memory
