@@ -22,9 +22,10 @@
 // wait for a batch (Wait), the thread is lifted to the process's priority
 // until the batch is done. Only where the process may raise a thread's
 // priority again (as the compaction thread's SCHED_IDLE needs: CAP_SYS_NICE
-// or RLIMIT_NICE). Off by default: the loop also waits for this thread on
-// LevelDB's mutex (a cache miss's Get while the thread is in db->Write),
-// which lifts nothing; beside CPU hogs on every core that stalled writes.
+// or RLIMIT_NICE). Off by default: beside CPU hogs on every core a niced
+// thread stalled writes, likely because the loop also waits for it on
+// LevelDB's mutex (a cache miss's Get while it is in db->Write), which
+// lifts nothing.
 #pragma once
 
 #include <sys/types.h>
