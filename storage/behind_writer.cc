@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdint>
 #include <utility>
 
@@ -74,16 +73,9 @@ Status BehindWriter::Wait() {
 }
 
 void BehindWriter::LowerPriority() {
-  if (nice_ <= 0 || !may_raise_) return;
-  const pid_t tid = gettid();
-  errno = 0;
-  const int base = getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
-  if (errno != 0) return;
-  base_nice_ = base;
-  low_nice_ = std::min(19, base + nice_);
-  if (low_nice_ == base || setpriority(PRIO_PROCESS, static_cast<id_t>(tid), low_nice_) != 0)
-    return;
-  niced_tid_.store(tid, std::memory_order_release);
+  if (may_raise_ && LowerThisThread(nice_, &base_nice_, &low_nice_)) {
+    niced_tid_.store(gettid(), std::memory_order_release);
+  }
 }
 
 std::string BehindWriter::TakeBuffer() {

@@ -208,8 +208,8 @@ Status Engine::OpenDb() {
     flusher_ = std::make_unique<IdleFlusher>(db_.get(), block_cache_.get(), fo);
   }
   if (options_.compaction_idle) {
-    static const bool supported = BackgroundPriority::Supported();
-    static bool told = false;  // once, not at every FLUSHALL
+    const bool supported = BackgroundPriority::Supported();  // (probed once)
+    static bool told = false;                                // once, not at every FLUSHALL
     if (supported) {
       BackgroundPriority::Options po;
       po.loop_thread = gettid();  // the engine's thread: it opens the database

@@ -241,7 +241,7 @@ Status Engine::StartJournal() {
     journal_ = std::move(journal);
     journaling_ = journaling;
     // (The compaction thread's probe: the same right raises either thread.)
-    static const bool may_raise = BackgroundPriority::Supported();
+    const bool may_raise = options_.write_behind_nice > 0 && BackgroundPriority::Supported();
     writer_ =
         std::make_unique<BehindWriter>(db_.get(), priority_ ? priority_->behind_writes() : nullptr,
                                        options_.dir, options_.write_behind_nice, may_raise);

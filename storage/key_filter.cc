@@ -1,11 +1,9 @@
 #include "storage/key_filter.h"
 
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <system_error>
 
@@ -157,11 +155,7 @@ void KeyFilter::Load(leveldb::DB* db) {
   // shutdown) waits for this thread, and its reads take LevelDB's table-cache
   // locks that the loop takes too, so it must get a slice of a busy CPU soon.
   // 10 more than the process, as LevelDB's own background thread by default.
-  errno = 0;
-  const int base = getpriority(PRIO_PROCESS, 0);
-  if (errno == 0) {
-    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), std::min(19, base + 10));
-  }
+  (void)LowerThisThread(10);
   Stage* first = stages_[0].get();
   std::unique_ptr<leveldb::Iterator> it = NewWalkIterator(db);
   uint64_t n = 0;

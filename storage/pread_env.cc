@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -180,18 +179,11 @@ class Env final : public leveldb::EnvWrapper {
     }
     thread_local bool adjusted = false;
     if (!adjusted) {
-      const pid_t tid = gettid();
-      background_tid.store(tid, std::memory_order_relaxed);
+      background_tid.store(gettid(), std::memory_order_relaxed);
       const int more = background_nice.load(std::memory_order_relaxed);
       if (more > 0) {
         adjusted = true;
-        // On Linux, PRIO_PROCESS with a thread id addresses that thread
-        // alone. Raising the value needs no privilege; a failure only leaves
-        // it equal.
-        errno = 0;
-        int base = getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
-        if (errno == 0)
-          (void)setpriority(PRIO_PROCESS, static_cast<id_t>(tid), std::min(19, base + more));
+        (void)LowerThisThread(more);  // a failure only leaves it equal
       }
     }
     job->fn(job->arg);
