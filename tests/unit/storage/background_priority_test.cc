@@ -22,6 +22,7 @@
 #include "storage/engine.h"
 #include "storage/pread_env.h"
 #include "tests/support/engine.h"
+#include "tests/support/leveldb.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
 
@@ -40,13 +41,48 @@ int Level0(leveldb::DB* db) {
   return std::stoi(v);
 }
 
+// A thread that sleeps (no futex wait) until Block(), then waits for a mutex
+// held by the test (a futex wait) until Release().
+class Blocker {
+ public:
+  Blocker() : thread_([this] { Run(); }) {}
+  ~Blocker() {  // (a test that failed before Release: let the thread end)
+    if (!thread_.joinable()) return;
+    if (blocked_) {
+      m_.unlock();
+    } else {
+      blocked_ = true;
+    }
+    thread_.join();
+  }
+  pid_t tid() const {
+    REQUIRE(WaitFor([&] { return tid_ != 0; }));
+    return tid_;
+  }
+  void Block() {
+    m_.lock();
+    blocked_ = true;
+  }
+  void Release() {
+    m_.unlock();
+    thread_.join();
+  }
+
+ private:
+  void Run() {
+    tid_ = gettid();
+    while (!blocked_) std::this_thread::sleep_for(1ms);
+    std::lock_guard<std::mutex> g(m_);
+  }
+  std::mutex m_;
+  std::atomic<bool> blocked_{false};
+  std::atomic<pid_t> tid_{0};
+  std::thread thread_;  // last
+};
+
+// On PreadEnv, whose background thread BackgroundThreadId names.
 std::unique_ptr<leveldb::DB> OpenDb(const std::string& dir) {
-  leveldb::Options o;
-  o.create_if_missing = true;
-  o.env = PreadEnv();
-  leveldb::DB* db = nullptr;
-  REQUIRE(leveldb::DB::Open(o, dir, &db).ok());
-  return std::unique_ptr<leveldb::DB>(db);
+  return ringkv::testing::OpenLevelDb(dir, PreadEnv());
 }
 
 // Writes keys k000..k099 and moves the memtable to a table the way
@@ -90,16 +126,8 @@ TEST_CASE("BackgroundPriority idles LevelDB's thread and lifts it on debt") {
   SECTION("a loop thread blocked on another thread lifts it, until it is free") {
     opts.boost_level0 = 1000;  // level 0 plays no part here
     opts.relax_level0 = 1000;
-    std::mutex m;
-    m.lock();
-    std::atomic<int> phase{0};  // 0: sleep (not a futex wait); 1: block on m
-    std::atomic<pid_t> tid{0};
-    std::thread loop([&] {
-      tid = gettid();
-      while (phase == 0) std::this_thread::sleep_for(1ms);
-      std::lock_guard<std::mutex> g(m);
-    });
-    REQUIRE(WaitFor([&] { return tid != 0; }));
+    Blocker loop;
+    const pid_t tid = loop.tid();
     opts.loop_thread = tid;
     auto p = std::make_unique<BackgroundPriority>(db.get(), opts);
     REQUIRE(WaitFor([&] { return p->idle(); }));
@@ -108,15 +136,14 @@ TEST_CASE("BackgroundPriority idles LevelDB's thread and lifts it on debt") {
     CHECK(p->idle());
     CHECK(p->boosts() == 0);
 
-    phase = 1;
+    loop.Block();
     REQUIRE(WaitFor([&] { return BackgroundPriority::InFutexWait(tid); }));
     REQUIRE(WaitFor([&] { return !p->idle(); }));
     CHECK(Policy() == SCHED_OTHER);
     CHECK(p->boosts() == 1);
     std::this_thread::sleep_for(200ms);  // kept up while it waits, past min_boost
     CHECK_FALSE(p->idle());
-    m.unlock();
-    loop.join();
+    loop.Release();
     REQUIRE(WaitFor([&] { return p->idle(); }));
     CHECK(Policy() == SCHED_IDLE);
     CHECK(p->boosts() == 1);
@@ -135,27 +162,18 @@ TEST_CASE("BackgroundPriority idles LevelDB's thread and lifts it on debt") {
 
     // Once the writer's thread is known, a write counts only while that
     // thread waits on a futex, not while it is merely slow.
-    std::mutex w;
-    std::atomic<int> blocked{0};  // 0: sleep (not a futex wait); 1: block on w
-    std::atomic<pid_t> writer_tid{0};
-    std::thread writer([&] {
-      writer_tid = gettid();
-      while (blocked == 0) std::this_thread::sleep_for(1ms);
-      std::lock_guard<std::mutex> g(w);
-    });
-    REQUIRE(WaitFor([&] { return writer_tid != 0; }));
+    Blocker writer;
+    const pid_t writer_tid = writer.tid();
     p->behind_writes()->SetThread(writer_tid);
     p->behind_writes()->Started();
     std::this_thread::sleep_for(150ms);  // a slow write, over many ticks
     CHECK(p->idle());
     CHECK(p->boosts() == 2);
-    w.lock();
-    blocked = 1;
+    writer.Block();
     REQUIRE(WaitFor([&] { return BackgroundPriority::InFutexWait(writer_tid); }));
     REQUIRE(WaitFor([&] { return !p->idle(); }));
     CHECK(p->boosts() == 3);
-    w.unlock();
-    writer.join();
+    writer.Release();
     p->behind_writes()->Ended();
     REQUIRE(WaitFor([&] { return p->idle(); }));
     CHECK(p->boosts() == 3);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "storage/journal.h"
+#include "tests/support/leveldb.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
 
@@ -103,11 +104,7 @@ TEST_CASE(
     "BehindWriter runs write-behind-nice below the process, and at its priority while waited for",
     "[journal]") {
   ringkv::testing::TempDir dir;
-  leveldb::Options lo;
-  lo.create_if_missing = true;
-  leveldb::DB* raw = nullptr;
-  REQUIRE(leveldb::DB::Open(lo, dir.path() + "/db", &raw).ok());
-  std::unique_ptr<leveldb::DB> db(raw);
+  auto db = ringkv::testing::OpenLevelDb(dir.path() + "/db");
   const int base = getpriority(PRIO_PROCESS, 0);
   const bool may_raise = BackgroundPriority::Supported();
   BackgroundPriority::WriteWatch watch;
@@ -149,11 +146,7 @@ TEST_CASE(
 TEST_CASE("BehindWriter stays at the process's nice where it could not be raised again",
           "[journal]") {
   ringkv::testing::TempDir dir;
-  leveldb::Options lo;
-  lo.create_if_missing = true;
-  leveldb::DB* raw = nullptr;
-  REQUIRE(leveldb::DB::Open(lo, dir.path() + "/db", &raw).ok());
-  std::unique_ptr<leveldb::DB> db(raw);
+  auto db = ringkv::testing::OpenLevelDb(dir.path() + "/db");
   const int base = getpriority(PRIO_PROCESS, 0);
   BehindWriter writer(db.get(), nullptr, dir.path(), 5, /*may_raise=*/false);
   const pid_t tid = WriterThread();  // (the constructor waits for its start)

@@ -18,6 +18,7 @@
 #include "storage/engine.h"
 #include "storage/record.h"
 #include "tests/support/engine.h"
+#include "tests/support/leveldb.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
 
@@ -25,6 +26,7 @@ namespace ringkv::storage {
 namespace {
 
 using ringkv::testing::Commit;
+using ringkv::testing::OpenLevelDb;
 using ringkv::testing::OpenTestEngine;
 using ringkv::testing::Rec;
 using ringkv::testing::TempDir;
@@ -33,16 +35,6 @@ using ringkv::testing::WaitFor;
 
 std::string Key(int i) { return "key:" + std::to_string(i); }
 std::string Other(int i) { return "other:" + std::to_string(i); }
-
-std::unique_ptr<leveldb::DB> OpenDb(const std::string& dir) {
-  leveldb::Options o;
-  o.create_if_missing = true;
-  leveldb::DB* db = nullptr;
-  leveldb::Status s = leveldb::DB::Open(o, dir, &db);
-  INFO(s.ToString());
-  REQUIRE(s.ok());
-  return std::unique_ptr<leveldb::DB>(db);
-}
 
 // `n` data keys Key(0..n-1), with other kinds of keys around them (expiry
 // index, meta) that are not keys of the keyspace.
@@ -78,7 +70,7 @@ int FalsePositives(const KeyFilter& f, int n) {
 
 TEST_CASE("KeyFilter: loads the stored keys and only those", "[key_filter]") {
   TempDir dir;
-  auto db = OpenDb(dir.path());
+  auto db = OpenLevelDb(dir.path());
   StoreKeys(db.get(), 50000);
   auto owned = NewFilter(50000);
   KeyFilter& f = *owned;
@@ -97,7 +89,7 @@ TEST_CASE("KeyFilter: a load does not count twice a key added meanwhile", "[key_
   // Keys written after the start and stored before the loading thread's
   // snapshot: the loop thread adds them, and the scan reads them too.
   TempDir dir;
-  auto db = OpenDb(dir.path());
+  auto db = OpenLevelDb(dir.path());
   StoreKeys(db.get(), 3000);
   auto owned = NewFilter(3000);
   KeyFilter& f = *owned;
@@ -111,7 +103,7 @@ TEST_CASE("KeyFilter: a load does not count twice a key added meanwhile", "[key_
 
 TEST_CASE("KeyFilter: grows in stages without losing a key", "[key_filter]") {
   TempDir dir;
-  auto db = OpenDb(dir.path());
+  auto db = OpenLevelDb(dir.path());
   auto owned = NewFilter(0);
   KeyFilter& f = *owned;
   Load(&f, db.get());  // an empty database
@@ -136,7 +128,7 @@ TEST_CASE("KeyFilter: grows in stages without losing a key", "[key_filter]") {
 
 TEST_CASE("KeyFilter: a key added again does not count again", "[key_filter]") {
   TempDir dir;
-  auto db = OpenDb(dir.path());
+  auto db = OpenLevelDb(dir.path());
   auto f = NewFilter(0);
   Load(f.get(), db.get());
   for (int round = 0; round < 5; ++round) {
@@ -150,7 +142,7 @@ TEST_CASE("KeyFilter: a key added again does not count again", "[key_filter]") {
 
 TEST_CASE("KeyFilter: keys added while it loads are kept beside the loaded ones", "[key_filter]") {
   TempDir dir;
-  auto db = OpenDb(dir.path());
+  auto db = OpenLevelDb(dir.path());
   const int stored = 400000;
   StoreKeys(db.get(), stored);
   auto f = NewFilter(stored);
@@ -172,7 +164,7 @@ TEST_CASE("KeyFilter: keys added while it loads are kept beside the loaded ones"
 
 TEST_CASE("KeyFilter: stopped in the middle of its load, it stays unloaded", "[key_filter]") {
   TempDir dir;
-  auto db = OpenDb(dir.path());
+  auto db = OpenLevelDb(dir.path());
   const int stored = 400000;
   StoreKeys(db.get(), stored);
   int stopped_early = 0;
@@ -370,7 +362,7 @@ TEST_CASE("KeyFilter: serialized and restored, it answers the same", "[key_filte
   for (int i = 0; i < 1500000; ++i) f->Add(Key(i));  // two stages
   REQUIRE(f->stages() == 2);
   TempDir dir;
-  auto db = OpenDb(dir.path());
+  auto db = OpenLevelDb(dir.path());
   Load(f.get(), db.get());
   std::string bytes;
   f->SerializeTo(&bytes);
@@ -470,7 +462,7 @@ TEST_CASE("Engine: a saved key filter is not used after a run that did not keep 
         Commit(*e);
       } else {
         std::filesystem::copy_file(dir.path() + "/keyfilter.rkf", dir.path() + "/saved.rkf");
-        OpenDb(dir.path()).reset();  // opened and closed: a new manifest
+        OpenLevelDb(dir.path()).reset();  // opened and closed: a new manifest
         std::filesystem::rename(dir.path() + "/saved.rkf", dir.path() + "/keyfilter.rkf");
       }
       auto e = OpenTestEngine(SmallCache(dir.path(), 10));
