@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -123,7 +124,7 @@ bool IsTableFile(const std::string& name) {
   return name.ends_with(".ldb") || name.ends_with(".sst");
 }
 
-std::atomic<int> background_nice{0};
+std::atomic<int> background_nice{-1};  // absolute; -1: not set, left as inherited
 std::atomic<pid_t> background_tid{0};
 
 class Env final : public leveldb::EnvWrapper {
@@ -177,14 +178,16 @@ class Env final : public leveldb::EnvWrapper {
       NameThisThread("rkv-compact");
       named = true;
     }
-    thread_local bool adjusted = false;
-    if (!adjusted) {
-      background_tid.store(gettid(), std::memory_order_relaxed);
-      const int more = background_nice.load(std::memory_order_relaxed);
-      if (more > 0) {
-        adjusted = true;
-        (void)LowerThisThread(more);  // a failure only leaves it equal
-      }
+    background_tid.store(gettid(), std::memory_order_relaxed);
+    // Set outright, before every job: the thread inherited the nice value
+    // of the thread whose job started it. Going down needs the right to
+    // raise a thread's priority; without it the thread stays where it is.
+    const int want = background_nice.load(std::memory_order_relaxed);
+    if (want >= 0) {
+      const auto tid = static_cast<id_t>(gettid());
+      errno = 0;
+      const int now = getpriority(PRIO_PROCESS, tid);
+      if (errno == 0 && now != want) (void)setpriority(PRIO_PROCESS, tid, want);
     }
     job->fn(job->arg);
   }
@@ -198,7 +201,14 @@ uint64_t MappedBytes() { return mmap_used.load(std::memory_order_relaxed); }
 
 void MapReadsOnThisThread(bool on) { reads_mapped = on; }
 
-void SetBackgroundNice(int nice) { background_nice.store(nice, std::memory_order_relaxed); }
+int BackgroundNice() { return background_nice.load(std::memory_order_relaxed); }
+
+void SetBackgroundNice(int nice) {
+  errno = 0;
+  const int own = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  background_nice.store(nice < 0 ? -1 : std::min(19, (errno == 0 ? own : 0) + nice),
+                        std::memory_order_relaxed);
+}
 
 pid_t BackgroundThreadId() { return background_tid.load(std::memory_order_relaxed); }
 

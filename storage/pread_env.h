@@ -48,10 +48,17 @@ uint64_t MappedBytes();
 // loads, anything that reads a file through once). See MappedFile.
 void MapReadsOnThisThread(bool on);
 
-// The background thread's nice value relative to the process's (0: equal;
-// the sum is capped at 19). Applied once, at that thread's first job, so set
-// it before the first database opens.
+// The background thread's nice value relative to the calling thread's (the
+// engine's; 0: equal; the sum is capped at 19; -1: none, each job runs at
+// the nice value the thread has), from its next job on. The
+// value is set outright before each job, not added once: LevelDB starts its
+// thread from whichever thread first schedules a job, and a new thread
+// inherits that thread's nice value. Started from the write-behind writer
+// at write-behind-nice 10, an added 10 had put compaction at 19, where CPU
+// hogs starved it and writes stalled for seconds.
 void SetBackgroundNice(int nice);
+// The absolute nice value jobs run at (-1: none set, left as inherited).
+int BackgroundNice();
 
 // The thread id of LevelDB's background thread, once it ran its first job
 // (0 before). It lives as long as the process.

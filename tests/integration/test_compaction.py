@@ -47,6 +47,19 @@ def thread_stats(pid, *fields):
     return out
 
 
+def threads_named(pid, tids, name):
+    """Those of thread ids `tids` of process pid whose name is `name`."""
+    out = []
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%d/comm" % (pid, tid)) as f:
+                if f.read().strip() == name:
+                    out.append(tid)
+        except FileNotFoundError:
+            continue  # the thread ended meanwhile
+    return out
+
+
 def write_until_flushed(c):
     """4 MB of writes: through a 64 KB write buffer, dozens of memtable
     flushes and compactions, each a job of the background thread."""
@@ -82,6 +95,33 @@ class CompactionPriorityTest(unittest.TestCase):
         self.assertEqual(nices[pid], base, nices)  # the loop thread
         self.assertIn(want, [n for tid, n in nices.items() if tid != pid], nices)
 
+    def test_compaction_nice_counts_from_the_server_not_the_writer(self):
+        """LevelDB starts its background thread from the thread whose write
+        first schedules a job, often the write-behind writer, and a new
+        thread inherits that thread's nice value. Compaction still runs at
+        leveldb-compaction-nice above the server, not above the writer
+        (7 + 5 had made it 12: beside CPU hogs, at 10 + 10 = 19 it starved
+        and writes stalled). Which thread starts it is a race, so this does
+        not always catch that; the unit test [background-priority] does."""
+        if support.IS_REDIS:
+            self.skipTest("leveldb-compaction-nice is ringkv's own option")
+        base = os.getpriority(os.PRIO_PROCESS, 0)
+        s = support.ServerProcess(["--leveldb-compaction-nice", "7", "--write-behind-nice", "5",
+                                   "--leveldb-write-buffer-size", "64kb"])
+        self.addCleanup(s.cleanup)
+        s.start()
+        # Small pipelined writes, as a benchmark's: the writer's batch is
+        # the first to fill the write buffer.
+        r = subprocess.run([BENCH, "-p", str(s.port), "-t", "set", "-r", "100000", "-n", "100000",
+                            "-P", "16", "-q"], capture_output=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        pid = s.proc.pid
+        nices = {t: v[0] for t, v in thread_stats(pid, NICE).items()}
+        compact = threads_named(pid, nices, "rkv-compact")
+        self.assertEqual(len(compact), 1, nices)
+        self.assertEqual(nices[compact[0]], min(19, base + 7), nices)
+        self.assertEqual(nices[pid], base, nices)  # the loop thread
+
     def test_write_behind_thread_runs_at_write_behind_nice(self):
         """write-behind-nice lowers the write-behind thread (rkv-behind),
         where the server may lift it again, and only that thread."""
@@ -89,15 +129,7 @@ class CompactionPriorityTest(unittest.TestCase):
             self.skipTest("write-behind-nice is ringkv's own option")
         base = os.getpriority(os.PRIO_PROCESS, 0)
         pid, nices = self.nices_after_flushes(0, behind_nice=7)
-        task = "/proc/%d/task" % pid
-        behind = []
-        for tid in nices:
-            try:
-                with open("%s/%d/comm" % (task, tid)) as f:
-                    if f.read().strip() == "rkv-behind":
-                        behind.append(tid)
-            except FileNotFoundError:
-                continue  # the thread ended meanwhile
+        behind = threads_named(pid, nices, "rkv-behind")
         self.assertEqual(len(behind), 1, nices)
         want = min(19, base + 7) if can_leave_idle() else base
         self.assertEqual(nices[behind[0]], want, nices)
@@ -215,6 +247,25 @@ class IdleCompactionTest(unittest.TestCase):
         if self.may_idle:
             # The debt the hogs let build up lifted it at least once.
             self.assertGreaterEqual(st["leveldb_compaction_boosts"], 1, st)
+
+
+    def test_cpu_hogs_do_not_stall_a_niced_write_behind(self):
+        """The write-behind thread at write-behind-nice (10) beside CPU
+        hogs gets little CPU, and the writes it has not yet carried to
+        LevelDB pile up in the cache until the loop must wait for it; it
+        runs at the loop's priority then (INFO write_behind_waits), and
+        writes keep going. A 4 MB cache makes the loop wait sooner."""
+        s, c = self.start(["--cache-size", "4mb", "--write-behind-nice", "10"], write_buffer="1mb")
+        st = self.write_beside_hogs(s, c)
+        self.assertGreaterEqual(st["write_behind_waits"], 1, st)
+        base = os.getpriority(os.PRIO_PROCESS, 0)
+        nices = {t: v[0] for t, v in thread_stats(s.proc.pid, NICE).items()}
+        behind = threads_named(s.proc.pid, nices, "rkv-behind")
+        self.assertEqual(len(behind), 1, nices)
+        # Lowered again after each wait; never lowered where it could not
+        # be lifted.
+        want = min(19, base + 10) if self.may_idle else base
+        self.assertEqual(nices[behind[0]], want, nices)
 
 
 if __name__ == "__main__":

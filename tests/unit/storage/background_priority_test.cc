@@ -21,6 +21,7 @@
 
 #include "storage/engine.h"
 #include "storage/pread_env.h"
+#include "storage/thread_name.h"
 #include "tests/support/engine.h"
 #include "tests/support/leveldb.h"
 #include "tests/support/temp_dir.h"
@@ -268,6 +269,51 @@ TEST_CASE("The engine runs LevelDB's thread idle when the option says so") {
     CHECK_FALSE((*e)->compaction_idle());
     CHECK(Policy() == SCHED_OTHER);
   }
+}
+
+}  // namespace
+}  // namespace ringkv::storage
+
+namespace ringkv::storage {
+namespace {
+
+// The nice value a job scheduled from a thread `above` steps over this one
+// runs at.
+int JobNice(int above) {
+  struct Seen {
+    std::atomic<bool> done{false};
+    std::atomic<int> nice{0};
+  } seen;
+  std::thread scheduler([&] {
+    REQUIRE(LowerThisThread(above));  // a thread starting LevelDB's passes this on
+    PreadEnv()->Schedule(
+        [](void* p) {
+          auto* s = static_cast<Seen*>(p);
+          s->nice.store(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())));
+          s->done.store(true);
+        },
+        &seen);
+  });
+  scheduler.join();
+  REQUIRE(WaitFor([&] { return seen.done.load(); }));
+  return seen.nice.load();
+}
+
+TEST_CASE("LevelDB's jobs run at the set nice value, whichever thread scheduled them",
+          "[background-priority]") {
+  // Relative to this thread's; a new LevelDB thread inherits the nice value
+  // of the thread that scheduled its first job (the write-behind writer, at
+  // write-behind-nice), and adding to that had made compaction 10 + 10.
+  const int base = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  if (base > 19 - 12) return;  // (a test run at nice 8 or more: no room)
+  const int before = BackgroundNice();
+  SetBackgroundNice(12);
+  CHECK(JobNice(4) == base + 12);
+  if (BackgroundPriority::Supported()) {  // lowering it again needs the right
+    SetBackgroundNice(2);
+    CHECK(JobNice(4) == base + 2);
+  }
+  SetBackgroundNice(before < 0 ? -1 : before - base);
 }
 
 }  // namespace
