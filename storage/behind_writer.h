@@ -22,10 +22,11 @@
 // wait for a batch (Wait), the thread is lifted to the process's priority
 // until the batch is done. Only where the process may raise a thread's
 // priority again (as the compaction thread's SCHED_IDLE needs: CAP_SYS_NICE
-// or RLIMIT_NICE). Off by default: beside CPU hogs on every core a niced
-// thread stalled writes, likely because the loop also waits for it on
-// LevelDB's mutex (a cache miss's Get while it is in db->Write), which
-// lifts nothing.
+// or RLIMIT_NICE). The loop can also wait for it on LevelDB's mutex (a
+// cache miss's Get while this thread is in db->Write), which lifts nothing;
+// those waits are short, and beside CPU hogs on every core writes went on
+// at about half their rate (a stall seen there was LevelDB's compaction
+// thread at nice 19: pread_env.h).
 #pragma once
 
 #include <sys/types.h>

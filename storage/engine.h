@@ -91,7 +91,8 @@ struct EngineOptions {
   // cache before it is written to LevelDB; 0 turns the journal off.
   int64_t write_behind_ms = 10;
   // The write-behind thread's nice value, this many steps above the
-  // process's, lifted while the loop waits for it (behind_writer.h); 0: none.
+  // process's, lifted while the loop waits for it (behind_writer.h); 0: none
+  // (the server's write-behind-nice is 10 by default).
   int write_behind_nice = 0;
   // A journal segment this large is closed after the next flush (once
   // LevelDB has synced what it holds) and deleted. A quarter of it, journaled

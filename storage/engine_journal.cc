@@ -717,6 +717,7 @@ void Engine::StartFlight(bool sync, bool all) {
   const bool sync_journal = journal_->has_ranges() && !options_.sync_commits;
   if (sync_journal) ++stats_.journal_syncs;
   writer_->Submit(std::move(behind_ops_), sync || flight_drops_segments_, sync_journal);
+  if (flusher_) flusher_->NoteFlight(true);
   behind_ops_.clear();           // a moved-from string is valid but unspecified
   behind_ops_.swap(spare_ops_);  // the last flight's buffer: no growing from empty again
   last_flush_ms_ = SteadyMs();
@@ -729,6 +730,7 @@ Status Engine::FinishFlight(bool wait) {
     ++stats_.behind_waits;
   }
   Status s = writer_->Wait();
+  if (flusher_) flusher_->NoteFlight(false);
   if (!s.ok()) {
     // The journal still holds every write: they stay pinned in the cache,
     // and the next start replays them.

@@ -115,7 +115,7 @@ void IdleFlusher::Run() {
       if (!idle_work) continue;
       const auto now = Clock::now();
       const uint64_t c = commits_.load(std::memory_order_relaxed);
-      if (c != seen) {
+      if (c != seen || in_flight_.load(std::memory_order_relaxed)) {
         seen = c;
         quiet_since = now;
         continue;

@@ -81,6 +81,12 @@ class IdleFlusher {
     commits_.store(++local_commits_, std::memory_order_relaxed);
   }
 
+  // Loop thread: a batch went to the write-behind writer (true), or the
+  // loop saw it written (false). While one is under way nothing is idle: a
+  // slow writer's batch landing after an idle flush would fill the memtable
+  // again. A plain store.
+  void NoteFlight(bool on) { in_flight_.store(on, std::memory_order_relaxed); }
+
   uint64_t flushes() const { return flushes_.load(std::memory_order_relaxed); }
   // Bytes written since the last compaction. Only after Stop().
   uint64_t PendingBytes() const { return written_.load() - compacted_at_; }
@@ -125,6 +131,7 @@ class IdleFlusher {
   uint64_t local_commits_ = 0;  // loop thread's counts, published below
   uint64_t local_written_ = 0;
   std::atomic<uint64_t> commits_{0};
+  std::atomic<bool> in_flight_{false};
   std::atomic<uint64_t> written_{0};
   // This thread's: written_ when the last compaction started; where the
   // one writes stopped would go on (0: none), out of how many steps, and
