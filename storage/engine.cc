@@ -171,6 +171,7 @@ Status Engine::OpenDb() {
   o.block_size = options_.block_bytes;
   o.block_restart_interval = options_.block_restart_interval;
   SetBackgroundNice(options_.compaction_nice);
+  StartBackgroundThread();
   SetMmapBudget(options_.mmap_bytes);
   o.env = PreadEnv();  // maps table files only up to mmap_bytes (see pread_env.h)
   o.compression = options_.compression ? leveldb::kSnappyCompression : leveldb::kNoCompression;
@@ -437,7 +438,12 @@ Status Engine::EndTurn() {
 Status Engine::Commit() {
   if (pending_writes_ == 0) return Status::Ok();
   if (priority_) priority_->NoteCommit();
-  if (journaling_) return CommitJournal();
+  if (journaling_) {
+    // Writes are coming: not idle, before any reaches LevelDB (it counts
+    // the bytes then, at FinishFlight).
+    if (flusher_) flusher_->NoteCommit(0);
+    return CommitJournal();
+  }
   // The cache holds the last state of every key written since the last
   // commit; a key written many times in one turn reaches LevelDB once.
   SortByDataKey(&dirty_);

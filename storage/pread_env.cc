@@ -124,7 +124,7 @@ bool IsTableFile(const std::string& name) {
   return name.ends_with(".ldb") || name.ends_with(".sst");
 }
 
-std::atomic<int> background_nice{-1};  // absolute; -1: not set, left as inherited
+std::atomic<int> background_nice{kBackgroundNiceUnset};  // absolute
 std::atomic<pid_t> background_tid{0};
 
 class Env final : public leveldb::EnvWrapper {
@@ -183,7 +183,7 @@ class Env final : public leveldb::EnvWrapper {
     // of the thread whose job started it. Going down needs the right to
     // raise a thread's priority; without it the thread stays where it is.
     const int want = background_nice.load(std::memory_order_relaxed);
-    if (want >= 0) {
+    if (want != kBackgroundNiceUnset) {
       const auto tid = static_cast<id_t>(gettid());
       errno = 0;
       const int now = getpriority(PRIO_PROCESS, tid);
@@ -206,8 +206,13 @@ int BackgroundNice() { return background_nice.load(std::memory_order_relaxed); }
 void SetBackgroundNice(int nice) {
   errno = 0;
   const int own = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
-  background_nice.store(nice < 0 ? -1 : std::min(19, (errno == 0 ? own : 0) + nice),
-                        std::memory_order_relaxed);
+  background_nice.store(
+      nice < 0 ? kBackgroundNiceUnset : std::min(19, (errno == 0 ? own : 0) + nice),
+      std::memory_order_relaxed);
+}
+
+void StartBackgroundThread() {
+  PreadEnv()->Schedule([](void*) {}, nullptr);
 }
 
 pid_t BackgroundThreadId() { return background_tid.load(std::memory_order_relaxed); }

@@ -31,6 +31,7 @@
 #include <leveldb/env.h>
 #include <sys/types.h>
 
+#include <climits>
 #include <cstdint>
 
 namespace ringkv::storage {
@@ -49,16 +50,23 @@ uint64_t MappedBytes();
 void MapReadsOnThisThread(bool on);
 
 // The background thread's nice value relative to the calling thread's (the
-// engine's; 0: equal; the sum is capped at 19; -1: none, each job runs at
-// the nice value the thread has), from its next job on. The
+// engine's; 0: equal; the sum is capped at 19; negative: none, each job runs
+// at the nice value the thread has), from its next job on. The
 // value is set outright before each job, not added once: LevelDB starts its
 // thread from whichever thread first schedules a job, and a new thread
 // inherits that thread's nice value. Started from the write-behind writer
 // at write-behind-nice 10, an added 10 had put compaction at 19, where CPU
-// hogs starved it and writes stalled for seconds.
+// hogs starved it and writes stalled for seconds. (An operator's renice of
+// that thread lasts until its next job: leveldb-compaction-nice sets it.)
 void SetBackgroundNice(int nice);
-// The absolute nice value jobs run at (-1: none set, left as inherited).
+// The absolute nice value jobs run at, or kBackgroundNiceUnset.
+inline constexpr int kBackgroundNiceUnset = INT_MIN;
 int BackgroundNice();
+// Makes sure LevelDB's background thread exists, started from the calling
+// thread if it does not yet (a new thread inherits its nice value: where a
+// lower one is not allowed, a thread started from a niced one would stay
+// there). Call from the engine's thread before a database opens.
+void StartBackgroundThread();
 
 // The thread id of LevelDB's background thread, once it ran its first job
 // (0 before). It lives as long as the process.
