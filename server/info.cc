@@ -441,6 +441,7 @@ std::string Server::Info(std::string_view section) {
     t.Field("write_behind_flushes", es.behind_flushes);
     t.Field("write_behind_writes", es.behind_writes);
     t.Field("write_behind_waits", es.behind_waits);
+    t.Field("write_behind_lifts", es.behind_lifts);
     t.Field("write_behind_pending", e.unflushed());
     t.Field("write_behind_held", e.held_keys());
     t.Field("journal_segments", e.journal_segments());

@@ -58,18 +58,34 @@ void BehindWriter::Submit(std::string ops, bool sync, bool sync_journal) {
 
 Status BehindWriter::Wait() {
   if (!busy_) return Status::Ok();
-  // On Linux, PRIO_PROCESS with a thread id addresses that thread alone.
-  const pid_t tid = done() ? 0 : niced_tid_.load(std::memory_order_acquire);
-  if (tid != 0 && setpriority(PRIO_PROCESS, static_cast<id_t>(tid), base_nice_) != 0) {
-    niced_tid_.store(0, std::memory_order_relaxed);  // (the right went): no more tries
-  }
+  (void)Lift();
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [this] { return done_.load(std::memory_order_relaxed); });
   busy_ = false;
   Status result = result_;
   lock.unlock();
-  if (tid != 0) (void)setpriority(PRIO_PROCESS, static_cast<id_t>(tid), low_nice_);
+  Lower();
   return result;
+}
+
+bool BehindWriter::Lift() {
+  if (lifted_ || !busy_ || done()) return false;
+  const pid_t tid = niced_tid_.load(std::memory_order_acquire);
+  if (tid == 0) return false;
+  // On Linux, PRIO_PROCESS with a thread id addresses that thread alone.
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(tid), base_nice_) != 0) {
+    niced_tid_.store(0, std::memory_order_relaxed);  // (the right went): no more tries
+    return false;
+  }
+  lifted_ = true;
+  return true;
+}
+
+void BehindWriter::Lower() {
+  if (!lifted_) return;
+  lifted_ = false;
+  const pid_t tid = niced_tid_.load(std::memory_order_relaxed);
+  if (tid != 0) (void)setpriority(PRIO_PROCESS, static_cast<id_t>(tid), low_nice_);
 }
 
 void BehindWriter::LowerPriority() {

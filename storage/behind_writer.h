@@ -20,13 +20,15 @@
 // thread). The journal has made those writes durable already; what waits
 // for this thread is memory, which backpressure bounds: once the loop has to
 // wait for a batch (Wait), the thread is lifted to the process's priority
-// until the batch is done. Only where the process may raise a thread's
-// priority again (as the compaction thread's SCHED_IDLE needs: CAP_SYS_NICE
-// or RLIMIT_NICE). The loop can also wait for it on LevelDB's mutex (a
-// cache miss's Get while this thread is in db->Write), which lifts nothing;
-// those waits are short, and beside CPU hogs on every core writes went on
-// at about half their rate (a stall seen there was LevelDB's compaction
-// thread at nice 19: pread_env.h).
+// until the batch is done, and so is a late batch (Lift: the engine calls it
+// 4 write-behind-ms after the start; else on one core batches grew to the
+// backpressure bounds, and the loop's wait for one took 290 ms). Only where
+// the process may raise a thread's priority again (as the compaction
+// thread's SCHED_IDLE needs: CAP_SYS_NICE or RLIMIT_NICE). The loop can
+// also wait for it on LevelDB's mutex (a cache miss's Get while this thread
+// is in db->Write), which lifts nothing; those waits are short, and beside
+// CPU hogs on every core writes went on at about half their rate (a stall
+// seen there was LevelDB's compaction thread at nice 19: pread_env.h).
 #pragma once
 
 #include <sys/types.h>
@@ -75,6 +77,11 @@ class BehindWriter {
   // Waits until the submitted batch is written, with the thread at the
   // process's priority meanwhile; its result. busy() is false afterwards.
   Status Wait();
+  // Runs the batch under way at the process's priority until it is done (a
+  // late one: the thread at its nice gets too little CPU). Whether it
+  // raised the thread (false: not niced, already raised, or nothing under
+  // way).
+  bool Lift();
   // After Wait: the bytes the batch wrote to LevelDB (each key once), and
   // the buffer `ops` came in, emptied, for the next Submit to reuse.
   uint64_t written_bytes() const { return written_bytes_; }
@@ -92,6 +99,8 @@ class BehindWriter {
   void Run();
   // On this thread: lowers it by nice_ (if it may be raised again).
   void LowerPriority();
+  // The loop thread's: undoes Lift() once the batch is done.
+  void Lower();
 
   leveldb::DB* const db_;
   BackgroundPriority::WriteWatch* const watch_;
@@ -102,7 +111,8 @@ class BehindWriter {
   std::atomic<pid_t> niced_tid_{0};
   int base_nice_ = 0;
   int low_nice_ = 0;
-  bool busy_ = false;  // loop thread's own
+  bool busy_ = false;    // loop thread's own
+  bool lifted_ = false;  // loop thread's own: Lift() raised the thread
   std::atomic<bool> done_{false};
   std::mutex mu_;
   std::condition_variable cv_;

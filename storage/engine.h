@@ -128,6 +128,7 @@ struct EngineStats {
   uint64_t behind_flushes = 0;    // write-behind batches written to LevelDB
   uint64_t behind_writes = 0;     // keys they wrote
   uint64_t behind_waits = 0;      // times the loop waited for a batch under way
+  uint64_t behind_lifts = 0;      // late batches run at the loop's priority (Lift)
   uint64_t behind_switches = 0;   // adaptive write-behind turned on or off
   uint64_t replayed_records = 0;  // journal records replayed at open
   uint64_t journal_ranges = 0;    // big values journaled as the bytes they changed

@@ -143,6 +143,36 @@ TEST_CASE(
   CHECK(db->Get(leveldb::ReadOptions(), "key299999", &v).ok());
 }
 
+TEST_CASE("BehindWriter::Lift runs a late batch at the process's priority until it is taken",
+          "[journal]") {
+  ringkv::testing::TempDir dir;
+  auto db = ringkv::testing::OpenLevelDb(dir.path() + "/db");
+  const int base = getpriority(PRIO_PROCESS, 0);
+  if (!BackgroundPriority::Supported() || base >= 19) {
+    WARN("this process may not raise a thread's priority: Lift is not tested");
+    return;
+  }
+  BackgroundPriority::WriteWatch watch;
+  BehindWriter writer(db.get(), &watch, dir.path(), 5, /*may_raise=*/true);
+  const pid_t tid = WriterThread();
+  REQUIRE(tid != 0);
+  const int low = std::min(19, base + 5);
+  CHECK_FALSE(writer.Lift());  // nothing under way
+  std::string ops;
+  for (int i = 0; i < 300000; ++i) Journal::AppendPut(&ops, "key" + std::to_string(i), "value");
+  writer.Submit(std::move(ops), /*sync=*/false);
+  REQUIRE(ringkv::testing::WaitFor([&] { return watch.current() != 0; }));  // in db->Write
+  REQUIRE_FALSE(writer.done());
+  CHECK(writer.Lift());
+  CHECK(NiceOf(tid) == base);
+  CHECK_FALSE(writer.Lift());  // once per batch
+  REQUIRE(ringkv::testing::WaitFor([&] { return writer.done(); }));
+  CHECK(NiceOf(tid) == base);  // until the loop takes the result
+  REQUIRE(writer.Wait().ok());
+  CHECK(NiceOf(tid) == low);  // then lowered again
+  CHECK(getpriority(PRIO_PROCESS, 0) == base);
+}
+
 TEST_CASE("BehindWriter stays at the process's nice where it could not be raised again",
           "[journal]") {
   ringkv::testing::TempDir dir;
