@@ -259,5 +259,31 @@ class BenchmarkTest(ToolCase):
         self.assertNotIn("ERR", text)
 
 
+
+class CostScriptTest(unittest.TestCase):
+    """scripts/cost counts instructions per request under callgrind. Run
+    with redis-server on both sides, the two counts of a workload must come
+    out nearly equal: the same server does the same work."""
+
+    def test_redis_against_redis_counts_the_same(self):
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                              "scripts", "cost")
+        redis_bin = shutil.which("redis-server") or "/usr/bin/redis-server"
+        p = subprocess.run(["/usr/bin/python3", script, "--ringkv-bin", redis_bin, "--only", "^GET$",
+                            "-n", "2000", "-c", "10"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+        text = p.stdout.decode(errors="replace")
+        self.assertEqual(p.returncode, 0, text)
+        rows = re.findall(r"(?m)^GET +(\d+) +(\d+) +([\d.]+)$", text)
+        self.assertEqual(len(rows), 1, text)
+        ringkv, redis, ratio = int(rows[0][0]), int(rows[0][1]), float(rows[0][2])
+        # A GET is some thousands of instructions (parsing, lookup, reply):
+        # a count of a few or of millions means the counters were not reset
+        # or not dumped around the measured run.
+        self.assertGreater(redis, 500, text)
+        self.assertLess(redis, 200000, text)
+        self.assertAlmostEqual(ratio, 1.0, delta=0.15, msg=text)
+        self.assertAlmostEqual(ringkv / redis, ratio, delta=0.01, msg=text)
+
 if __name__ == "__main__":
     unittest.main()
