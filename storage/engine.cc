@@ -237,42 +237,6 @@ Status Engine::CheckFormat() {
   return CheckFormatNumber(options_.dir, *format);
 }
 
-Status Engine::LoadCounters() {
-  auto count = GetMeta(kKeyCountMeta);
-  if (!count.ok()) return count.status();
-  auto expires = GetMeta(kExpiresCountMeta);
-  if (!expires.ok()) return expires.status();
-  auto sum = GetMeta(kExpireSumMeta);
-  if (!sum.ok()) return sum.status();
-  key_count_ = count->empty() ? 0 : std::stoull(*count);
-  expires_count_ = expires->empty() ? 0 : std::stoull(*expires);
-  stored_key_count_ = key_count_;
-  stored_expires_count_ = expires_count_;
-  expire_sum_known_ = !sum->empty() || expires_count_ == 0;
-  expire_sum_ms_ = sum->empty() ? 0 : std::stold(*sum);
-  expire_sum_dirty_ = false;
-  NoteCommittedCounters();
-  return LoadSlotCounts();
-}
-
-int64_t Engine::AvgTtlMs(int64_t now_ms) const {
-  if (!expire_sum_known_ || expires_count_ == 0) return 0;
-  long double avg = expire_sum_ms_ / static_cast<long double>(expires_count_) - now_ms;
-  return avg > 0 ? static_cast<int64_t>(avg + 0.5L) : 0;
-}
-
-Status Engine::LoadSlotCounts() {
-  std::fill(slot_counts_.begin(), slot_counts_.end(), 0);
-  return WalkPrefix(
-      db_.get(), MetaKey(kSlotCountMeta), "", [this](leveldb::Slice k, leveldb::Slice v) {
-        if (k.size() != 2) return true;
-        uint16_t slot =
-            static_cast<uint16_t>((static_cast<uint8_t>(k[0]) << 8) | static_cast<uint8_t>(k[1]));
-        if (slot < kSlots) slot_counts_[slot] = std::stoull(v.ToString());
-        return true;
-      });
-}
-
 Result<RecordRef> Engine::LoadFromDisk(std::string_view key, bool* filtered) {
   if (key_filter_ && !key_filter_->MayContain(key)) {
     ++stats_.filtered_reads;
@@ -495,13 +459,6 @@ void Engine::SortByDataKey(std::vector<RecordCache::Node*>* nodes) {
             });
 }
 
-void Engine::NoteCommittedCounters() {
-  committed_key_count_ = key_count_;
-  committed_expires_count_ = expires_count_;
-  committed_expire_sum_ms_ = expire_sum_ms_;
-  committed_expire_sum_known_ = expire_sum_known_;
-}
-
 Status Engine::Sync() {
   // After a failure nothing more is written: a torn record (LevelDB's or
   // the journal's) must stay the last one, or the next start refuses.
@@ -559,6 +516,9 @@ Status Engine::DropJournalSegments(bool all) {
   // one (its memtable not yet in a table) would die with a power cut.
   Status s = SyncDirFiles(options_.dir, /*journal=*/false);
   if (s.ok()) s = SyncDir(options_.dir);  // (a log made since, with its name)
+  // (A synced flight took them all before DropAll: this is a safeguard. Old
+  // segments hold none of those a flight left: they came after it began.)
+  if (s.ok() && all) s = WriteDeferredSlotCounts();
   if (!s.ok()) return s;
   return all ? journal_->DropAll() : journal_->DropOld();
 }

@@ -551,6 +551,14 @@ class Engine {
   // The key, expiry and slot counts as last committed (open, failed write).
   Status LoadCounters();
   Status LoadSlotCounts();
+  // The slot counts journaled commits changed, for LevelDB (engine_counts.cc):
+  // DeferSlotCounts notes dirty_slots_ at a journaled commit;
+  // AppendDeferredSlotCounts puts them into a flight's ops; Write... writes
+  // them at once (synced), Forget... drops them (FLUSHALL).
+  void DeferSlotCounts();
+  void AppendDeferredSlotCounts(std::string* ops);
+  Status WriteDeferredSlotCounts();
+  void ForgetDeferredSlotCounts();
   // The record stored under `key` (null if none). `*filtered` (if given)
   // tells whether the key filter answered, without LevelDB.
   Result<RecordRef> LoadFromDisk(std::string_view key, bool* filtered = nullptr);
@@ -725,6 +733,11 @@ class Engine {
     int8_t delta;
   };
   std::vector<SlotDelta> dirty_slots_;  // slots whose count changed since the last commit
+  // Per slot, the count a journaled commit wrote that LevelDB may not hold
+  // yet, or kNotDeferred; and those slots, in no order.
+  static constexpr uint64_t kNotDeferred = UINT64_MAX;
+  std::vector<uint64_t> deferred_counts_ = std::vector<uint64_t>(kSlots, kNotDeferred);
+  std::vector<uint16_t> deferred_slots_;
   EngineStats stats_;
 };
 

@@ -202,6 +202,7 @@ Status Engine::RecreateDb(const MetaList& meta) {
   committed_expire_sum_known_ = true;
   std::fill(slot_counts_.begin(), slot_counts_.end(), 0);
   dirty_slots_.clear();
+  ForgetDeferredSlotCounts();
   Status s = OpenDb();
   if (!s.ok()) return s;
   leveldb::WriteBatch b;

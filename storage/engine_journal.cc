@@ -264,6 +264,9 @@ Status Engine::CommitJournal() {
   OpWriter others(out);
   (void)batch_->Iterate(&others);
   WriteCounters(committed_key_count_, committed_expires_count_, expire_sum_dirty_, put);
+  // The slot counts go to the journal only: LevelDB gets them with the next
+  // flight that lets segments go (DeferSlotCounts).
+  const size_t behind_size = out->size();
   for (SlotDelta d : dirty_slots_) {
     put(MetaKey(SlotCountName(d.slot)), std::to_string(slot_counts_[d.slot]));
   }
@@ -302,11 +305,14 @@ Status Engine::CommitJournal() {
   dirty_.clear();
   undo_.clear();
   in_place_undos_.clear();
+  // (The payload stays in *out until the next Begin().)
+  const std::string_view behind(out->data(), behind_size);
   if (turn_ranges_.empty()) {
-    behind_ops_.append(*out);  // the payload stays in *out until the next Begin()
+    behind_ops_.append(behind);
   } else {
-    HoldRanges(*out);
+    HoldRanges(behind);
   }
+  DeferSlotCounts();
   batch_->Clear();
   for (auto& [k, v] : pending_hints_) behind_hints_.insert_or_assign(k, std::move(v));
   pending_hints_.clear();
@@ -725,6 +731,9 @@ void Engine::StartFlight(bool sync, bool all) {
   // (With appendfsync always every journal record is synced already.)
   const bool sync_journal = journal_->has_ranges() && !options_.sync_commits;
   if (sync_journal) ++stats_.journal_syncs;
+  // A synced flight comes before segments go (Sync, a close, the switch to
+  // direct commits), as does one that drops them.
+  if (sync || flight_drops_segments_) AppendDeferredSlotCounts(&behind_ops_);
   writer_->Submit(std::move(behind_ops_), sync || flight_drops_segments_, sync_journal);
   if (flusher_) flusher_->NoteFlight(true);
   behind_ops_.clear();           // a moved-from string is valid but unspecified
