@@ -237,11 +237,16 @@ Status Engine::CheckFormat() {
   return CheckFormatNumber(options_.dir, *format);
 }
 
-Result<RecordRef> Engine::LoadFromDisk(std::string_view key, bool* filtered) {
-  if (key_filter_ && !key_filter_->MayContain(key)) {
-    ++stats_.filtered_reads;
-    if (filtered) *filtered = true;
-    return RecordRef();
+Result<RecordRef> Engine::LoadFromDisk(std::string_view key, bool* filtered,
+                                       KeyFilter::Probe* probe) {
+  if (key_filter_) {
+    KeyFilter::Probe local;
+    bool prepared;
+    if (!key_filter_->MayContain(key, probe ? probe : &local, &prepared)) {
+      ++stats_.filtered_reads;
+      if (filtered) *filtered = true;
+      return RecordRef();
+    }
   }
   ++stats_.disk_reads;
   // Hot records are in the record cache, so by default (block cache size 0)
@@ -316,7 +321,8 @@ void Engine::Account(uint16_t slot, const RecordRef& old_rec, const Record* new_
   }
 }
 
-RecordCache::Node* Engine::EntryForWrite(std::string_view key, RecordRef* old) {
+RecordCache::Node* Engine::EntryForWrite(std::string_view key, RecordRef* old,
+                                         KeyFilter::Probe* probe, bool* absent) {
   // One cache lookup serves both the old record (for the counters) and the
   // new one.
   bool found = false;
@@ -328,7 +334,7 @@ RecordCache::Node* Engine::EntryForWrite(std::string_view key, RecordRef* old) {
     ++stats_.cache_misses;
     // A failed read of the old record only skews the counters; the write
     // itself must still go ahead (and Commit will report a broken disk).
-    auto loaded = LoadFromDisk(key);
+    auto loaded = LoadFromDisk(key, absent, probe);
     if (loaded.ok()) *old = std::move(*loaded);
   }
   return entry;
@@ -336,10 +342,16 @@ RecordCache::Node* Engine::EntryForWrite(std::string_view key, RecordRef* old) {
 
 void Engine::Put(std::string_view key, Record rec) {
   RecordRef old;
-  RecordCache::Node* entry = EntryForWrite(key, &old);
+  KeyFilter::Probe probe;
+  bool absent = false;  // the filter found it so: a new key, hashed already
+  RecordCache::Node* entry = EntryForWrite(key, &old, &probe, &absent);
   // A key not stored before is from now on (a stored one, tombstones too,
   // is in the filter already).
-  if (!old && key_filter_) key_filter_->Add(key);
+  if (absent) {
+    key_filter_->AddAbsent(probe);
+  } else if (!old && key_filter_) {
+    key_filter_->Add(key);
+  }
   const uint16_t slot = KeySlot(key);
   Account(slot, old, &rec);
   if (rec.expire_at_ms != 0 && !rec.tombstone) {

@@ -521,7 +521,10 @@ class Engine {
   void Account(uint16_t slot, const RecordRef& old_rec, const Record* new_rec);
   // The cache entry a write of `key` goes to (made if missing), and the
   // key's record before the write (from the cache, else from LevelDB).
-  RecordCache::Node* EntryForWrite(std::string_view key, RecordRef* old);
+  // `*absent` (if given) tells whether the key filter found the key absent,
+  // with its probe in `*probe` (for KeyFilter::AddAbsent).
+  RecordCache::Node* EntryForWrite(std::string_view key, RecordRef* old,
+                                   KeyFilter::Probe* probe = nullptr, bool* absent = nullptr);
   // A commit's or flush's writes (engine_batch.h): each entry's last state
   // (`put(data key, encoded record)` or `del(data key)`), and the key count,
   // expiry count and expiry sum where they differ from what was last written
@@ -560,8 +563,10 @@ class Engine {
   Status WriteDeferredSlotCounts();
   void ForgetDeferredSlotCounts();
   // The record stored under `key` (null if none). `*filtered` (if given)
-  // tells whether the key filter answered, without LevelDB.
-  Result<RecordRef> LoadFromDisk(std::string_view key, bool* filtered = nullptr);
+  // tells whether the key filter answered, without LevelDB; `*probe` (if
+  // given) is then the key's probe.
+  Result<RecordRef> LoadFromDisk(std::string_view key, bool* filtered = nullptr,
+                                 KeyFilter::Probe* probe = nullptr);
   // A new key filter, loading the keys db_ holds (after a journal replay).
   // A new filter loaded by a scan in the background (none if off or out of
   // memory); NewKeyFilter makes one sized for the stored keys, and

@@ -107,25 +107,39 @@ bool KeyFilter::InAnyStage(uint64_t hash, const uint64_t* masks) const {
   return false;
 }
 
+void KeyFilter::Prepare(std::string_view key, Probe* probe) const {
+  probe->hash = KeyHash(key);
+  Masks(probe->hash, probe->masks);
+}
+
 void KeyFilter::Add(std::string_view key) {
-  const uint64_t hash = KeyHash(key);
-  uint64_t masks[kWordsPerBlock];
-  Masks(hash, masks);
-  if (InAnyStage(hash, masks)) return;  // in already, or indistinguishable from one that is
+  Probe p;
+  Prepare(key, &p);
+  if (InAnyStage(p.hash, p.masks)) return;  // in already, or indistinguishable from one that is
+  AddAbsent(p);
+}
+
+void KeyFilter::AddAbsent(const Probe& probe) {
   Stage* last = stages_[stages_count_ - 1].get();
   if (last->count.load(std::memory_order_relaxed) >= last->capacity && stages_count_ < kMaxStages &&
       AddStage(std::min(last->capacity * 2, kMaxStageKeys))) {
     last = stages_[stages_count_ - 1].get();
   }
-  Insert(last, hash, masks);
+  Insert(last, probe.hash, probe.masks);
 }
 
 bool KeyFilter::MayContain(std::string_view key) const {
+  Probe p;
+  bool prepared;
+  return MayContain(key, &p, &prepared);
+}
+
+bool KeyFilter::MayContain(std::string_view key, Probe* probe, bool* prepared) const {
+  *prepared = false;
   if (!loaded()) return true;
-  const uint64_t hash = KeyHash(key);
-  uint64_t masks[kWordsPerBlock];
-  Masks(hash, masks);
-  return InAnyStage(hash, masks);
+  Prepare(key, probe);
+  *prepared = true;
+  return InAnyStage(probe->hash, probe->masks);
 }
 
 void KeyFilter::StartLoad(leveldb::DB* db) {

@@ -52,11 +52,26 @@ class KeyFilter {
   static constexpr uint64_t kMinStageKeys = 1 << 20;
   static constexpr uint64_t kMaxStageKeys = uint64_t{1} << 36;
 
+  static constexpr size_t kWordsPerBlock = 8;  // of a 512-bit block: one cache line
+  // A key's hash and bits: a write of a key the filter knows absent asks
+  // about it and then adds it, hashing it once.
+  struct Probe {
+    uint64_t hash;
+    uint64_t masks[kWordsPerBlock];
+  };
+  void Prepare(std::string_view key, Probe* probe) const;
+
   // Records that `key` may be stored from now on (unless its bits are set
   // already: a key deleted and written again is not added twice).
   void Add(std::string_view key);
+  // Add for a key MayContain(*probe) has just found absent, with nothing
+  // added in between.
+  void AddAbsent(const Probe& probe);
   // False only if `key` is certainly not stored; true until loaded().
   bool MayContain(std::string_view key) const;
+  // The same, with the key's probe made (by Prepare) if the filter is loaded:
+  // *prepared says whether it was.
+  bool MayContain(std::string_view key, Probe* probe, bool* prepared) const;
 
   // Starts the thread that adds every data key stored in `db`, which must
   // outlive this filter (or its Stop()). If no thread can be started, the
@@ -87,8 +102,7 @@ class KeyFilter {
   struct Stage;
   explicit KeyFilter(int bits_per_key);
   static constexpr size_t kMaxStages = 32;
-  static constexpr size_t kBlockBits = 512;  // one cache line
-  static constexpr size_t kWordsPerBlock = kBlockBits / 64;
+  static constexpr size_t kBlockBits = kWordsPerBlock * 64;
   // The probes' bits in a key's block, one mask per word of the block.
   void Masks(uint64_t hash, uint64_t* masks) const;
   void Insert(Stage* stage, uint64_t hash, const uint64_t* masks) const;
