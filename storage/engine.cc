@@ -233,8 +233,16 @@ Status Engine::OpenDb() {
 Status Engine::CheckFormat() {
   auto format = GetMeta(kFormatMeta);
   if (!format.ok()) return format.status();
-  if (format->empty()) return PutMeta(kFormatMeta, std::to_string(kDataFormat));  // new, or older
-  return CheckFormatNumber(options_.dir, *format);
+  const std::string current = std::to_string(kDataFormat);
+  if (format->empty()) return PutMeta(kFormatMeta, current);  // new, or older
+  Status s = CheckFormatNumber(options_.dir, *format);
+  if (!s.ok() || *format == current) return s;
+  // An older format reads as it is, and is this one's from now on (1: no
+  // slot count log yet; an older build would not read it).
+  if (options_.log) {
+    options_.log("Data format " + *format + " in " + options_.dir + ": now " + current);
+  }
+  return PutMeta(kFormatMeta, current);
 }
 
 Result<RecordRef> Engine::LoadFromDisk(std::string_view key, bool* filtered,
@@ -431,8 +439,7 @@ Status Engine::Commit() {
   stored_key_count_ = key_count_;
   stored_expires_count_ = expires_count_;
   expire_sum_dirty_ = false;
-  for (SlotDelta d : dirty_slots_)
-    put(MetaKey(SlotCountName(d.slot)), std::to_string(slot_counts_[d.slot]));
+  LogSlotCounts(batch_.get());
   dirty_slots_.clear();
   leveldb::WriteOptions wo;
   wo.sync = options_.sync_commits;

@@ -111,6 +111,10 @@ struct EngineOptions {
   // more, on; and commits straight to LevelDB from one where over 80% were
   // and commits averaged under 32. Off: it always journals.
   bool write_behind_adaptive = true;
+  // Direct commits log the slot counts they change (engine_counts.cc) and
+  // fold the log into the counts once it holds this many (slot, count)
+  // pairs: at 8 per slot, a fold writes at most one count per 8 logged.
+  uint64_t slot_log_fold_pairs = 8 * kSlots;
   bool sync_commits = false;                    // appendfsync always
   std::function<void(const std::string&)> log;  // progress of long work (may be empty)
 };
@@ -562,6 +566,15 @@ class Engine {
   void AppendDeferredSlotCounts(std::string* ops);
   Status WriteDeferredSlotCounts();
   void ForgetDeferredSlotCounts();
+  // The slot count log of direct commits (engine_counts.cc): LogSlotCounts
+  // puts dirty_slots_' counts into a commit's batch as one entry (folding
+  // the log once it holds slot_log_fold_pairs); FoldSlotLogNow folds
+  // it in a synced write of its own (before journaling starts).
+  void LogSlotCounts(leveldb::WriteBatch* batch);
+  void FoldSlotLog(leveldb::WriteBatch* batch);
+  Status FoldSlotLogNow();
+  void NoteLogged(uint16_t slot);
+  void ForgetSlotLog();  // in memory
   // The record stored under `key` (null if none). `*filtered` (if given)
   // tells whether the key filter answered, without LevelDB; `*probe` (if
   // given) is then the key's probe.
@@ -743,6 +756,13 @@ class Engine {
   static constexpr uint64_t kNotDeferred = UINT64_MAX;
   std::vector<uint64_t> deferred_counts_ = std::vector<uint64_t>(kSlots, kNotDeferred);
   std::vector<uint16_t> deferred_slots_;
+  // The slot count log: its entries' sequence numbers [first, next), the
+  // pairs they hold, and the slots they name (flagged, and listed).
+  uint64_t slot_log_first_ = 0;
+  uint64_t slot_log_next_ = 0;
+  uint64_t slot_log_pairs_ = 0;
+  std::vector<bool> slot_logged_ = std::vector<bool>(kSlots, false);
+  std::vector<uint16_t> logged_slots_;
   EngineStats stats_;
 };
 

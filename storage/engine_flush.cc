@@ -89,16 +89,18 @@ Status Engine::FlushAll() {
   Status s = Commit();
   if (!s.ok()) return s;
   if (options_.log) options_.log("Flushing all data in " + options_.dir);
-  // The metadata keyspace (node id...) is carried over; the slot counts are
-  // not (they are all zero now), nor are the key counts, the expiry sum, the
+  // The metadata keyspace (node id...) is carried over; the slot counts and
+  // their log are not (they are all zero now), nor are the key counts, the expiry sum, the
   // bytes left to compact and the data format (the new database is this
   // build's: OpenDb gives it this build's number).
   MetaList meta;
   const leveldb::Slice slot_counts(kSlotCountMeta.data(), kSlotCountMeta.size());
+  const leveldb::Slice slot_log(kSlotLogMeta.data(), kSlotLogMeta.size());
   s = WalkPrefix(db_.get(), MetaKey(""), "", [&](leveldb::Slice name, leveldb::Slice v) {
     std::string_view n(name.data(), name.size());
-    if (!name.starts_with(slot_counts) && n != kKeyCountMeta && n != kExpiresCountMeta &&
-        n != kExpireSumMeta && n != kIdleCompactPendingMeta && n != kFormatMeta) {
+    if (!name.starts_with(slot_counts) && !name.starts_with(slot_log) && n != kKeyCountMeta &&
+        n != kExpiresCountMeta && n != kExpireSumMeta && n != kIdleCompactPendingMeta &&
+        n != kFormatMeta) {
       meta.emplace_back(MetaKey(n), v.ToString());
     }
     return true;

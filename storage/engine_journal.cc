@@ -234,7 +234,8 @@ Status Engine::StartJournal() {
     if (!s.ok()) return s;
   }
   if (journaling) {
-    Status s = journal->StartSegment();
+    Status s = FoldSlotLogNow();  // (as StartJournaling does)
+    if (s.ok()) s = journal->StartSegment();
     if (!s.ok()) return s;
   }
   if (options_.write_behind_ms > 0) {
@@ -608,8 +609,10 @@ Status Engine::Adapt(int64_t now_ms) {
 
 Status Engine::StartJournaling(int64_t now_ms) {
   // What went straight to LevelDB is made durable first (its older logs
-  // too): from now on the everysec sync covers the journal only.
-  Status s = Sync();
+  // too): from now on the everysec sync covers the journal only. The slot
+  // count log is folded: the journal's counts must not be read under it.
+  Status s = FoldSlotLogNow();
+  if (s.ok()) s = Sync();
   if (s.ok()) s = SyncDirFiles(options_.dir, /*journal=*/false);
   if (s.ok()) s = journal_->StartSegment();
   if (!s.ok()) {

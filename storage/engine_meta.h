@@ -24,6 +24,11 @@ inline constexpr std::string_view kKeyFilterMeta = "keyfilter";
 // clean close so that a load followed by a restart is still compacted.
 inline constexpr std::string_view kIdleCompactPendingMeta = "idlecompactpending";
 inline constexpr std::string_view kSlotCountMeta = "slotcount";  // + slot (2 bytes) -> count
+// The slot counts direct commits changed (engine_counts.cc): + a sequence
+// number (8 bytes, big-endian) -> the commit's (slot, count) pairs, each
+// 2 + 8 bytes, big-endian. They stand over kSlotCountMeta's, in sequence
+// order, until folded into them.
+inline constexpr std::string_view kSlotLogMeta = "slotlog";
 // The data format of the dir, a decimal number: what its bytes mean (the
 // record encoding in record.h, the keyspaces and slot prefixes, these
 // metadata keys, the write journal's ops in journal.h). A change to any of
@@ -34,12 +39,19 @@ inline constexpr std::string_view kSlotCountMeta = "slotcount";  // + slot (2 by
 // of the build that makes it. (A FLUSHALL-PENDING marker that carries one,
 // from a newer build, is checked the same way.)
 inline constexpr std::string_view kFormatMeta = "format";
-inline constexpr uint64_t kDataFormat = 1;
+// Format 2: the slot count log (kSlotLogMeta), which format 1 would ignore.
+inline constexpr uint64_t kDataFormat = 2;
 
 inline std::string SlotCountName(uint16_t slot) {
   std::string n(kSlotCountMeta);
   n.push_back(static_cast<char>(slot >> 8));
   n.push_back(static_cast<char>(slot & 0xff));
+  return n;
+}
+
+inline std::string SlotLogName(uint64_t seq) {
+  std::string n(kSlotLogMeta);
+  for (int shift = 56; shift >= 0; shift -= 8) n.push_back(static_cast<char>(seq >> shift));
   return n;
 }
 

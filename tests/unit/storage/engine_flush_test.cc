@@ -112,19 +112,19 @@ TEST_CASE("Engine: a marker carrying a data format this build does not know stop
     REQUIRE(e->Commit().ok());
   }
   // A newer build's FLUSHALL that a crash interrupted.
-  WriteMarker(dir.path(), "format", "2");
+  WriteMarker(dir.path(), "format", "3");
   EngineOptions o;
   o.dir = dir.path();
   auto r = Engine::Open(o);
   REQUIRE_FALSE(r.ok());
-  CHECK_THAT(r.status().message(), Catch::Contains("holds data format 2, written by a newer"));
+  CHECK_THAT(r.status().message(), Catch::Contains("holds data format 3, written by a newer"));
   CHECK(fs::exists(fs::path(dir.path()) / "FLUSHALL-PENDING"));  // left for that build
-  // One that names this build's format is finished; the new database has
-  // this build's number.
+  // One that names a format this build reads is finished; the new database
+  // has this build's number.
   WriteMarker(dir.path(), "format", "1");
   auto e = Open(dir.path());
   CHECK_FALSE(Has(*e, "k"));
-  CHECK(Meta(*e, "format") == "1");
+  CHECK(Meta(*e, "format") == "2");
 }
 
 TEST_CASE("Engine: a marker that is not whole stops the open", "[engine][flush]") {

@@ -47,35 +47,42 @@ void Write(Engine& e, const std::string& key, const std::string& value) {
   REQUIRE(s.ok());
 }
 
-TEST_CASE("Engine: a new data dir gets data format 1, and so does FLUSHALL's new database",
+TEST_CASE("Engine: a new data dir gets data format 2, and so does FLUSHALL's new database",
           "[engine]") {
   TempDir dir;
   {
     auto e = OpenTestEngine(dir.path());
     Write(*e, "k", "v");
   }
-  CHECK(RawFormat(dir.path()) == "1");
+  CHECK(RawFormat(dir.path()) == "2");
   {
     auto e = OpenTestEngine(dir.path());
     REQUIRE(e->FlushAll().ok());
     Write(*e, "k2", "v2");
   }
-  CHECK(RawFormat(dir.path()) == "1");
+  CHECK(RawFormat(dir.path()) == "2");
 }
 
-TEST_CASE("Engine: a dir written before the format number opens as format 1", "[engine]") {
+TEST_CASE(
+    "Engine: a dir of format 1, or written before the format number, opens as it is and "
+    "is format 2 from then on",
+    "[engine]") {
   TempDir dir;
   {
     auto e = OpenTestEngine(dir.path());
     Write(*e, "k", "v");
   }
-  const std::string none;
-  REQUIRE(RawFormat(dir.path(), &none).empty());
-  {
-    auto e = OpenTestEngine(dir.path());
-    CHECK(ValueOf(*e, "k") == "v");
+  for (const std::string stored : {"", "1"}) {
+    INFO("stored format '" << stored << "'");
+    REQUIRE(RawFormat(dir.path(), &stored) == stored);
+    {
+      auto e = OpenTestEngine(dir.path());
+      CHECK(ValueOf(*e, "k") == "v");
+      CHECK(e->KeyCount() == 1);
+      CHECK(e->SlotKeyCount(KeySlot("k")) == 1);
+    }
+    CHECK(RawFormat(dir.path()) == "2");
   }
-  CHECK(RawFormat(dir.path()) == "1");
 }
 
 TEST_CASE("Engine: a dir of a newer or a damaged data format is refused, its data left as it was",
@@ -88,7 +95,7 @@ TEST_CASE("Engine: a dir of a newer or a damaged data format is refused, its dat
   struct Case {
     std::string stored, says;
   };
-  for (const Case& c : {Case{"2", "holds data format 2, written by a newer ringkv"},
+  for (const Case& c : {Case{"3", "holds data format 3, written by a newer ringkv"},
                         Case{"17", "holds data format 17"}, Case{"1x", "damaged data format"},
                         Case{"0", "damaged data format"}, Case{"-1", "damaged data format"}}) {
     INFO("stored format '" << c.stored << "'");
