@@ -127,6 +127,7 @@ struct EngineStats {
   uint64_t commits = 0;
   uint64_t committed_writes = 0;
   uint64_t coalesced_writes = 0;  // overwritten in the same batch: never reached LevelDB
+  uint64_t slot_log_folds = 0;    // folds of the slot count log done (engine_counts.cc)
   uint64_t syncs = 0;
   uint64_t expired_keys = 0;
   uint64_t behind_flushes = 0;    // write-behind batches written to LevelDB
@@ -282,6 +283,7 @@ class Engine {
   int64_t AvgTtlMs(int64_t now_ms) const;
   // Live keys in one hash slot (kept exact like KeyCount, persisted per slot).
   uint64_t SlotKeyCount(uint16_t slot) const { return slot < kSlots ? slot_counts_[slot] : 0; }
+  bool slot_log_folding() const { return folding_; }  // a fold under way (engine_counts.cc)
 
   // Visits live (non-tombstone) records in (slot, key) order, starting at the
   // data key `from` ("" = the beginning), until `fn` returns false or `limit`
@@ -567,11 +569,14 @@ class Engine {
   Status WriteDeferredSlotCounts();
   void ForgetDeferredSlotCounts();
   // The slot count log of direct commits (engine_counts.cc): LogSlotCounts
-  // puts dirty_slots_' counts into a commit's batch as one entry (folding
-  // the log once it holds slot_log_fold_pairs); FoldSlotLogNow folds
-  // it in a synced write of its own (before journaling starts).
+  // puts dirty_slots_' counts into a commit's batch (FoldStep: and a step
+  // of a fold); FoldSlotLogNow folds it all in a synced write of its own
+  // (before journaling starts).
+  static constexpr size_t kFewSlots = 2;
+  static constexpr size_t kFoldStep = 64;  // writes per commit
   void LogSlotCounts(leveldb::WriteBatch* batch);
-  void FoldSlotLog(leveldb::WriteBatch* batch);
+  void PutSlotCount(leveldb::WriteBatch* batch, uint16_t slot) const;
+  void FoldStep(leveldb::WriteBatch* batch);
   Status FoldSlotLogNow();
   void NoteLogged(uint16_t slot);
   void ForgetSlotLog();  // in memory
@@ -756,13 +761,19 @@ class Engine {
   static constexpr uint64_t kNotDeferred = UINT64_MAX;
   std::vector<uint64_t> deferred_counts_ = std::vector<uint64_t>(kSlots, kNotDeferred);
   std::vector<uint16_t> deferred_slots_;
-  // The slot count log: its entries' sequence numbers [first, next), the
-  // pairs they hold, and the slots they name (flagged, and listed).
+  // The slot count log: its entries' sequence numbers [first, next); the
+  // pairs logged since the last fold began, and the slots they name
+  // (flagged, and listed); a fold under way: its slots, the next to write,
+  // and the entries it deletes ([first, fold_end_)).
   uint64_t slot_log_first_ = 0;
   uint64_t slot_log_next_ = 0;
   uint64_t slot_log_pairs_ = 0;
   std::vector<bool> slot_logged_ = std::vector<bool>(kSlots, false);
   std::vector<uint16_t> logged_slots_;
+  bool folding_ = false;
+  std::vector<uint16_t> folding_slots_;
+  size_t fold_pos_ = 0;
+  uint64_t fold_end_ = 0;
   EngineStats stats_;
 };
 

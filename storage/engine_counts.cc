@@ -9,16 +9,23 @@
 //   memory for a flight that lets journal segments go (a full segment, Sync,
 //   a close): until then the journal holds them, and a start replays it.
 //   That flight carries each changed slot's count once.
-// - A direct commit writes the counts it changed as one log entry
-//   (kSlotLogMeta), and once the log holds slot_log_fold_pairs a commit folds
-//   it: each slot it names gets its count, and the entries go. An open reads
-//   the counts, then the log over them. Journaling starts with a fold, so
-//   that a journal's counts are never read under older log entries.
+// - A direct commit that changed more than kFewSlots slots writes their
+//   counts as one log entry (kSlotLogMeta); one that changed fewer writes
+//   them as counts. A count is tagged with the sequence number of the next
+//   log entry when it is written: an open reads the counts, then each log
+//   entry's pairs over the counts they are not older than. Once the log
+//   holds slot_log_fold_pairs pairs it is folded, kFoldStep writes per
+//   commit (a fold at once, of up to 16,384 counts, stalled the loop for
+//   tens of ms): a tagged count for each slot it names, then the deletes of
+//   its entries. Journaling starts with a whole fold (FoldSlotLogNow), as
+//   the journal writes counts untagged.
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
 
 #include <algorithm>
+#include <charconv>
 #include <string>
+#include <vector>
 
 #include "storage/engine.h"
 #include "storage/engine_meta.h"
@@ -71,36 +78,53 @@ constexpr size_t kPairBytes = 2 + 8;
 
 Status Engine::LoadSlotCounts() {
   std::fill(slot_counts_.begin(), slot_counts_.end(), 0);
-  Status s = WalkPrefix(db_.get(), MetaKey(kSlotCountMeta), "",
-                        [this](leveldb::Slice k, leveldb::Slice v) {
-                          if (k.size() != 2) return true;
-                          const auto slot = static_cast<uint16_t>(BigEndian(k.data(), 2));
-                          if (slot < kSlots) slot_counts_[slot] = std::stoull(v.ToString());
-                          return true;
-                        });
-  if (!s.ok()) return s;
   ForgetSlotLog();
+  // A count's tag: the first log entry it is not older than (none: 0).
+  std::vector<uint64_t> tags(kSlots, 0);
   bool damaged = false;
+  Status s =
+      WalkPrefix(db_.get(), MetaKey(kSlotCountMeta), "", [&](leveldb::Slice k, leveldb::Slice v) {
+        if (k.size() != 2) return true;
+        const auto slot = static_cast<uint16_t>(BigEndian(k.data(), 2));
+        const char* end = v.data() + v.size();
+        uint64_t count = 0, tag = 0;
+        std::from_chars_result r = std::from_chars(v.data(), end, count);
+        if (r.ec == std::errc() && r.ptr != end && *r.ptr == ':')
+          r = std::from_chars(r.ptr + 1, end, tag);
+        if (r.ec != std::errc() || r.ptr != end || slot >= kSlots) {
+          damaged = true;
+          return false;
+        }
+        slot_counts_[slot] = count;
+        tags[slot] = tag;
+        slot_log_next_ = std::max(slot_log_next_, tag);
+        return true;
+      });
+  if (!s.ok()) return s;
+  if (damaged) return Status::Corruption("a slot count in " + options_.dir + " is damaged");
+  bool first = true;
   s = WalkPrefix(db_.get(), MetaKey(kSlotLogMeta), "", [&](leveldb::Slice k, leveldb::Slice v) {
     if (k.size() != 8 || v.size() % kPairBytes != 0) {
       damaged = true;
       return false;
     }
     const uint64_t seq = BigEndian(k.data(), 8);
-    if (slot_log_next_ == slot_log_first_) slot_log_first_ = seq;
-    slot_log_next_ = seq + 1;
+    if (first) slot_log_first_ = seq;
+    first = false;
+    slot_log_next_ = std::max(slot_log_next_, seq + 1);
     for (size_t at = 0; at < v.size(); at += kPairBytes) {
       const auto slot = static_cast<uint16_t>(BigEndian(v.data() + at, 2));
       if (slot >= kSlots) {
         damaged = true;
         return false;
       }
-      slot_counts_[slot] = BigEndian(v.data() + at + 2, 8);
-      NoteLogged(slot);
+      if (seq >= tags[slot]) slot_counts_[slot] = BigEndian(v.data() + at + 2, 8);
+      NoteLogged(slot);  // (the next fold writes its count, and the entry goes)
     }
     return true;
   });
   if (!s.ok()) return s;
+  if (first) slot_log_first_ = slot_log_next_;
   if (damaged)
     return Status::Corruption("a slot count log entry in " + options_.dir + " is damaged");
   return Status::Ok();
@@ -117,39 +141,77 @@ void Engine::NoteLogged(uint16_t slot) {
 void Engine::ForgetSlotLog() {
   for (uint16_t slot : logged_slots_) slot_logged_[slot] = false;
   logged_slots_.clear();
-  slot_log_first_ = slot_log_next_ = 0;
+  folding_slots_.clear();
+  fold_pos_ = 0;
+  folding_ = false;
+  slot_log_first_ = slot_log_next_ = fold_end_ = 0;
   slot_log_pairs_ = 0;
 }
 
-void Engine::LogSlotCounts(leveldb::WriteBatch* batch) {
-  if (dirty_slots_.empty()) return;
-  std::string pairs;
-  pairs.reserve(dirty_slots_.size() * kPairBytes);
-  for (SlotDelta d : dirty_slots_) {
-    PutBigEndian(&pairs, d.slot, 2);
-    PutBigEndian(&pairs, slot_counts_[d.slot], 8);
-    NoteLogged(d.slot);
-  }
-  batch->Put(MetaKey(SlotLogName(slot_log_next_++)), pairs);
-  if (slot_log_pairs_ >= options_.slot_log_fold_pairs) FoldSlotLog(batch);
+void Engine::PutSlotCount(leveldb::WriteBatch* batch, uint16_t slot) const {
+  batch->Put(MetaKey(SlotCountName(slot)),
+             std::to_string(slot_counts_[slot]) + ':' + std::to_string(slot_log_next_));
 }
 
-void Engine::FoldSlotLog(leveldb::WriteBatch* batch) {
-  for (uint16_t slot : logged_slots_) {
-    batch->Put(MetaKey(SlotCountName(slot)), std::to_string(slot_counts_[slot]));
+void Engine::LogSlotCounts(leveldb::WriteBatch* batch) {
+  if (dirty_slots_.size() <= kFewSlots) {
+    // As counts: one entry each, where a log entry would be one, and one
+    // more (its delete) at the fold.
+    for (SlotDelta d : dirty_slots_) PutSlotCount(batch, d.slot);
+  } else {
+    std::string pairs;
+    pairs.reserve(dirty_slots_.size() * kPairBytes);
+    for (SlotDelta d : dirty_slots_) {
+      PutBigEndian(&pairs, d.slot, 2);
+      PutBigEndian(&pairs, slot_counts_[d.slot], 8);
+      NoteLogged(d.slot);
+    }
+    batch->Put(MetaKey(SlotLogName(slot_log_next_++)), pairs);
   }
+  FoldStep(batch);
+}
+
+void Engine::FoldStep(leveldb::WriteBatch* batch) {
+  if (!folding_) {
+    if (slot_log_pairs_ < options_.slot_log_fold_pairs) return;
+    // The entries before fold_end_ go once each slot they name has a count
+    // tagged past them; slots logged from now on wait for the next fold.
+    folding_ = true;
+    fold_end_ = slot_log_next_;
+    folding_slots_.swap(logged_slots_);
+    for (uint16_t slot : folding_slots_) slot_logged_[slot] = false;
+    logged_slots_.clear();
+    slot_log_pairs_ = 0;
+    fold_pos_ = 0;
+  }
+  size_t budget = kFoldStep;
+  for (; budget > 0 && fold_pos_ < folding_slots_.size(); --budget) {
+    PutSlotCount(batch, folding_slots_[fold_pos_++]);
+  }
+  for (; budget > 0 && slot_log_first_ < fold_end_; --budget) {
+    batch->Delete(MetaKey(SlotLogName(slot_log_first_++)));
+  }
+  if (fold_pos_ == folding_slots_.size() && slot_log_first_ == fold_end_) {
+    folding_ = false;
+    folding_slots_.clear();
+    fold_pos_ = 0;
+    ++stats_.slot_log_folds;
+  }
+}
+
+Status Engine::FoldSlotLogNow() {
+  if (slot_log_first_ == slot_log_next_ && !folding_) return Status::Ok();
+  leveldb::WriteBatch batch;
+  for (size_t i = fold_pos_; i < folding_slots_.size(); ++i)
+    PutSlotCount(&batch, folding_slots_[i]);
+  for (uint16_t slot : logged_slots_) PutSlotCount(&batch, slot);
   for (uint64_t seq = slot_log_first_; seq < slot_log_next_; ++seq) {
-    batch->Delete(MetaKey(SlotLogName(seq)));
+    batch.Delete(MetaKey(SlotLogName(seq)));
   }
   const uint64_t next = slot_log_next_;
   ForgetSlotLog();
   slot_log_first_ = slot_log_next_ = next;
-}
-
-Status Engine::FoldSlotLogNow() {
-  if (logged_slots_.empty()) return Status::Ok();
-  leveldb::WriteBatch batch;
-  FoldSlotLog(&batch);
+  ++stats_.slot_log_folds;
   leveldb::WriteOptions wo;
   wo.sync = true;
   return FromLevelDb(db_->Write(wo, &batch));

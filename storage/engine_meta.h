@@ -23,11 +23,13 @@ inline constexpr std::string_view kKeyFilterMeta = "keyfilter";
 // Bytes written since the last idle compaction (idle_flush.h), saved by a
 // clean close so that a load followed by a restart is still compacted.
 inline constexpr std::string_view kIdleCompactPendingMeta = "idlecompactpending";
-inline constexpr std::string_view kSlotCountMeta = "slotcount";  // + slot (2 bytes) -> count
+// + slot (2 bytes) -> count, decimal, and if the count was written by a
+// direct commit ":" and the sequence number of the next slot log entry then.
+inline constexpr std::string_view kSlotCountMeta = "slotcount";
 // The slot counts direct commits changed (engine_counts.cc): + a sequence
 // number (8 bytes, big-endian) -> the commit's (slot, count) pairs, each
-// 2 + 8 bytes, big-endian. They stand over kSlotCountMeta's, in sequence
-// order, until folded into them.
+// 2 + 8 bytes, big-endian. A pair stands over its slot's count unless the
+// count is tagged with a later sequence number.
 inline constexpr std::string_view kSlotLogMeta = "slotlog";
 // The data format of the dir, a decimal number: what its bytes mean (the
 // record encoding in record.h, the keyspaces and slot prefixes, these

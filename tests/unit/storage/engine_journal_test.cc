@@ -292,9 +292,11 @@ uint64_t SlotSum(const Engine& e) {
   return sum;
 }
 
-// Writes, deletes, a FLUSHALL, and a crash every 83 writes; every crash
-// copy must open with every slot's key count right (engine_counts.cc).
-void CheckSlotCountsThroughCrashes(const EngineOptions& o, const std::string& crashed) {
+// Turns of writes and deletes (0 to 6 slot counts changed each), a FLUSHALL,
+// and a crash every 83 turns; every crash copy must open with every slot's
+// key count right (engine_counts.cc). `after` checks the engine at the end.
+void CheckSlotCountsThroughCrashes(const EngineOptions& o, const std::string& crashed,
+                                   const std::function<void(const Engine&)>& after) {
   std::map<std::string, uint16_t> live;  // the model: key -> slot
   auto check_counts = [&](Engine& e, const std::string& when) {
     INFO(when);
@@ -312,11 +314,13 @@ void CheckSlotCountsThroughCrashes(const EngineOptions& o, const std::string& cr
     auto e = testing::OpenTestEngine(o);
     const std::string value(300, 'v');
     for (int i = 0; i < 900; ++i) {
-      const std::string k = Key(i % 700);  // some keys written again: no change to a count
-      e->Put(k, Rec(value));
-      live[k] = KeySlot(k);
-      if (i % 5 == 4) {  // and some deleted
-        const std::string gone = Key((i * 7) % 700);
+      for (int j = 0; j < 4; ++j) {  // new keys, and keys written again (no change to a count)
+        const std::string k = Key((4 * i + j) % 2000);
+        e->Put(k, Rec(value));
+        live[k] = KeySlot(k);
+      }
+      for (int j : {7, 13}) {  // and some deleted
+        const std::string gone = Key((i * j) % 2000);
         e->Delete(gone);
         live.erase(gone);
       }
@@ -330,10 +334,11 @@ void CheckSlotCountsThroughCrashes(const EngineOptions& o, const std::string& cr
         EngineOptions c = o;
         c.dir = crashed + "/c" + std::to_string(i);
         CrashCopy(o.dir, c.dir);
-        check_counts(*testing::OpenTestEngine(c), "crash after write " + std::to_string(i));
+        check_counts(*testing::OpenTestEngine(c), "crash after turn " + std::to_string(i));
         ++crashes;
       }
     }
+    after(*e);
   }
   CHECK(crashes == 10);
   CHECK(JournalSegments(o.dir).empty());
@@ -350,19 +355,72 @@ TEST_CASE("Write-behind: every slot's key count survives a crash, across segment
   TempDir dir, crashed;
   EngineOptions o = JournalingOptions(dir.path());
   o.journal_segment_bytes = 16 << 10;
-  CheckSlotCountsThroughCrashes(o, crashed.path());
+  CheckSlotCountsThroughCrashes(o, crashed.path(), [](const Engine& e) {
+    CHECK(e.stats().behind_flushes > 50);  // and segments rotated (16 KB each)
+  });
 }
 
-// Direct commits log the slot counts and fold the log: a crash at any point
-// reads the counts, then the log.
+// Direct commits log the slot counts (or write them, for up to two) and fold
+// the log a step per commit: a crash at any point reads the counts, then the
+// log over the counts it is not older than.
 TEST_CASE("Direct commits: every slot's key count survives a crash, across slot log folds",
           "[journal]") {
   TempDir dir, crashed;
   EngineOptions o;
   o.dir = dir.path();
   o.write_behind_ms = 0;
-  o.slot_log_fold_pairs = 50;
-  CheckSlotCountsThroughCrashes(o, crashed.path());
+  o.slot_log_fold_pairs = 300;  // a fold of up to 300 counts: several commits' steps
+  CheckSlotCountsThroughCrashes(o, crashed.path(),
+                                [](const Engine& e) { CHECK(e.stats().slot_log_folds >= 5); });
+}
+
+TEST_CASE(
+    "Direct commits: slot counts from a crash in the middle of a fold, and over counts "
+    "written after a log entry",
+    "[journal]") {
+  TempDir dir, crashed;
+  EngineOptions o;
+  o.dir = dir.path();
+  o.write_behind_ms = 0;
+  o.slot_log_fold_pairs = 400;  // a fold of about 400 counts: 7 commits' steps, then the deletes
+  std::map<std::string, uint16_t> live;
+  auto put = [&](Engine& e, const std::string& k) {
+    e.Put(k, Rec("v"));
+    live[k] = KeySlot(k);
+  };
+  auto e = testing::OpenTestEngine(o);
+  int copies = 0, mid_fold = 0;
+  for (int t = 0; t < 200; ++t) {
+    // A turn of 5 new keys: their slots' counts go to the log...
+    for (int j = 0; j < 5; ++j) put(*e, "{t" + std::to_string(t) + "." + std::to_string(j) + "}a");
+    Commit(*e);
+    // ...and a turn of one, in a slot the turn before logged: its count is
+    // written, and must stand over that log entry.
+    if (t > 0) {
+      put(*e, "{t" + std::to_string(t - 1) + ".0}b");
+      Commit(*e);
+    }
+    const bool folding = e->slot_log_folding();
+    if (!folding && t % 10 != 0) continue;
+    EngineOptions c = o;
+    c.dir = crashed.path() + "/c" + std::to_string(t);
+    CrashCopy(o.dir, c.dir);
+    auto copy = testing::OpenTestEngine(c);
+    INFO("crash after turn " << t << (folding ? ", in a fold" : ""));
+    size_t wrong = 0;
+    std::vector<uint64_t> want(kSlots, 0);
+    for (const auto& [k, slot] : live) ++want[slot];
+    for (int slot = 0; slot < kSlots; ++slot) {
+      wrong += copy->SlotKeyCount(static_cast<uint16_t>(slot)) != want[slot] ? 1 : 0;
+    }
+    CHECK(wrong == 0);
+    CHECK(copy->KeyCount() == live.size());
+    ++copies;
+    mid_fold += folding ? 1 : 0;
+  }
+  CHECK(e->stats().slot_log_folds >= 2);
+  CHECK(mid_fold >= 5);
+  INFO(copies << " copies");
 }
 
 TEST_CASE("Write-behind: FLUSHALL drops the journal with the data", "[journal]") {
