@@ -770,6 +770,7 @@ class Engine {
   uint64_t slot_log_pairs_ = 0;
   std::vector<bool> slot_logged_ = std::vector<bool>(kSlots, false);
   std::vector<uint16_t> logged_slots_;
+  std::vector<uint16_t> commit_slots_;  // LogSlotCounts': a commit's slots, once each
   bool folding_ = false;
   std::vector<uint16_t> folding_slots_;
   size_t fold_pos_ = 0;

@@ -73,6 +73,9 @@ void PutBigEndian(std::string* out, uint64_t v, int bytes) {
 }
 
 constexpr size_t kPairBytes = 2 + 8;
+// Sequence numbers past this are damage: a log writing a million entries a
+// second reaches it in 146,000 years.
+constexpr uint64_t kMaxSlotLogSeq = uint64_t{1} << 62;
 
 }  // namespace
 
@@ -91,7 +94,7 @@ Status Engine::LoadSlotCounts() {
         std::from_chars_result r = std::from_chars(v.data(), end, count);
         if (r.ec == std::errc() && r.ptr != end && *r.ptr == ':')
           r = std::from_chars(r.ptr + 1, end, tag);
-        if (r.ec != std::errc() || r.ptr != end || slot >= kSlots) {
+        if (r.ec != std::errc() || r.ptr != end || slot >= kSlots || tag >= kMaxSlotLogSeq) {
           damaged = true;
           return false;
         }
@@ -109,6 +112,10 @@ Status Engine::LoadSlotCounts() {
       return false;
     }
     const uint64_t seq = BigEndian(k.data(), 8);
+    if (seq >= kMaxSlotLogSeq) {
+      damaged = true;
+      return false;
+    }
     if (first) slot_log_first_ = seq;
     first = false;
     slot_log_next_ = std::max(slot_log_next_, seq + 1);
@@ -154,17 +161,22 @@ void Engine::PutSlotCount(leveldb::WriteBatch* batch, uint16_t slot) const {
 }
 
 void Engine::LogSlotCounts(leveldb::WriteBatch* batch) {
-  if (dirty_slots_.size() <= kFewSlots) {
+  // dirty_slots_ has an entry per key that came or went: once per slot here.
+  commit_slots_.clear();
+  for (SlotDelta d : dirty_slots_) commit_slots_.push_back(d.slot);
+  std::sort(commit_slots_.begin(), commit_slots_.end());
+  commit_slots_.erase(std::unique(commit_slots_.begin(), commit_slots_.end()), commit_slots_.end());
+  if (commit_slots_.size() <= kFewSlots) {
     // As counts: one entry each, where a log entry would be one, and one
     // more (its delete) at the fold.
-    for (SlotDelta d : dirty_slots_) PutSlotCount(batch, d.slot);
+    for (uint16_t slot : commit_slots_) PutSlotCount(batch, slot);
   } else {
     std::string pairs;
-    pairs.reserve(dirty_slots_.size() * kPairBytes);
-    for (SlotDelta d : dirty_slots_) {
-      PutBigEndian(&pairs, d.slot, 2);
-      PutBigEndian(&pairs, slot_counts_[d.slot], 8);
-      NoteLogged(d.slot);
+    pairs.reserve(commit_slots_.size() * kPairBytes);
+    for (uint16_t slot : commit_slots_) {
+      PutBigEndian(&pairs, slot, 2);
+      PutBigEndian(&pairs, slot_counts_[slot], 8);
+      NoteLogged(slot);
     }
     batch->Put(MetaKey(SlotLogName(slot_log_next_++)), pairs);
   }
@@ -208,13 +220,15 @@ Status Engine::FoldSlotLogNow() {
   for (uint64_t seq = slot_log_first_; seq < slot_log_next_; ++seq) {
     batch.Delete(MetaKey(SlotLogName(seq)));
   }
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  Status s = FromLevelDb(db_->Write(wo, &batch));
+  if (!s.ok()) return s;  // (the log stays as it is, on disk and here)
   const uint64_t next = slot_log_next_;
   ForgetSlotLog();
   slot_log_first_ = slot_log_next_ = next;
   ++stats_.slot_log_folds;
-  leveldb::WriteOptions wo;
-  wo.sync = true;
-  return FromLevelDb(db_->Write(wo, &batch));
+  return s;
 }
 
 void Engine::NoteCommittedCounters() {
