@@ -249,8 +249,7 @@ Result<RecordRef> Engine::LoadFromDisk(std::string_view key, bool* filtered,
                                        KeyFilter::Probe* probe) {
   if (key_filter_) {
     KeyFilter::Probe local;
-    bool prepared;
-    if (!key_filter_->MayContain(key, probe ? probe : &local, &prepared)) {
+    if (!key_filter_->MayContain(key, probe ? probe : &local)) {
       ++stats_.filtered_reads;
       if (filtered) *filtered = true;
       return RecordRef();

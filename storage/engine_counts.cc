@@ -60,16 +60,9 @@ int64_t Engine::AvgTtlMs(int64_t now_ms) const {
 
 namespace {
 
-uint64_t BigEndian(const char* p, int bytes) {
-  uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
-}
-
-void PutBigEndian(std::string* out, uint64_t v, int bytes) {
-  for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8) {
-    out->push_back(static_cast<char>(v >> shift));
-  }
+// A slot, as SlotCountName and the log's pairs hold it: 2 bytes, big-endian.
+uint16_t GetSlot(const char* p) {
+  return static_cast<uint16_t>((static_cast<uint8_t>(p[0]) << 8) | static_cast<uint8_t>(p[1]));
 }
 
 constexpr size_t kPairBytes = 2 + 8;
@@ -88,7 +81,7 @@ Status Engine::LoadSlotCounts() {
   Status s =
       WalkPrefix(db_.get(), MetaKey(kSlotCountMeta), "", [&](leveldb::Slice k, leveldb::Slice v) {
         if (k.size() != 2) return true;
-        const auto slot = static_cast<uint16_t>(BigEndian(k.data(), 2));
+        const auto slot = GetSlot(k.data());
         const char* end = v.data() + v.size();
         uint64_t count = 0, tag = 0;
         std::from_chars_result r = std::from_chars(v.data(), end, count);
@@ -111,7 +104,7 @@ Status Engine::LoadSlotCounts() {
       damaged = true;
       return false;
     }
-    const uint64_t seq = BigEndian(k.data(), 8);
+    const uint64_t seq = GetFixed64BE(k.data());
     if (seq >= kMaxSlotLogSeq) {
       damaged = true;
       return false;
@@ -120,12 +113,12 @@ Status Engine::LoadSlotCounts() {
     first = false;
     slot_log_next_ = std::max(slot_log_next_, seq + 1);
     for (size_t at = 0; at < v.size(); at += kPairBytes) {
-      const auto slot = static_cast<uint16_t>(BigEndian(v.data() + at, 2));
+      const auto slot = GetSlot(v.data() + at);
       if (slot >= kSlots) {
         damaged = true;
         return false;
       }
-      if (seq >= tags[slot]) slot_counts_[slot] = BigEndian(v.data() + at + 2, 8);
+      if (seq >= tags[slot]) slot_counts_[slot] = GetFixed64BE(v.data() + at + 2);
       NoteLogged(slot);  // (the next fold writes its count, and the entry goes)
     }
     return true;
@@ -174,8 +167,9 @@ void Engine::LogSlotCounts(leveldb::WriteBatch* batch) {
     std::string pairs;
     pairs.reserve(commit_slots_.size() * kPairBytes);
     for (uint16_t slot : commit_slots_) {
-      PutBigEndian(&pairs, slot, 2);
-      PutBigEndian(&pairs, slot_counts_[slot], 8);
+      pairs.push_back(static_cast<char>(slot >> 8));
+      pairs.push_back(static_cast<char>(slot & 0xff));
+      PutFixed64BE(&pairs, slot_counts_[slot]);
       NoteLogged(slot);
     }
     batch->Put(MetaKey(SlotLogName(slot_log_next_++)), pairs);

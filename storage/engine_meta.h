@@ -53,7 +53,7 @@ inline std::string SlotCountName(uint16_t slot) {
 
 inline std::string SlotLogName(uint64_t seq) {
   std::string n(kSlotLogMeta);
-  for (int shift = 56; shift >= 0; shift -= 8) n.push_back(static_cast<char>(seq >> shift));
+  PutFixed64BE(&n, seq);
   return n;
 }
 

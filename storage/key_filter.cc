@@ -130,15 +130,12 @@ void KeyFilter::AddAbsent(const Probe& probe) {
 
 bool KeyFilter::MayContain(std::string_view key) const {
   Probe p;
-  bool prepared;
-  return MayContain(key, &p, &prepared);
+  return MayContain(key, &p);
 }
 
-bool KeyFilter::MayContain(std::string_view key, Probe* probe, bool* prepared) const {
-  *prepared = false;
+bool KeyFilter::MayContain(std::string_view key, Probe* probe) const {
   if (!loaded()) return true;
   Prepare(key, probe);
-  *prepared = true;
   return InAnyStage(probe->hash, probe->masks);
 }
 

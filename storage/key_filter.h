@@ -69,9 +69,9 @@ class KeyFilter {
   void AddAbsent(const Probe& probe);
   // False only if `key` is certainly not stored; true until loaded().
   bool MayContain(std::string_view key) const;
-  // The same, with the key's probe made (by Prepare) if the filter is loaded:
-  // *prepared says whether it was.
-  bool MayContain(std::string_view key, Probe* probe, bool* prepared) const;
+  // The same, with the key's probe made (by Prepare) if the filter is loaded
+  // (as it is whenever this answers false).
+  bool MayContain(std::string_view key, Probe* probe) const;
 
   // Starts the thread that adds every data key stored in `db`, which must
   // outlive this filter (or its Stop()). If no thread can be started, the

@@ -259,7 +259,6 @@ class BenchmarkTest(ToolCase):
         self.assertNotIn("ERR", text)
 
 
-
 class CostScriptTest(unittest.TestCase):
     """scripts/cost counts instructions per request under callgrind. Run
     with redis-server on both sides, the two counts of a workload must come
@@ -284,6 +283,7 @@ class CostScriptTest(unittest.TestCase):
         self.assertLess(redis, 200000, text)
         self.assertAlmostEqual(ratio, 1.0, delta=0.15, msg=text)
         self.assertAlmostEqual(ringkv / redis, ratio, delta=0.01, msg=text)
+
 
 if __name__ == "__main__":
     unittest.main()

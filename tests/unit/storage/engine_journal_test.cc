@@ -285,6 +285,22 @@ TEST_CASE("Write-behind: segments rotate once LevelDB holds them, and a clean cl
   CHECK(ValueOf(*e, "last") == "unflushed");
 }
 
+// Slots whose count in `e` is not `want`'s.
+size_t SlotsOff(const Engine& e, const std::vector<uint64_t>& want) {
+  size_t wrong = 0;
+  for (int slot = 0; slot < kSlots; ++slot) {
+    wrong += e.SlotKeyCount(static_cast<uint16_t>(slot)) != want[slot] ? 1 : 0;
+  }
+  return wrong;
+}
+
+// Slots whose count differs from the keys in `live` (key -> slot) in them.
+size_t WrongSlotCounts(const Engine& e, const std::map<std::string, uint16_t>& live) {
+  std::vector<uint64_t> want(kSlots, 0);
+  for (const auto& [k, slot] : live) ++want[slot];
+  return SlotsOff(e, want);
+}
+
 // Slots whose count differs from the keys a scan finds in them.
 size_t SlotCountsOffScan(Engine& e) {
   std::vector<uint64_t> found(kSlots, 0);
@@ -300,11 +316,7 @@ size_t SlotCountsOffScan(Engine& e) {
     REQUIRE(s.ok());
     from = next;
   } while (!from.empty());
-  size_t wrong = 0;
-  for (int slot = 0; slot < kSlots; ++slot) {
-    wrong += e.SlotKeyCount(static_cast<uint16_t>(slot)) != found[slot] ? 1 : 0;
-  }
-  return wrong;
+  return SlotsOff(e, found);
 }
 
 // Turns of writes and deletes (0 to 6 slot counts changed each), a FLUSHALL,
@@ -315,13 +327,7 @@ void CheckSlotCountsThroughCrashes(const EngineOptions& o, const std::string& cr
   std::map<std::string, uint16_t> live;  // the model: key -> slot
   auto check_counts = [&](Engine& e, const std::string& when) {
     INFO(when);
-    std::vector<uint64_t> want(kSlots, 0);
-    for (const auto& [k, slot] : live) ++want[slot];
-    size_t wrong = 0;
-    for (int slot = 0; slot < kSlots; ++slot) {
-      wrong += e.SlotKeyCount(static_cast<uint16_t>(slot)) != want[slot] ? 1 : 0;
-    }
-    CHECK(wrong == 0);
+    CHECK(WrongSlotCounts(e, live) == 0);
     CHECK(e.KeyCount() == live.size());
   };
   int crashes = 0;
@@ -387,17 +393,6 @@ TEST_CASE("Direct commits: every slot's key count survives a crash, across slot 
   o.slot_log_fold_pairs = 300;  // a fold of up to 300 counts: several commits' steps
   CheckSlotCountsThroughCrashes(o, crashed.path(),
                                 [](const Engine& e) { CHECK(e.stats().slot_log_folds >= 5); });
-}
-
-// Keys per slot in `live` against the engine's slot counts: how many differ.
-size_t WrongSlotCounts(const Engine& e, const std::map<std::string, uint16_t>& live) {
-  std::vector<uint64_t> want(kSlots, 0);
-  for (const auto& [k, slot] : live) ++want[slot];
-  size_t wrong = 0;
-  for (int slot = 0; slot < kSlots; ++slot) {
-    wrong += e.SlotKeyCount(static_cast<uint16_t>(slot)) != want[slot] ? 1 : 0;
-  }
-  return wrong;
 }
 
 TEST_CASE(
