@@ -65,9 +65,10 @@ struct Config {
   bool leveldb_compaction_idle = true;   // ...and SCHED_IDLE while it can wait
   int64_t leveldb_idle_flush_ms = 2000;  // memtable to disk after writes stop; 0: never
   int64_t leveldb_idle_compact_percent =
-      50;                          // then the whole database, per this % written; 0: never
-  int64_t write_behind_nice = 10;  // write-behind thread, relative nice
-  int64_t write_behind_ms = 10;    // journal + delayed LevelDB writes; 0: off
+      50;                             // then the whole database, per this % written; 0: never
+  int64_t write_behind_nice = 10;     // write-behind thread, relative nice
+  int64_t write_behind_ms = 10;       // journal + delayed LevelDB writes; 0: off
+  bool write_behind_adaptive = true;  // journal only where it pays (else always)
   uint64_t journal_segment_size = 64 << 20;    // a journal segment this big is rotated
   int64_t active_expire_keys_per_cycle = 200;  // keys examined per expiry step (hz times a second)
   int64_t databases = 1;

@@ -432,6 +432,7 @@ std::vector<OptionDef> BuildOptions() {
                         &Config::leveldb_idle_compact_percent, 0, 100000));
   o.push_back(IntOption("write-behind-ms", kFixed, &Config::write_behind_ms, 0, 60000));
   o.push_back(IntOption("write-behind-nice", kFixed, &Config::write_behind_nice, 0, 19));
+  o.push_back(BoolOption("write-behind-adaptive", kFixed, &Config::write_behind_adaptive));
   o.push_back(MemoryOption("journal-segment-size", kFixed, &Config::journal_segment_size, 1 << 20,
                            kLongMax));
   o.push_back(IntOption("active-expire-keys-per-cycle", kMutable,

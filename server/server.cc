@@ -147,6 +147,7 @@ bool Server::OpenStorage() {
   eo.idle_compact_percent = static_cast<int>(config_.leveldb_idle_compact_percent);
   eo.write_behind_ms = config_.write_behind_ms;
   eo.write_behind_nice = static_cast<int>(config_.write_behind_nice);
+  eo.write_behind_adaptive = config_.write_behind_adaptive;
   eo.journal_segment_bytes = config_.journal_segment_size;
   eo.sync_commits = config_.appendfsync == FsyncPolicy::kAlways;
   eo.log = [this](const std::string& m) { log_.Notice("{}", m); };

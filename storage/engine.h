@@ -561,9 +561,11 @@ class Engine {
   Status LoadCounters();
   Status LoadSlotCounts();
   // The slot counts journaled commits changed, for LevelDB (engine_counts.cc):
-  // DeferSlotCounts notes dirty_slots_ at a journaled commit;
+  // CommitSlots: the slots dirty_slots_ names, once each (commit_slots_);
+  // DeferSlotCounts notes commit_slots_ at a journaled commit;
   // AppendDeferredSlotCounts puts them into a flight's ops; Write... writes
   // them at once (synced), Forget... drops them (FLUSHALL).
+  const std::vector<uint16_t>& CommitSlots();
   void DeferSlotCounts();
   void AppendDeferredSlotCounts(std::string* ops);
   Status WriteDeferredSlotCounts();
@@ -770,7 +772,7 @@ class Engine {
   uint64_t slot_log_pairs_ = 0;
   std::vector<bool> slot_logged_ = std::vector<bool>(kSlots, false);
   std::vector<uint16_t> logged_slots_;
-  std::vector<uint16_t> commit_slots_;  // LogSlotCounts': a commit's slots, once each
+  std::vector<uint16_t> commit_slots_;  // CommitSlots': a commit's slots, once each
   bool folding_ = false;
   std::vector<uint16_t> folding_slots_;
   size_t fold_pos_ = 0;

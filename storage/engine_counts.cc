@@ -153,12 +153,17 @@ void Engine::PutSlotCount(leveldb::WriteBatch* batch, uint16_t slot) const {
              std::to_string(slot_counts_[slot]) + ':' + std::to_string(slot_log_next_));
 }
 
-void Engine::LogSlotCounts(leveldb::WriteBatch* batch) {
+const std::vector<uint16_t>& Engine::CommitSlots() {
   // dirty_slots_ has an entry per key that came or went: once per slot here.
   commit_slots_.clear();
   for (SlotDelta d : dirty_slots_) commit_slots_.push_back(d.slot);
   std::sort(commit_slots_.begin(), commit_slots_.end());
   commit_slots_.erase(std::unique(commit_slots_.begin(), commit_slots_.end()), commit_slots_.end());
+  return commit_slots_;
+}
+
+void Engine::LogSlotCounts(leveldb::WriteBatch* batch) {
+  CommitSlots();
   if (commit_slots_.size() <= kFewSlots) {
     // As counts: one entry each, where a log entry would be one, and one
     // more (its delete) at the fold.
@@ -233,9 +238,9 @@ void Engine::NoteCommittedCounters() {
 }
 
 void Engine::DeferSlotCounts() {
-  for (SlotDelta d : dirty_slots_) {
-    if (deferred_counts_[d.slot] == kNotDeferred) deferred_slots_.push_back(d.slot);
-    deferred_counts_[d.slot] = slot_counts_[d.slot];
+  for (uint16_t slot : commit_slots_) {  // (CommitJournal made them)
+    if (deferred_counts_[slot] == kNotDeferred) deferred_slots_.push_back(slot);
+    deferred_counts_[slot] = slot_counts_[slot];
   }
 }
 

@@ -268,9 +268,8 @@ Status Engine::CommitJournal() {
   // The slot counts go to the journal only: LevelDB gets them with the next
   // flight that lets segments go (DeferSlotCounts).
   const size_t behind_size = out->size();
-  for (SlotDelta d : dirty_slots_) {
-    put(MetaKey(SlotCountName(d.slot)), std::to_string(slot_counts_[d.slot]));
-  }
+  for (uint16_t slot : CommitSlots())
+    put(MetaKey(SlotCountName(slot)), std::to_string(slot_counts_[slot]));
   if (out->size() > kMaxJournalRecord) {
     // Nothing was written: this turn's writes are refused, the engine stays
     // writable (one MULTI of many big values, say).

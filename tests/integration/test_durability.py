@@ -244,10 +244,14 @@ class Kill9Test(DurabilityCase):
     N = 20000
     LIMIT_S = 10.0
 
-    def kill9_during_load(self, mode):
+    def kill9_during_load(self, mode, args=(), journal_always=False):
         if support.IS_REDIS and mode == "everysec":
             self.skipTest(REDIS_EVERYSEC_REASON)
-        s = self.start(mode)
+        s = self.start(mode, args=args)
+        if journal_always:
+            with s.client() as c:
+                self.assertEqual(c.config_get("write-behind-adaptive"), {"write-behind-adaptive": "no"})
+                self.assertEqual(c.info("storage")["write_behind_journaling"], 1)
         deadline = time.time() + self.LIMIT_S
         writers = [Writer(s.port, b"seq", self.N, deadline),
                    Writer(s.port, b"seq2", self.N, deadline),
@@ -263,11 +267,17 @@ class Kill9Test(DurabilityCase):
         kill_at = time.time() + self.LIMIT_S / 2
         while time.time() < kill_at and sum(len(w.acked) for w in writers) < self.N:
             time.sleep(0.01)
+        if journal_always:
+            # Unpipelined writes of new keys would turn an adaptive journal off.
+            with s.client() as c:
+                st = c.info("storage")
+            self.assertEqual((st["write_behind_journaling"], st["write_behind_switches"]), (1, 0), st)
+            self.assertGreater(st["write_behind_flushes"], 0, st)
         s.kill(signal.SIGKILL)
         support.join_writers(self, writers)
         total = sum(len(w.acked) for w in writers)
         self.assertGreater(total, 0, "nothing was acknowledged before the kill")
-        c2 = self.client(self.restart(s, mode))
+        c2 = self.client(self.restart(s, mode, args=args))
         for w in writers:
             expected = {b"%s:%d" % (w.prefix, i): value_for(w.prefix, i) for i in w.acked}
             self.check_values(c2, expected)
@@ -282,6 +292,12 @@ class Kill9Test(DurabilityCase):
 
     def test_kill9_appendfsync_always(self):
         self.kill9_during_load("always")
+
+    def test_kill9_with_the_journal_always_on(self):
+        """write-behind-adaptive no: every write is journaled, from the start."""
+        if support.IS_REDIS:
+            self.skipTest("write-behind-adaptive is ringkv's own option")
+        self.kill9_during_load("everysec", args=("--write-behind-adaptive", "no"), journal_always=True)
 
     def test_kill9_right_after_each_acknowledgement(self):
         # The reply is the promise: kill the process the moment it arrives.

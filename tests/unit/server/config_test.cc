@@ -152,6 +152,7 @@ TEST_CASE("the option table covers every Config field once", "[config]") {
       "leveldb-idle-compact-percent",
       "write-behind-ms",
       "write-behind-nice",
+      "write-behind-adaptive",
       "journal-segment-size",
       "active-expire-keys-per-cycle",
       "proto-max-bulk-len",
