@@ -333,10 +333,10 @@ class TestWatch(TransactionTestCase):
             old = self.r.config_get("active-expire-keys-per-cycle")["active-expire-keys-per-cycle"]
             self.r.config_set("active-expire-keys-per-cycle", 1)
             self.addCleanup(self.r.config_set, "active-expire-keys-per-cycle", old)
-        self.r.set("k", "1", px=100)
+        self.r.set("k", "1", px=300)
         c = self.rc
         c.call("WATCH", "k")
-        time.sleep(0.15)
+        time.sleep(0.35)
         self.assertIsNone(self.run_multi(c, ("INCR", "k")))
 
     def test_watching_an_already_expired_key_then_purging_it_is_no_change(self):

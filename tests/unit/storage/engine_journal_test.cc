@@ -573,6 +573,28 @@ TEST_CASE("Write-behind: rewrites of hot keys with big values make a flush due",
   CHECK(ValueOf(*e, "hot:3") == std::string(100'000, 'a' + 59 % 26));
 }
 
+// Turns of `turn` 200 us apart for `ms`; with `until`, also on until the
+// engine journals (true) or not (false), for 50 ms more then, within 20 s:
+// a busy machine makes fewer turns, and a period of too few writes is not
+// judged.
+int RunTurns(Engine& e, int ms, std::optional<bool> until, const std::function<void(int)>& turn) {
+  using Clock = std::chrono::steady_clock;
+  auto end = Clock::now() + std::chrono::milliseconds(ms);
+  const auto give_up = Clock::now() + std::chrono::seconds(20);
+  bool reached = !until;
+  int i = 0;
+  for (; Clock::now() < end || (!reached && Clock::now() < give_up); ++i) {
+    turn(i);
+    REQUIRE(e.EndTurn().ok());
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    if (!reached && e.journaling() == *until) {
+      reached = true;
+      end = std::max(end, Clock::now() + std::chrono::milliseconds(50));
+    }
+  }
+  return i;
+}
+
 TEST_CASE("Adaptive write-behind: journals a hot key, not keys written once", "[journal]") {
   TempDir dir, crashed;
   EngineOptions o = JournalingOptions(dir.path());
@@ -580,15 +602,8 @@ TEST_CASE("Adaptive write-behind: journals a hot key, not keys written once", "[
   o.write_behind_adaptive = true;
   auto e = testing::OpenTestEngine(o);
   CHECK_FALSE(e->journaling());  // it starts writing straight to LevelDB
-  auto run = [&](int ms, const std::function<void(int)>& turn) {
-    int i = 0;
-    for (const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-         std::chrono::steady_clock::now() < end; ++i) {
-      turn(i);
-      REQUIRE(e->EndTurn().ok());
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
-    }
-    return i;
+  auto run = [&](int ms, const std::function<void(int)>& turn, std::optional<bool> until = {}) {
+    return RunTurns(*e, ms, until, turn);
   };
   // Every turn writes 5 keys never written before: the journal would not pay.
   const int fresh_turns = run(350, [&](int t) {
@@ -598,7 +613,8 @@ TEST_CASE("Adaptive write-behind: journals a hot key, not keys written once", "[
   CHECK(e->stats().behind_switches == 0);
   CHECK(JournalSegments(dir.path()).empty());
   // Every turn writes the same key: journaled, flushed once per window.
-  run(350, [&](int t) { e->Put("hot", Rec(std::to_string(t))); });
+  run(
+      350, [&](int t) { e->Put("hot", Rec(std::to_string(t))); }, true);
   CHECK(e->journaling());
   CHECK(e->stats().behind_switches == 1);
   CHECK(JournalSegments(dir.path()).size() == 1);
@@ -611,14 +627,17 @@ TEST_CASE("Adaptive write-behind: journals a hot key, not keys written once", "[
   // And back: fresh keys again turn the journal off, leaving no segment.
   // (The keys written once it is off are noted.)
   std::vector<std::string> direct;
-  run(350, [&](int t) {
-    const bool journaled = e->journaling();
-    for (int k = 0; k < 5; ++k) {
-      std::string key = "again:" + std::to_string(t * 5 + k);
-      e->Put(key, Rec("once"));
-      if (!journaled) direct.push_back(std::move(key));
-    }
-  });
+  run(
+      350,
+      [&](int t) {
+        const bool journaled = e->journaling();
+        for (int k = 0; k < 5; ++k) {
+          std::string key = "again:" + std::to_string(t * 5 + k);
+          e->Put(key, Rec("once"));
+          if (!journaled) direct.push_back(std::move(key));
+        }
+      },
+      false);
   CHECK_FALSE(e->journaling());
   CHECK(e->stats().behind_switches == 2);
   CHECK(JournalSegments(dir.path()).empty());
@@ -665,17 +684,14 @@ TEST_CASE("Adaptive write-behind: journals big turns of keys written once", "[jo
   auto e = testing::OpenTestEngine(o);
   REQUIRE_FALSE(e->journaling());
   int next = 0;
-  auto run = [&](int ms, int keys_per_turn) {
-    for (const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-         std::chrono::steady_clock::now() < end;) {
+  auto run = [&](int ms, int keys_per_turn, bool until) {
+    RunTurns(*e, ms, until, [&](int) {
       for (int k = 0; k < keys_per_turn; ++k) e->Put(Key(next++), Rec("once"));
-      REQUIRE(e->EndTurn().ok());
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
-    }
+    });
   };
   // Turns of 200 keys never written before (a pipelined load): the writer
   // thread takes LevelDB's inserts off the loop.
-  run(350, 200);
+  run(350, 200, true);
   CHECK(e->journaling());
   CHECK(e->stats().behind_switches == 1);
   CHECK(JournalSegments(dir.path()).size() == 1);
@@ -683,7 +699,7 @@ TEST_CASE("Adaptive write-behind: journals big turns of keys written once", "[jo
   CrashCopy(dir.path(), copy);
   const int written = next;
   // Turns of 5: straight to LevelDB again.
-  run(350, 5);
+  run(350, 5, false);
   CHECK_FALSE(e->journaling());
   CHECK(e->stats().behind_switches == 2);
   CHECK(JournalSegments(dir.path()).empty());
