@@ -562,11 +562,11 @@ class Engine {
   Status LoadSlotCounts();
   // The slot counts journaled commits changed, for LevelDB (engine_counts.cc):
   // CommitSlots: the slots dirty_slots_ names, once each (commit_slots_);
-  // DeferSlotCounts notes commit_slots_ at a journaled commit;
+  // DeferSlotCounts notes a journaled commit's (CommitSlots);
   // AppendDeferredSlotCounts puts them into a flight's ops; Write... writes
   // them at once (synced), Forget... drops them (FLUSHALL).
   const std::vector<uint16_t>& CommitSlots();
-  void DeferSlotCounts();
+  void DeferSlotCounts(const std::vector<uint16_t>& slots);
   void AppendDeferredSlotCounts(std::string* ops);
   Status WriteDeferredSlotCounts();
   void ForgetDeferredSlotCounts();

@@ -60,11 +60,6 @@ int64_t Engine::AvgTtlMs(int64_t now_ms) const {
 
 namespace {
 
-// A slot, as SlotCountName and the log's pairs hold it: 2 bytes, big-endian.
-uint16_t GetSlot(const char* p) {
-  return static_cast<uint16_t>((static_cast<uint8_t>(p[0]) << 8) | static_cast<uint8_t>(p[1]));
-}
-
 constexpr size_t kPairBytes = 2 + 8;
 // Sequence numbers past this are damage: a log writing a million entries a
 // second reaches it in 146,000 years.
@@ -81,7 +76,7 @@ Status Engine::LoadSlotCounts() {
   Status s =
       WalkPrefix(db_.get(), MetaKey(kSlotCountMeta), "", [&](leveldb::Slice k, leveldb::Slice v) {
         if (k.size() != 2) return true;
-        const auto slot = GetSlot(k.data());
+        const auto slot = GetSlotBE(k.data());
         const char* end = v.data() + v.size();
         uint64_t count = 0, tag = 0;
         std::from_chars_result r = std::from_chars(v.data(), end, count);
@@ -113,7 +108,7 @@ Status Engine::LoadSlotCounts() {
     first = false;
     slot_log_next_ = std::max(slot_log_next_, seq + 1);
     for (size_t at = 0; at < v.size(); at += kPairBytes) {
-      const auto slot = GetSlot(v.data() + at);
+      const auto slot = GetSlotBE(v.data() + at);
       if (slot >= kSlots) {
         damaged = true;
         return false;
@@ -172,8 +167,7 @@ void Engine::LogSlotCounts(leveldb::WriteBatch* batch) {
     std::string pairs;
     pairs.reserve(commit_slots_.size() * kPairBytes);
     for (uint16_t slot : commit_slots_) {
-      pairs.push_back(static_cast<char>(slot >> 8));
-      pairs.push_back(static_cast<char>(slot & 0xff));
+      PutSlotBE(&pairs, slot);
       PutFixed64BE(&pairs, slot_counts_[slot]);
       NoteLogged(slot);
     }
@@ -237,8 +231,8 @@ void Engine::NoteCommittedCounters() {
   committed_expire_sum_known_ = expire_sum_known_;
 }
 
-void Engine::DeferSlotCounts() {
-  for (uint16_t slot : commit_slots_) {  // (CommitJournal made them)
+void Engine::DeferSlotCounts(const std::vector<uint16_t>& slots) {
+  for (uint16_t slot : slots) {
     if (deferred_counts_[slot] == kNotDeferred) deferred_slots_.push_back(slot);
     deferred_counts_[slot] = slot_counts_[slot];
   }

@@ -268,8 +268,8 @@ Status Engine::CommitJournal() {
   // The slot counts go to the journal only: LevelDB gets them with the next
   // flight that lets segments go (DeferSlotCounts).
   const size_t behind_size = out->size();
-  for (uint16_t slot : CommitSlots())
-    put(MetaKey(SlotCountName(slot)), std::to_string(slot_counts_[slot]));
+  const std::vector<uint16_t>& slots = CommitSlots();
+  for (uint16_t slot : slots) put(MetaKey(SlotCountName(slot)), std::to_string(slot_counts_[slot]));
   if (out->size() > kMaxJournalRecord) {
     // Nothing was written: this turn's writes are refused, the engine stays
     // writable (one MULTI of many big values, say).
@@ -312,7 +312,7 @@ Status Engine::CommitJournal() {
   } else {
     HoldRanges(behind);
   }
-  DeferSlotCounts();
+  DeferSlotCounts(slots);
   batch_->Clear();
   for (auto& [k, v] : pending_hints_) behind_hints_.insert_or_assign(k, std::move(v));
   pending_hints_.clear();

@@ -46,8 +46,7 @@ inline constexpr uint64_t kDataFormat = 2;
 
 inline std::string SlotCountName(uint16_t slot) {
   std::string n(kSlotCountMeta);
-  n.push_back(static_cast<char>(slot >> 8));
-  n.push_back(static_cast<char>(slot & 0xff));
+  PutSlotBE(&n, slot);
   return n;
 }
 

@@ -33,8 +33,7 @@ int DataSteps(uint64_t size) {
 // the data keyspace, "e".
 std::string StepStart(int i, int data_steps) {
   if (i >= data_steps) return std::string(1, static_cast<char>(kDataPrefix + 1));
-  const int slot = static_cast<int>(int64_t{i} * kSlots / data_steps);
-  return {kDataPrefix, static_cast<char>(slot >> 8), static_cast<char>(slot & 0xff)};
+  return DataKeyForSlot(static_cast<uint16_t>(int64_t{i} * kSlots / data_steps), "");
 }
 
 std::string Megabytes(uint64_t bytes) {

@@ -81,12 +81,20 @@ uint64_t GetFixed64BE(const char* p) {
   return v;
 }
 
+void PutSlotBE(std::string* out, uint16_t slot) {
+  out->push_back(static_cast<char>(slot >> 8));
+  out->push_back(static_cast<char>(slot & 0xff));
+}
+
+uint16_t GetSlotBE(const char* p) {
+  return static_cast<uint16_t>((static_cast<uint8_t>(p[0]) << 8) | static_cast<uint8_t>(p[1]));
+}
+
 void DataKeyForSlot(uint16_t slot, std::string_view user_key, std::string* out) {
   out->clear();
   out->reserve(3 + user_key.size());
   out->push_back(kDataPrefix);
-  out->push_back(static_cast<char>(slot >> 8));
-  out->push_back(static_cast<char>(slot & 0xff));
+  PutSlotBE(out, slot);
   out->append(user_key);
 }
 
@@ -111,8 +119,7 @@ std::string ExpiryKey(int64_t expire_at_ms, std::string_view user_key) {
 
 bool ParseDataKey(std::string_view db_key, uint16_t* slot, std::string_view* user_key) {
   if (db_key.size() < 3 || db_key[0] != kDataPrefix) return false;
-  *slot = static_cast<uint16_t>((static_cast<uint8_t>(db_key[1]) << 8) |
-                                static_cast<uint8_t>(db_key[2]));
+  *slot = GetSlotBE(db_key.data() + 1);
   *user_key = db_key.substr(3);
   return true;
 }

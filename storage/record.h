@@ -111,5 +111,8 @@ Status DecodeRecord(std::string_view bytes, Record* out);
 
 void PutFixed64BE(std::string* out, uint64_t v);
 uint64_t GetFixed64BE(const char* p);
+// A hash slot as keys and the slot count meta keys hold it: 2 bytes, big-endian.
+void PutSlotBE(std::string* out, uint16_t slot);
+uint16_t GetSlotBE(const char* p);
 
 }  // namespace ringkv::storage
