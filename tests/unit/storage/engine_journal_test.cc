@@ -294,11 +294,29 @@ size_t SlotsOff(const Engine& e, const std::vector<uint64_t>& want) {
   return wrong;
 }
 
-// Slots whose count differs from the keys in `live` (key -> slot) in them.
-size_t WrongSlotCounts(const Engine& e, const std::map<std::string, uint16_t>& live) {
+// The model of the live keys: key -> slot.
+using Live = std::map<std::string, uint16_t>;
+
+// Slots whose count differs from the keys in `live` in them.
+size_t WrongSlotCounts(const Engine& e, const Live& live) {
   std::vector<uint64_t> want(kSlots, 0);
   for (const auto& [k, slot] : live) ++want[slot];
   return SlotsOff(e, want);
+}
+
+// `e`'s key counts, per slot and in all, against `live`.
+void CheckCounts(const Engine& e, const Live& live) {
+  CHECK(WrongSlotCounts(e, live) == 0);
+  CHECK(e.KeyCount() == live.size());
+}
+
+// What a crash now leaves of `o.dir`, copied to `copy_dir` and opened, has
+// `live`'s counts.
+void CheckCrashCopy(const EngineOptions& o, const std::string& copy_dir, const Live& live) {
+  EngineOptions c = o;
+  c.dir = copy_dir;
+  CrashCopy(o.dir, c.dir);
+  CheckCounts(*testing::OpenTestEngine(c), live);
 }
 
 // Slots whose count differs from the keys a scan finds in them.
@@ -324,12 +342,7 @@ size_t SlotCountsOffScan(Engine& e) {
 // key count right (engine_counts.cc). `after` checks the engine at the end.
 void CheckSlotCountsThroughCrashes(const EngineOptions& o, const std::string& crashed,
                                    const std::function<void(const Engine&)>& after) {
-  std::map<std::string, uint16_t> live;  // the model: key -> slot
-  auto check_counts = [&](Engine& e, const std::string& when) {
-    INFO(when);
-    CHECK(WrongSlotCounts(e, live) == 0);
-    CHECK(e.KeyCount() == live.size());
-  };
+  Live live;
   int crashes = 0;
   {
     auto e = testing::OpenTestEngine(o);
@@ -352,10 +365,8 @@ void CheckSlotCountsThroughCrashes(const EngineOptions& o, const std::string& cr
         live.clear();
       }
       if (i % 83 == 82) {
-        EngineOptions c = o;
-        c.dir = crashed + "/c" + std::to_string(i);
-        CrashCopy(o.dir, c.dir);
-        check_counts(*testing::OpenTestEngine(c), "crash after turn " + std::to_string(i));
+        INFO("crash after turn " << i);
+        CheckCrashCopy(o, crashed + "/c" + std::to_string(i), live);
         ++crashes;
       }
     }
@@ -365,7 +376,8 @@ void CheckSlotCountsThroughCrashes(const EngineOptions& o, const std::string& cr
   CHECK(JournalSegments(o.dir).empty());
   auto e = testing::OpenTestEngine(o);
   CHECK(e->stats().replayed_records == 0);
-  check_counts(*e, "after a clean close");
+  INFO("after a clean close");
+  CheckCounts(*e, live);
 }
 
 // The slot counts of journaled commits reach LevelDB only with a flight that
@@ -404,7 +416,6 @@ TEST_CASE(
   o.dir = dir.path();
   o.write_behind_ms = 0;
   o.slot_log_fold_pairs = 400;  // a fold of about 400 counts: 7 commits' steps, then the deletes
-  using Live = std::map<std::string, uint16_t>;
   // A turn of 5 new keys: their slots' counts go to the log; then one of one
   // key, in a slot the turn before logged: its count is written, and must
   // stand over that log entry.
@@ -429,16 +440,12 @@ TEST_CASE(
     turn(*e, &live, "t", t);
     const bool folding = e->slot_log_folding();
     if (!folding && t % 10 != 0) continue;
-    EngineOptions c = o;
-    c.dir = crashed.path() + "/c" + std::to_string(t);
-    CrashCopy(o.dir, c.dir);
+    const std::string copy = crashed.path() + "/c" + std::to_string(t);
     INFO("crash after turn " << t << (folding ? ", in a fold" : ""));
-    auto copy = testing::OpenTestEngine(c);
-    CHECK(WrongSlotCounts(*copy, live) == 0);
-    CHECK(copy->KeyCount() == live.size());
+    CheckCrashCopy(o, copy, live);
     mid_fold += folding ? 1 : 0;
     if (folding && resumed.empty()) {
-      resumed = c.dir;
+      resumed = copy;
       resumed_live = live;
     }
   }
@@ -454,13 +461,8 @@ TEST_CASE(
   for (int t = 0; t < 200; ++t) {
     turn(*again, &resumed_live, "r", t);
     if (t % 20 != 19) continue;
-    EngineOptions c = r;
-    c.dir = crashed.path() + "/r" + std::to_string(t);
-    CrashCopy(r.dir, c.dir);
     INFO("the resumed copy, crash after turn " << t);
-    auto copy = testing::OpenTestEngine(c);
-    CHECK(WrongSlotCounts(*copy, resumed_live) == 0);
-    CHECK(copy->KeyCount() == resumed_live.size());
+    CheckCrashCopy(r, crashed.path() + "/r" + std::to_string(t), resumed_live);
   }
   CHECK(again->stats().slot_log_folds >= 2);
 }
@@ -602,19 +604,15 @@ TEST_CASE("Adaptive write-behind: journals a hot key, not keys written once", "[
   o.write_behind_adaptive = true;
   auto e = testing::OpenTestEngine(o);
   CHECK_FALSE(e->journaling());  // it starts writing straight to LevelDB
-  auto run = [&](int ms, const std::function<void(int)>& turn, std::optional<bool> until = {}) {
-    return RunTurns(*e, ms, until, turn);
-  };
   // Every turn writes 5 keys never written before: the journal would not pay.
-  const int fresh_turns = run(350, [&](int t) {
+  const int fresh_turns = RunTurns(*e, 350, std::nullopt, [&](int t) {
     for (int k = 0; k < 5; ++k) e->Put(Key(t * 5 + k), Rec("once"));
   });
   CHECK_FALSE(e->journaling());
   CHECK(e->stats().behind_switches == 0);
   CHECK(JournalSegments(dir.path()).empty());
   // Every turn writes the same key: journaled, flushed once per window.
-  run(
-      350, [&](int t) { e->Put("hot", Rec(std::to_string(t))); }, true);
+  RunTurns(*e, 350, true, [&](int t) { e->Put("hot", Rec(std::to_string(t))); });
   CHECK(e->journaling());
   CHECK(e->stats().behind_switches == 1);
   CHECK(JournalSegments(dir.path()).size() == 1);
@@ -627,17 +625,14 @@ TEST_CASE("Adaptive write-behind: journals a hot key, not keys written once", "[
   // And back: fresh keys again turn the journal off, leaving no segment.
   // (The keys written once it is off are noted.)
   std::vector<std::string> direct;
-  run(
-      350,
-      [&](int t) {
-        const bool journaled = e->journaling();
-        for (int k = 0; k < 5; ++k) {
-          std::string key = "again:" + std::to_string(t * 5 + k);
-          e->Put(key, Rec("once"));
-          if (!journaled) direct.push_back(std::move(key));
-        }
-      },
-      false);
+  RunTurns(*e, 350, false, [&](int t) {
+    const bool journaled = e->journaling();
+    for (int k = 0; k < 5; ++k) {
+      std::string key = "again:" + std::to_string(t * 5 + k);
+      e->Put(key, Rec("once"));
+      if (!journaled) direct.push_back(std::move(key));
+    }
+  });
   CHECK_FALSE(e->journaling());
   CHECK(e->stats().behind_switches == 2);
   CHECK(JournalSegments(dir.path()).empty());

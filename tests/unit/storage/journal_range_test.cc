@@ -20,6 +20,7 @@
 #include "tests/support/crash.h"
 #include "tests/support/engine.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
 
 namespace ringkv::storage {
 namespace {
@@ -33,6 +34,7 @@ using ringkv::testing::JournalSegments;
 using ringkv::testing::Rec;
 using ringkv::testing::TempDir;
 using ringkv::testing::ValueOf;
+using ringkv::testing::WaitFor;
 
 // One key's state as a replay sees it: absent, or a value.
 using State = std::optional<std::string>;
@@ -299,22 +301,22 @@ void Turn(Engine& e) {
 void TurnAndFlight(Engine& e) {
   const uint64_t before = e.stats().behind_flushes;
   Turn(e);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (e.stats().behind_flushes == before && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-    Turn(e);
-  }
+  (void)WaitFor([&] {
+    if (e.stats().behind_flushes != before) return true;
+    Turn(e);  // polls the flight under way, and starts the next once it is due
+    return false;
+  });
   REQUIRE(e.stats().behind_flushes == before + 1);
 }
 
 // Empty turns until every committed key but the held ones is in LevelDB
 // (each flight done, and what it had to do after: dropping segments).
 void DrainFlights(Engine& e) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (e.unflushed() > e.held_keys() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  (void)WaitFor([&] {
+    if (e.unflushed() == e.held_keys()) return true;
     Turn(e);
-  }
+    return false;
+  });
   REQUIRE(e.unflushed() == e.held_keys());
 }
 
