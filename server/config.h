@@ -52,9 +52,10 @@ struct Config {
   bool appendonly = false;  // accepted for compatibility; data always lives in LevelDB
   std::string save;         // accepted for compatibility ("" or "<sec> <changes>...")
   uint64_t cache_size = 256ULL << 20;
-  int64_t key_filter_bits = 10;              // in-memory filter of stored keys; 0: none
-  uint64_t leveldb_block_cache_size = 0;     // 0: point reads keep no blocks
-  uint64_t leveldb_mmap_size = 64ULL << 20;  // table files mapped at once (pread_env.h)
+  int64_t key_filter_bits = 10;                 // in-memory filter of stored keys; 0: none
+  uint64_t key_filter_rebuild_slack = 1 << 20;  // keys held past 2x stored before a rebuild
+  uint64_t leveldb_block_cache_size = 0;        // 0: point reads keep no blocks
+  uint64_t leveldb_mmap_size = 64ULL << 20;     // table files mapped at once (pread_env.h)
   uint64_t leveldb_write_buffer_size = 4ULL << 20;
   int64_t leveldb_max_open_files = 1000;
   int64_t leveldb_bloom_bits = 10;
@@ -70,6 +71,7 @@ struct Config {
   int64_t write_behind_ms = 10;       // journal + delayed LevelDB writes; 0: off
   bool write_behind_adaptive = true;  // journal only where it pays (else always)
   uint64_t journal_segment_size = 64 << 20;    // a journal segment this big is rotated
+  uint64_t slot_log_fold_pairs = 8 << 14;      // slot count log pairs that start a fold
   int64_t active_expire_keys_per_cycle = 200;  // keys examined per expiry step (hz times a second)
   int64_t databases = 1;
   // limits

@@ -409,6 +409,8 @@ std::vector<OptionDef> BuildOptions() {
   o.push_back(SaveOption());
   o.push_back(MemoryOption("cache-size", kMutable, &Config::cache_size, 0, kLongMax));
   o.push_back(IntOption("key-filter-bits", kFixed, &Config::key_filter_bits, 0, 64));
+  o.push_back(IntOption("key-filter-rebuild-slack", kFixed, &Config::key_filter_rebuild_slack, 0,
+                        kLongMax));
   o.push_back(MemoryOption("leveldb-block-cache-size", kFixed, &Config::leveldb_block_cache_size, 0,
                            kLongMax));
   o.push_back(MemoryOption("leveldb-mmap-size", kFixed, &Config::leveldb_mmap_size, 0, kLongMax));
@@ -435,6 +437,7 @@ std::vector<OptionDef> BuildOptions() {
   o.push_back(BoolOption("write-behind-adaptive", kFixed, &Config::write_behind_adaptive));
   o.push_back(MemoryOption("journal-segment-size", kFixed, &Config::journal_segment_size, 1 << 20,
                            kLongMax));
+  o.push_back(IntOption("slot-log-fold-pairs", kFixed, &Config::slot_log_fold_pairs, 1, kLongMax));
   o.push_back(IntOption("active-expire-keys-per-cycle", kMutable,
                         &Config::active_expire_keys_per_cycle, 1, 1000000));
   // limits

@@ -451,6 +451,7 @@ std::string Server::Info(std::string_view section) {
     t.Field("appends_in_place", es.appends_in_place);
     t.Field("changes_in_place", es.changes_in_place);
     t.Field("journal_syncs_before_flush", es.journal_syncs);
+    t.Field("slot_log_folds", es.slot_log_folds);
     t.Field("leveldb_memory", leveldb_mem.empty() ? "0" : leveldb_mem);
     t.Field("leveldb_mapped_bytes", e.mapped_bytes());
     t.Field("leveldb_idle_flushes", e.idle_flushes());

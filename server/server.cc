@@ -139,6 +139,7 @@ bool Server::OpenStorage() {
   eo.block_bytes = config_.leveldb_block_size;
   eo.block_restart_interval = static_cast<int>(config_.leveldb_block_restart_interval);
   eo.key_filter_bits = static_cast<int>(config_.key_filter_bits);
+  eo.key_filter_rebuild_slack = config_.key_filter_rebuild_slack;
   eo.max_open_files = static_cast<int>(config_.leveldb_max_open_files);
   eo.compression = config_.leveldb_compression;
   eo.compaction_nice = static_cast<int>(config_.leveldb_compaction_nice);
@@ -149,6 +150,7 @@ bool Server::OpenStorage() {
   eo.write_behind_nice = static_cast<int>(config_.write_behind_nice);
   eo.write_behind_adaptive = config_.write_behind_adaptive;
   eo.journal_segment_bytes = config_.journal_segment_size;
+  eo.slot_log_fold_pairs = config_.slot_log_fold_pairs;
   eo.sync_commits = config_.appendfsync == FsyncPolicy::kAlways;
   eo.log = [this](const std::string& m) { log_.Notice("{}", m); };
   auto engine = storage::Engine::Open(eo);

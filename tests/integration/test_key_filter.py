@@ -161,6 +161,46 @@ class KeyFilterTest(unittest.TestCase):
             time.sleep(0.05)
         self.assertIn(line, run_log(s2))
 
+    def delete_all(self, c, keys):
+        for at in range(0, len(keys), 1000):
+            self.assertEqual(c.delete(*keys[at:at + 1000]), len(keys[at:at + 1000]))
+
+    def test_rebuilt_once_deleted_keys_pass_the_slack(self):
+        s, c = self.start(["--key-filter-rebuild-slack", "1000"])
+        self.assertEqual(c.config_get("key-filter-rebuild-slack"),
+                         {"key-filter-rebuild-slack": "1000"})
+        wait_loaded(self, c)
+        keys = [key(i) for i in range(5000)]
+        self.load(s, c, keys, b"v")
+        self.assertEqual(info(c)["key_filter_keys"], 5000)
+        # 5000 keys held, none stored: over twice 0 plus 1000, so the next
+        # background step loads a new filter from what LevelDB holds.
+        self.delete_all(c, keys)
+        deadline = time.time() + 10
+        while time.time() < deadline and not (info(c)["key_filter_rebuilds"] == 1
+                                              and info(c)["key_filter_loaded"] == 1):
+            time.sleep(0.05)
+        st = info(c)
+        self.assertEqual((st["key_filter_rebuilds"], st["key_filter_loaded"]), (1, 1), st)
+        # Deletes not yet flushed to LevelDB are added to the new filter too
+        # (at most the last DEL's 1000); the other deleted keys are gone.
+        self.assertLessEqual(st["key_filter_keys"], 1000, st)
+        self.assertGreaterEqual(self.absent_reads(c, 100), 99)
+        self.assertEqual(c.dbsize(), 0)
+        self.load(s, c, keys[:100], b"w")
+        self.check_values(c, keys[:100], b"w")
+
+        # The default slack (1M) leaves the same filter alone.
+        s2, c2 = self.start()
+        self.assertEqual(c2.config_get("key-filter-rebuild-slack"),
+                         {"key-filter-rebuild-slack": "1048576"})
+        wait_loaded(self, c2)
+        self.load(s2, c2, keys, b"v")
+        self.delete_all(c2, keys)
+        time.sleep(0.5)  # five background steps at hz 10
+        st = info(c2)
+        self.assertEqual((st["key_filter_rebuilds"], st["key_filter_keys"]), (0, 5000), st)
+
     def test_off(self):
         s, c = self.start(["--key-filter-bits", "0"])
         self.assertEqual(c.config_get("key-filter-bits"), {"key-filter-bits": "0"})
