@@ -91,7 +91,7 @@ std::unique_ptr<leveldb::DB> OpenDb(const std::string& dir) {
 // once it overlaps a level-0 or level-1 table.
 void FlushKeys(leveldb::DB* db, const std::string& value) {
   for (int i = 0; i < 100; ++i) {
-    char key[8];
+    char key[16];
     std::snprintf(key, sizeof key, "k%03d", i);
     REQUIRE(db->Put(leveldb::WriteOptions(), key, value).ok());
   }
