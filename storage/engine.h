@@ -573,11 +573,13 @@ class Engine {
   // The slot count log of direct commits (engine_counts.cc): LogSlotCounts
   // puts dirty_slots_' counts into a commit's batch (FoldStep: and a step
   // of a fold); FoldSlotLogNow folds it all in a synced write of its own
-  // (before journaling starts).
+  // (at an open that journals from the start).
   static constexpr size_t kFewSlots = 2;
   static constexpr size_t kFoldStep = 64;  // writes per commit
   void LogSlotCounts(leveldb::WriteBatch* batch);
   void PutSlotCount(leveldb::WriteBatch* batch, uint16_t slot) const;
+  // A count as stored: tagged with the next log entry's sequence number.
+  std::string TaggedSlotCount(uint64_t count) const;
   void FoldStep(leveldb::WriteBatch* batch);
   Status FoldSlotLogNow();
   void NoteLogged(uint16_t slot);

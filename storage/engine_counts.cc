@@ -17,8 +17,11 @@
 //   holds slot_log_fold_pairs pairs it is folded, kFoldStep writes per
 //   commit (a fold at once, of up to 16,384 counts, stalled the loop for
 //   tens of ms): a tagged count for each slot it names, then the deletes of
-//   its entries. Journaling starts with a whole fold (FoldSlotLogNow), as
-//   the journal writes counts untagged.
+//   its entries. Journaled counts are tagged the same way: no log entry is
+//   written while the journal is on, and the deferred counts all reach
+//   LevelDB before direct commits start again (StopJournaling), so a log
+//   entry older than a journaled count is never read over it. An open with
+//   the journal on from the start folds the log whole (FoldSlotLogNow).
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
 
@@ -143,9 +146,12 @@ void Engine::ForgetSlotLog() {
   slot_log_pairs_ = 0;
 }
 
+std::string Engine::TaggedSlotCount(uint64_t count) const {
+  return std::to_string(count) + ':' + std::to_string(slot_log_next_);
+}
+
 void Engine::PutSlotCount(leveldb::WriteBatch* batch, uint16_t slot) const {
-  batch->Put(MetaKey(SlotCountName(slot)),
-             std::to_string(slot_counts_[slot]) + ':' + std::to_string(slot_log_next_));
+  batch->Put(MetaKey(SlotCountName(slot)), TaggedSlotCount(slot_counts_[slot]));
 }
 
 const std::vector<uint16_t>& Engine::CommitSlots() {
@@ -240,7 +246,7 @@ void Engine::DeferSlotCounts(const std::vector<uint16_t>& slots) {
 
 void Engine::AppendDeferredSlotCounts(std::string* ops) {
   for (uint16_t slot : deferred_slots_) {
-    Journal::AppendPut(ops, MetaKey(SlotCountName(slot)), std::to_string(deferred_counts_[slot]));
+    Journal::AppendPut(ops, MetaKey(SlotCountName(slot)), TaggedSlotCount(deferred_counts_[slot]));
     deferred_counts_[slot] = kNotDeferred;
   }
   deferred_slots_.clear();
@@ -255,7 +261,7 @@ Status Engine::WriteDeferredSlotCounts() {
   if (deferred_slots_.empty()) return Status::Ok();
   leveldb::WriteBatch batch;
   for (uint16_t slot : deferred_slots_) {
-    batch.Put(MetaKey(SlotCountName(slot)), std::to_string(deferred_counts_[slot]));
+    batch.Put(MetaKey(SlotCountName(slot)), TaggedSlotCount(deferred_counts_[slot]));
   }
   leveldb::WriteOptions wo;
   wo.sync = true;

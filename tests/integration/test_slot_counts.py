@@ -12,6 +12,7 @@ the counts.
 """
 
 import random
+import time
 import unittest
 
 import support
@@ -126,6 +127,43 @@ class SlotCountsTest(unittest.TestCase):
         cl.close()
         self.load(c, 400)
         self.assertEqual(self.info_storage(c)["slot_log_folds"], 0)
+        self.kill9_and_restart(c)
+        self.check_counts(c, "after kill -9")
+
+    def test_log_kept_through_a_switch_to_the_journal(self):
+        # Adaptive (the default): direct commits log the counts; turns of 100
+        # writes turn the journal on, and the log stays unfolded under the
+        # journal's counts. (Turns that big keep it on however slow the
+        # server is: a turn's rewrites of one key would count once, and one
+        # turn per write-behind-ms is all new writes.)
+        c = self.start([])
+        self.load(c, 200)
+        cl = c.client(0)
+        self.addCleanup(cl.close)
+        hot = [b"hot:%d" % i for i in range(100)]
+
+        def pipeline(gone=()):
+            p = cl.pipeline(transaction=False)
+            for k in gone:
+                p.delete(k)
+            for k in hot[len(gone):]:
+                p.set(k, b"h")
+            self.assertEqual(p.execute(), [1] * len(gone) + [True] * (len(hot) - len(gone)))
+
+        deadline = time.time() + 20
+        while self.info_storage(c)["write_behind_journaling"] != 1 and time.time() < deadline:
+            pipeline()
+        self.keys.update(hot)
+        self.assertEqual(self.info_storage(c)["write_behind_journaling"], 1)
+        self.assertEqual(self.info_storage(c)["slot_log_folds"], 0)
+        # Journaled: DELs of keys the log counted, five a turn.
+        logged = sorted(self.keys - set(hot))
+        self.assertGreater(len(logged), 1000)
+        for at in range(0, 200, 5):
+            pipeline(logged[at:at + 5])
+            self.keys.difference_update(logged[at:at + 5])
+        self.assertEqual(self.info_storage(c)["write_behind_journaling"], 1)
+        self.check_counts(c, "before the kill")
         self.kill9_and_restart(c)
         self.check_counts(c, "after kill -9")
 

@@ -661,8 +661,8 @@ TEST_CASE("Adaptive write-behind: journals a hot key, not keys written once", "[
   CHECK(c->KeyCount() == static_cast<uint64_t>(fresh_turns) * 5 + 1);
   auto d = testing::OpenTestEngine(JournalingOptions(emptied));
   CHECK(d->KeyCount() == count);
-  // The direct commits' slot count log was folded when journaling began: the
-  // journal's counts are not read under it.
+  // The journal's counts are not read under the direct commits' slot count
+  // log (it stays when journaling begins: they are tagged past it).
   CHECK(SlotCountsOffScan(*c) == 0);
   CHECK(SlotCountsOffScan(*d) == 0);
   CHECK_FALSE(ValueOf(*d, direct.front()).has_value());
@@ -702,6 +702,70 @@ TEST_CASE("Adaptive write-behind: journals big turns of keys written once", "[jo
   auto c = testing::OpenTestEngine(JournalingOptions(copy));
   CHECK(c->KeyCount() == static_cast<uint64_t>(written));
   CHECK(ValueOf(*c, Key(written - 1)) == "once");
+}
+
+// The slot count log of direct commits stays when the journal comes on (a
+// whole fold there stalled the loop): journaled counts are tagged past its
+// entries, so a crash while journaling does not read the log over them, and
+// the log's next fold comes with the direct commits after.
+TEST_CASE("Adaptive write-behind: the slot count log stays through the journal", "[journal]") {
+  TempDir dir, crashed;
+  EngineOptions o = JournalingOptions(dir.path());
+  o.write_behind_ms = 5;  // periods of 100 ms
+  o.write_behind_adaptive = true;
+  o.slot_log_fold_pairs = 600;
+  o.write_buffer_bytes = 256 << 20;  // no compaction deletes a file a crash copy reads
+  auto e = testing::OpenTestEngine(o);
+  REQUIRE_FALSE(e->journaling());
+  Live live;
+  int next = 0;
+  std::vector<std::string> logged;  // keys whose slots only the log counts
+  auto fresh = [&](int) {           // 5 keys never written: a log entry of 5 slots
+    for (int k = 0; k < 5; ++k) {
+      const std::string key = Key(next++);
+      e->Put(key, Rec("once"));
+      live[key] = KeySlot(key);
+      logged.push_back(key);
+    }
+  };
+  for (int t = 0; e->stats().slot_log_folds == 0 || e->slot_log_folding(); ++t) {
+    REQUIRE(t < 10000);
+    fresh(t);
+    REQUIRE(e->EndTurn().ok());
+  }
+  logged.clear();
+  for (int t = 0; t < 20; ++t) {  // 100 pairs in the log: no fold starts
+    fresh(t);
+    REQUIRE(e->EndTurn().ok());
+  }
+  const uint64_t folds = e->stats().slot_log_folds;
+  RunTurns(*e, 0, true, [&](int t) { e->Put("hot", Rec(std::to_string(t))); });
+  live["hot"] = KeySlot("hot");
+  REQUIRE(e->journaling());
+  CHECK(e->stats().slot_log_folds == folds);  // none at the switch
+  // Journaled: the keys the log's entries counted go, one a turn, beside a
+  // write of the hot key (half the writes are not new: the journal stays).
+  for (size_t i = 0; i < logged.size(); ++i) {
+    e->Delete(logged[i]);
+    live.erase(logged[i]);
+    e->Put("hot", Rec("d" + std::to_string(i)));
+    REQUIRE(e->EndTurn().ok());
+  }
+  REQUIRE(e->journaling());
+  CheckCrashCopy(o, crashed.path() + "/journaling", live);
+  // Direct again, and on until the log's next fold is done.
+  RunTurns(*e, 0, false, fresh);
+  for (int t = 0; e->stats().slot_log_folds == folds || e->slot_log_folding(); ++t) {
+    REQUIRE(t < 10000);
+    fresh(t);
+    REQUIRE(e->EndTurn().ok());
+  }
+  REQUIRE_FALSE(e->journaling());
+  CheckCrashCopy(o, crashed.path() + "/folded", live);
+  CheckCounts(*e, live);
+  e.reset();
+  INFO("after a clean close");
+  CheckCounts(*testing::OpenTestEngine(o), live);
 }
 
 }  // namespace
