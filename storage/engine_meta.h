@@ -23,8 +23,9 @@ inline constexpr std::string_view kKeyFilterMeta = "keyfilter";
 // Bytes written since the last idle compaction (idle_flush.h), saved by a
 // clean close so that a load followed by a restart is still compacted.
 inline constexpr std::string_view kIdleCompactPendingMeta = "idlecompactpending";
-// + slot (2 bytes) -> count, decimal, and if the count was written by a
-// direct commit ":" and the sequence number of the next slot log entry then.
+// + slot (2 bytes) -> count, decimal, ":" and the sequence number of the
+// next slot log entry when it was written (counts a journaled commit wrote
+// before that tag existed have none: the log was empty then).
 inline constexpr std::string_view kSlotCountMeta = "slotcount";
 // The slot counts direct commits changed (engine_counts.cc): + a sequence
 // number (8 bytes, big-endian) -> the commit's (slot, count) pairs, each
