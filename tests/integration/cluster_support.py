@@ -21,6 +21,7 @@ import time
 import redis
 
 import support
+from support import wait_until  # noqa: F401 (the cluster tests import it from here)
 
 SECRET = "ringkv-test-secret"
 
@@ -44,27 +45,6 @@ def parse_info(text):
                 pass
         out[k] = v
     return out
-
-
-def wait_until(pred, timeout, interval=0.05, what="condition"):
-    """Polls pred() until it is truthy or `timeout` seconds pass; returns
-    its last value (raises AssertionError with `what` on timeout)."""
-    deadline = time.time() + timeout
-    last = None
-    while True:
-        try:
-            last = pred()
-        except (redis.exceptions.RedisError, OSError) as e:
-            last = None
-            err = e
-        else:
-            err = None
-        if last:
-            return last
-        if time.time() >= deadline:
-            raise AssertionError("timed out after %.1fs waiting for %s (last: %r%s)"
-                                 % (timeout, what, last, ", error %r" % err if err else ""))
-        time.sleep(interval)
 
 
 class Node:

@@ -29,6 +29,27 @@ IS_REDIS = os.path.basename(SERVER).startswith("redis-server")
 CONNECT_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 
 
+def wait_until(pred, timeout, interval=0.05, what="condition"):
+    """Polls pred() until it is truthy or `timeout` seconds pass; returns
+    its last value (raises AssertionError with `what` on timeout)."""
+    deadline = time.time() + timeout
+    last = None
+    while True:
+        try:
+            last = pred()
+        except (redis.exceptions.RedisError, OSError) as e:
+            last = None
+            err = e
+        else:
+            err = None
+        if last:
+            return last
+        if time.time() >= deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s (last: %r%s)"
+                                 % (timeout, what, last, ", error %r" % err if err else ""))
+        time.sleep(interval)
+
+
 def free_port():
     """A TCP port that nothing listens on right now (the kernel's choice)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -22,13 +22,9 @@ def info(c):
     return c.info("storage")
 
 
-def wait_loaded(test, c, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if info(c).get("key_filter_loaded") == 1:
-            return
-        time.sleep(0.05)
-    test.fail("key filter not loaded after %ds: %r" % (timeout, info(c)))
+def wait_loaded(c, timeout=60):
+    support.wait_until(lambda: info(c).get("key_filter_loaded") == 1, timeout,
+                       what="the key filter to be loaded")
 
 
 def pipe_sets(port, keys, value):
@@ -99,7 +95,7 @@ class KeyFilterTest(unittest.TestCase):
 
     def test_bulk_load_restart_and_overwrite(self):
         s, c = self.start()
-        wait_loaded(self, c)
+        wait_loaded(c)
         keys = [key(i) for i in range(N)]
         self.load(s, c, keys, b"first")
         self.assertEqual(c.dbsize(), N)
@@ -150,7 +146,7 @@ class KeyFilterTest(unittest.TestCase):
         self.assertNotIn("Key filter read from", run_log(s2))
         # Writes while the filter may still be loading, then after it.
         self.load(s2, c2, keys[:N // 2], b"second")
-        wait_loaded(self, c2)
+        wait_loaded(c2)
         self.load(s2, c2, keys[N // 2:], b"second")
         self.assertEqual(c2.dbsize(), N)
         self.check_values(c2, keys, b"second")
@@ -169,19 +165,18 @@ class KeyFilterTest(unittest.TestCase):
         s, c = self.start(["--key-filter-rebuild-slack", "1000"])
         self.assertEqual(c.config_get("key-filter-rebuild-slack"),
                          {"key-filter-rebuild-slack": "1000"})
-        wait_loaded(self, c)
+        wait_loaded(c)
         keys = [key(i) for i in range(5000)]
         self.load(s, c, keys, b"v")
         self.assertEqual(info(c)["key_filter_keys"], 5000)
         # 5000 keys held, none stored: over twice 0 plus 1000, so the next
         # background step loads a new filter from what LevelDB holds.
         self.delete_all(c, keys)
-        deadline = time.time() + 10
-        while time.time() < deadline and not (info(c)["key_filter_rebuilds"] == 1
-                                              and info(c)["key_filter_loaded"] == 1):
-            time.sleep(0.05)
-        st = info(c)
-        self.assertEqual((st["key_filter_rebuilds"], st["key_filter_loaded"]), (1, 1), st)
+        def rebuilt():
+            st = info(c)
+            return st if (st["key_filter_rebuilds"], st["key_filter_loaded"]) == (1, 1) else None
+
+        st = support.wait_until(rebuilt, 10, what="the key filter rebuilt and loaded")
         # Deletes not yet flushed to LevelDB are added to the new filter too
         # (at most the last DEL's 1000); the other deleted keys are gone.
         self.assertLessEqual(st["key_filter_keys"], 1000, st)
@@ -194,7 +189,7 @@ class KeyFilterTest(unittest.TestCase):
         s2, c2 = self.start()
         self.assertEqual(c2.config_get("key-filter-rebuild-slack"),
                          {"key-filter-rebuild-slack": "1048576"})
-        wait_loaded(self, c2)
+        wait_loaded(c2)
         self.load(s2, c2, keys, b"v")
         self.delete_all(c2, keys)
         time.sleep(0.5)  # five background steps at hz 10
