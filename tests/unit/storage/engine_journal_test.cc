@@ -728,11 +728,16 @@ TEST_CASE("Adaptive write-behind: the slot count log stays through the journal",
       logged.push_back(key);
     }
   };
-  for (int t = 0; e->stats().slot_log_folds == 0 || e->slot_log_folding(); ++t) {
-    REQUIRE(t < 10000);
-    fresh(t);
-    REQUIRE(e->EndTurn().ok());
-  }
+  // Turns of fresh keys (direct commits) until a fold past the first
+  // `folds` is done.
+  auto fresh_until_folded = [&](uint64_t folds) {
+    for (int t = 0; e->stats().slot_log_folds <= folds || e->slot_log_folding(); ++t) {
+      REQUIRE(t < 10000);
+      fresh(t);
+      REQUIRE(e->EndTurn().ok());
+    }
+  };
+  fresh_until_folded(0);
   logged.clear();
   for (int t = 0; t < 20; ++t) {  // 100 pairs in the log: no fold starts
     fresh(t);
@@ -755,11 +760,7 @@ TEST_CASE("Adaptive write-behind: the slot count log stays through the journal",
   CheckCrashCopy(o, crashed.path() + "/journaling", live);
   // Direct again, and on until the log's next fold is done.
   RunTurns(*e, 0, false, fresh);
-  for (int t = 0; e->stats().slot_log_folds == folds || e->slot_log_folding(); ++t) {
-    REQUIRE(t < 10000);
-    fresh(t);
-    REQUIRE(e->EndTurn().ok());
-  }
+  fresh_until_folded(folds);
   REQUIRE_FALSE(e->journaling());
   CheckCrashCopy(o, crashed.path() + "/folded", live);
   CheckCounts(*e, live);
