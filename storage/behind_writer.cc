@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <utility>
 
+#include "storage/durable_file.h"
 #include "storage/leveldb_util.h"
 #include "storage/thread_name.h"
 
@@ -43,16 +45,26 @@ BehindWriter::~BehindWriter() {
   thread_.join();
 }
 
-void BehindWriter::Submit(std::string ops, bool sync, bool sync_journal) {
+void BehindWriter::Submit(std::string ops, bool sync, bool sync_journal, bool sync_logs) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     ops_ = std::move(ops);
     has_ops_ = true;
     sync_ = sync;
     sync_journal_ = sync_journal;
+    sync_logs_ = sync && sync_logs;
     done_.store(false, std::memory_order_relaxed);
   }
   busy_ = true;
+  cv_.notify_all();
+}
+
+void BehindWriter::RemoveFiles(std::vector<std::string> paths) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    remove_.insert(remove_.end(), std::make_move_iterator(paths.begin()),
+                   std::make_move_iterator(paths.end()));
+  }
   cv_.notify_all();
 }
 
@@ -158,12 +170,20 @@ void BehindWriter::Run() {
   started_ = true;
   cv_.notify_all();
   for (;;) {
-    cv_.wait(lock, [this] { return stop_ || has_ops_; });
+    cv_.wait(lock, [this] { return stop_ || has_ops_ || !remove_.empty(); });
+    if (!has_ops_ && !remove_.empty()) {  // (a batch first: the loop may wait for it)
+      std::vector<std::string> paths;
+      paths.swap(remove_);
+      lock.unlock();
+      for (const std::string& p : paths) (void)::unlink(p.c_str());
+      lock.lock();
+      continue;
+    }
     if (!has_ops_) return;              // stop_, nothing left to write
     const std::string_view ops = ops_;  // the loop thread leaves ops_ alone until done_
     leveldb::WriteOptions wo;
     wo.sync = sync_;
-    const bool sync_journal = sync_journal_;
+    const bool sync_journal = sync_journal_, sync_logs = sync_logs_;
     lock.unlock();
     Status s = sync_journal ? SyncDirFiles(journal_dir_, /*journal=*/true) : Status::Ok();
     if (s.ok()) s = BuildBatch(ops, batch_.get());
@@ -172,6 +192,10 @@ void BehindWriter::Run() {
       s = FromLevelDb(db_->Write(wo, batch_.get()));
       if (watch_) watch_->Ended();
     }
+    // (LevelDB's synced write syncs its current log alone: an older one
+    // holds writes whose memtable is not yet in a table.)
+    if (s.ok() && sync_logs) s = SyncDirFiles(journal_dir_, /*journal=*/false);
+    if (s.ok() && sync_logs) s = SyncDir(journal_dir_);
     const uint64_t written = batch_->ApproximateSize();
     batch_->Clear();
     // A burst's big buffers are not kept for the flushes after it.

@@ -68,8 +68,13 @@ class BehindWriter {
 
   // Starts writing `ops` (journal payloads, concatenated; synced if `sync`),
   // after syncing the journal's segments if `sync_journal` (Journal::MarkRanges).
-  // Only when !busy().
-  void Submit(std::string ops, bool sync, bool sync_journal = false);
+  // `sync_logs` (with `sync`): then LevelDB's older logs and the directory
+  // too, so that LevelDB holds durably all it was given (before the journal's
+  // segments go). Only when !busy().
+  void Submit(std::string ops, bool sync, bool sync_journal = false, bool sync_logs = false);
+  // Deletes these files on this thread, after any batch submitted (errors
+  // are ignored: Journal::Open deletes what is left), before it ends.
+  void RemoveFiles(std::vector<std::string> paths);
   // A batch was submitted and its result not yet taken.
   bool busy() const { return busy_; }
   // The submitted batch is written (a plain atomic load).
@@ -120,6 +125,8 @@ class BehindWriter {
   std::string ops_;       // under mu_ while has_ops_ or busy_
   bool sync_ = false;
   bool sync_journal_ = false;
+  bool sync_logs_ = false;
+  std::vector<std::string> remove_;  // under mu_: RemoveFiles'
   const std::string journal_dir_;
   Status result_;                               // under mu_
   uint64_t written_bytes_ = 0;                  // under mu_

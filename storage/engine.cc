@@ -529,16 +529,19 @@ Status Engine::SyncLogFiles(const std::string& dir) {
   return SyncDirFiles(dir, /*journal=*/false);
 }
 
-Status Engine::DropJournalSegments(bool all) {
+Status Engine::DropJournalSegments(bool all, bool logs_synced) {
   // LevelDB's synced write fsyncs only its current log: writes in an older
   // one (its memtable not yet in a table) would die with a power cut.
-  Status s = SyncDirFiles(options_.dir, /*journal=*/false);
-  if (s.ok()) s = SyncDir(options_.dir);  // (a log made since, with its name)
+  Status s = logs_synced ? Status::Ok() : SyncDirFiles(options_.dir, /*journal=*/false);
+  if (s.ok() && !logs_synced) s = SyncDir(options_.dir);  // (a log made since, with its name)
   // (A synced flight took them all before DropAll: this is a safeguard. Old
   // segments hold none of those a flight left: they came after it began.)
   if (s.ok() && all) s = WriteDeferredSlotCounts();
   if (!s.ok()) return s;
-  return all ? journal_->DropAll() : journal_->DropOld();
+  std::vector<std::string> dropped;  // deleted on the writer thread
+  s = all ? journal_->DropAll(&dropped) : journal_->DropOld(&dropped);
+  if (!dropped.empty()) writer_->RemoveFiles(std::move(dropped));
+  return s;
 }
 
 Status Engine::Walk(std::string_view from, size_t limit, bool with_tombstones,

@@ -268,6 +268,8 @@ class Engine {
   size_t held_keys() const { return held_.size(); }
   uint64_t journal_segments() const;
   bool journaling() const { return journaling_; }  // commits go to the journal now
+  // The switch back to direct commits is under way (journaling() still).
+  bool journal_stopping() const { return stopping_ != Stopping::kNo; }
   // The same without LevelDB's writer lock: fdatasync()s the log files and
   // journal segments in the data dir through their own descriptors. Safe to call from another
   // thread while the loop keeps committing (appendfsync everysec).
@@ -511,14 +513,21 @@ class Engine {
   Status StartJournaling(int64_t now_ms);
   // Deletes the journal's segments before the current one (`all`: every
   // one), once LevelDB's logs are synced: LevelDB must hold durably what
-  // they journaled (a synced LevelDB write before this).
-  Status DropJournalSegments(bool all);
+  // they journaled (a synced LevelDB write before this). `logs_synced`:
+  // a flight synced them (StartFlight's `stop`) and wrote the rest after.
+  Status DropJournalSegments(bool all, bool logs_synced = false);
   // The counters as this commit left them (UndoTurn goes back to them).
   void NoteCommittedCounters();
+  // The switch back, in turns (EndTurnBehind): a synced flight of every
+  // waiting key on the writer thread while commits are still journaled,
+  // then (StopJournaling) the keys committed meanwhile and the segments go.
+  Status StepStopJournaling();
   Status StopJournaling();
   // Hands the committed keys not yet in LevelDB to writer_ as one batch.
   // `all`: held keys too (held_), whatever their ranges add up to.
-  void StartFlight(bool sync, bool all);
+  // `stop`: a flight of the switch back, with the deferred slot counts (and
+  // if `sync`, LevelDB's older logs synced too).
+  void StartFlight(bool sync, bool all, bool stop = false);
   // Takes writer_'s result (waiting for it if `wait`, else only if done):
   // unpins the batch's keys.
   Status FinishFlight(bool wait);
@@ -682,6 +691,8 @@ class Engine {
   // the counters changed since the last flush.
   std::unique_ptr<Journal> journal_;
   bool journaling_ = false;  // commits go to journal_ (else straight to LevelDB)
+  enum class Stopping : uint8_t { kNo, kDue, kFlight } stopping_ = Stopping::kNo;
+  int stop_flights_ = 0;  // unsynced flights after the switch back's synced one
   // Adaptive write-behind: the current window (a cache entry remembers the
   // last window it was written in), the period's start, its first writes of a
   // key in a turn, and how many of those were the key's first in the window.

@@ -245,8 +245,20 @@ void Engine::DeferSlotCounts(const std::vector<uint16_t>& slots) {
 }
 
 void Engine::AppendDeferredSlotCounts(std::string* ops) {
+  // Up to 16,384 of them at once (the switch back's first flight), on the
+  // loop: key and count are built in place, not as strings of their own.
+  std::string key = MetaKey(kSlotCountMeta), value;
+  const size_t prefix = key.size();
+  const std::string tag = TaggedSlotCount(0).substr(1);  // ":<next log entry>"
+  char digits[24];
+  ops->reserve(ops->size() + deferred_slots_.size() * (prefix + 2 + tag.size() + 12));
   for (uint16_t slot : deferred_slots_) {
-    Journal::AppendPut(ops, MetaKey(SlotCountName(slot)), TaggedSlotCount(deferred_counts_[slot]));
+    key.resize(prefix);
+    PutSlotBE(&key, slot);
+    const auto r = std::to_chars(digits, digits + sizeof digits, deferred_counts_[slot]);
+    value.assign(digits, r.ptr);
+    value += tag;
+    Journal::AppendPut(ops, key, value);
     deferred_counts_[slot] = kNotDeferred;
   }
   deferred_slots_.clear();

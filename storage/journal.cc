@@ -19,7 +19,8 @@ namespace {
 
 constexpr std::string_view kPrefix = "journal-";
 constexpr std::string_view kSuffix = ".rkj";
-constexpr size_t kHeader = 8;  // a record's length and checksum
+constexpr std::string_view kDroppedSuffix = ".dropped";  // after kSuffix: DropOld's
+constexpr size_t kHeader = 8;                            // a record's length and checksum
 constexpr char kOpDelete = 0;
 constexpr char kOpPut = 1;
 constexpr char kOpRange = 2;
@@ -209,8 +210,17 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& dir, Log log) 
   std::unique_ptr<Journal> j(new Journal(dir, std::move(log)));
   std::error_code ec;
   for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
     uint64_t n;
-    if (ParseNumber(it->path().filename().string(), &n)) j->old_.push_back(n);
+    if (ParseNumber(name, &n)) {
+      j->old_.push_back(n);
+    } else if (name.ends_with(kDroppedSuffix) &&
+               ParseNumber(name.substr(0, name.size() - kDroppedSuffix.size()), &n)) {
+      // Dropped, and the process ended before it was deleted.
+      if (::unlink(it->path().c_str()) != 0 && errno != ENOENT) {
+        return Errno("removing " + it->path().string(), errno);
+      }
+    }
   }
   if (ec) return Status::IoError("listing " + dir + ": " + ec.message());
   std::sort(j->old_.begin(), j->old_.end());
@@ -312,10 +322,19 @@ Status Journal::StartSegment() {
   return SyncDir(dir_);  // else a power cut could lose the file with its records
 }
 
-Status Journal::DropOld() {
+Status Journal::DropOld(std::vector<std::string>* dropped) {
   for (uint64_t n : old_) {
     const std::string path = PathOf(n);
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return Errno("removing " + path, errno);
+    if (dropped) {
+      std::string to = path + std::string(kDroppedSuffix);
+      if (::rename(path.c_str(), to.c_str()) != 0) {
+        if (errno == ENOENT) continue;
+        return Errno("renaming " + path, errno);
+      }
+      dropped->push_back(std::move(to));
+    } else if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return Errno("removing " + path, errno);
+    }
   }
   if (old_.empty()) return Status::Ok();
   old_.clear();
@@ -323,13 +342,13 @@ Status Journal::DropOld() {
   return SyncDir(dir_);
 }
 
-Status Journal::DropAll() {
+Status Journal::DropAll(std::vector<std::string>* dropped) {
   if (fd_ >= 0) old_.push_back(current_);
   ranges_old_ = ranges_old_ || ranges_current_;
   ranges_current_ = false;
   CloseCurrent();
   segment_bytes_ = 0;
-  return DropOld();
+  return DropOld(dropped);
 }
 
 Status Journal::RemoveAll(const std::string& dir) {

@@ -91,10 +91,13 @@ class Journal {
   Status StartSegment();
   // Deletes every segment before the current one, then syncs the directory.
   // Only once LevelDB holds, durably, every write they journaled.
-  Status DropOld();
+  // With `dropped`, renames them instead (never replayed: Open deletes such
+  // files) and adds the new paths, to delete on another thread: deleting a
+  // segment of several MB took the loop 0.4-0.7 ms, a rename a few us.
+  Status DropOld(std::vector<std::string>* dropped = nullptr);
   // Deletes every segment, the current one too (after which Append fails
   // until StartSegment).
-  Status DropAll();
+  Status DropAll(std::vector<std::string>* dropped = nullptr);
 
   // The payload buffer of the next record, empty. (It holds the last
   // record's until then: the engine reads it after Append.)

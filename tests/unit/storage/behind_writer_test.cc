@@ -184,5 +184,35 @@ TEST_CASE("BehindWriter stays at the process's nice where it could not be raised
   CHECK(NiceOf(tid) == base);
 }
 
+TEST_CASE("BehindWriter::RemoveFiles deletes files on its thread, and all of them before it ends",
+          "[journal]") {
+  namespace fs = std::filesystem;
+  ringkv::testing::TempDir dir;
+  auto db = ringkv::testing::OpenLevelDb(dir.path() + "/db");
+  auto make = [&](const std::string& name) {
+    const std::string path = dir.path() + "/" + name;
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    REQUIRE(f != nullptr);
+    std::fputs("x", f);
+    std::fclose(f);
+    return path;
+  };
+  const std::string a = make("a"), b = make("b"), c = make("c");
+  {
+    BehindWriter writer(db.get(), nullptr, dir.path());
+    writer.RemoveFiles({a, b});
+    CHECK(ringkv::testing::WaitFor([&] { return !fs::exists(a) && !fs::exists(b); }));
+    // A batch and its result are unchanged by a removal queued beside it.
+    std::string ops;
+    Journal::AppendPut(&ops, "k", "v");
+    writer.Submit(std::move(ops), /*sync=*/false);
+    writer.RemoveFiles({c, dir.path() + "/never-made"});
+    REQUIRE(writer.Wait().ok());
+  }  // the removal queued last is done before the thread ends
+  CHECK_FALSE(fs::exists(c));
+  std::string v;
+  CHECK(db->Get(leveldb::ReadOptions(), "k", &v).ok());
+}
+
 }  // namespace
 }  // namespace ringkv::storage

@@ -46,6 +46,49 @@ TEST_CASE("CRC-32C matches the standard check value", "[journal]") {
   CHECK(Crc32c(s.data() + 13, s.size() - 13, Crc32c(s.data(), 13)) == Crc32c(s.data(), s.size()));
 }
 
+// A segment dropped with `dropped` is renamed (its blocks are freed by the
+// unlink, on another thread): a start never replays it, and deletes it.
+TEST_CASE("Journal: a dropped segment is never replayed, and the next open deletes it",
+          "[journal]") {
+  TempDir dir;
+  auto append = [](Journal& j, const std::string& key) {
+    Journal::AppendPut(j.Begin(), key, "v");
+    REQUIRE(j.Append(/*sync=*/false).ok());
+  };
+  {
+    auto j = Journal::Open(dir.path(), nullptr);
+    REQUIRE(j.ok());
+    REQUIRE((*j)->StartSegment().ok());
+    append(**j, "old");
+    REQUIRE((*j)->StartSegment().ok());
+    append(**j, "new");
+    std::vector<std::string> dropped;
+    REQUIRE((*j)->DropOld(&dropped).ok());
+    REQUIRE(dropped.size() == 1);
+    CHECK(fs::exists(dropped[0]));
+    CHECK(fs::path(dropped[0]).filename().string().ends_with(".rkj.dropped"));
+    CHECK(JournalSegments(dir.path()).size() == 1);  // the current one
+  }
+  auto j = Journal::Open(dir.path(), nullptr);
+  REQUIRE(j.ok());
+  std::vector<std::string> keys;
+  Journal::ReplayStats stats;
+  REQUIRE((*j)->Replay(
+                  [&](std::string_view payload) {
+                    Journal::Op op;
+                    while (Journal::NextOp(&payload, &op)) keys.emplace_back(op.key);
+                    return Status::Ok();
+                  },
+                  &stats)
+              .ok());
+  CHECK(keys == std::vector<std::string>{"new"});
+  size_t left = 0;
+  for (const auto& entry : fs::directory_iterator(dir.path())) {
+    left += entry.path().filename().string().ends_with(".dropped") ? 1 : 0;
+  }
+  CHECK(left == 0);
+}
+
 TEST_CASE("Write-behind: committed writes wait in the cache, and one flush writes the last state",
           "[journal]") {
   TempDir dir;

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -18,6 +19,7 @@
 #include "tests/support/engine.h"
 #include "tests/support/slot_counts.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
 
 namespace ringkv::storage {
 namespace {
@@ -228,6 +230,77 @@ TEST_CASE("Adaptive write-behind: the slot count log stays through the journal",
   e.reset();
   INFO("after a clean close");
   CheckCounts(*testing::OpenTestEngine(o), live);
+}
+
+// The switch back to direct commits does not make the loop wait for a synced
+// write: a flight on the writer thread syncs every waiting key while commits
+// are still journaled, and only the few committed meanwhile go at the switch.
+// A crash while it is under way, or after it, keeps every write.
+TEST_CASE("Adaptive write-behind: the switch back journals until a synced flight took every key",
+          "[journal]") {
+  const bool always = GENERATE(false, true);  // appendfsync always: every commit synced
+  INFO("sync_commits " << always);
+  TempDir dir, crashed;
+  EngineOptions o = JournalingOptions(dir.path());
+  o.write_behind_ms = 5;  // periods of 100 ms
+  o.write_behind_adaptive = true;
+  o.sync_commits = always;
+  o.write_buffer_bytes = 256 << 20;  // no compaction deletes a file a crash copy reads
+  auto e = testing::OpenTestEngine(o);
+  Live live;
+  int next = 0;
+  auto fresh = [&](int keys) {
+    for (int k = 0; k < keys; ++k) {
+      const std::string key = Key(next++);
+      e->Put(key, Rec("once"));
+      live[key] = KeySlot(key);
+    }
+  };
+  // Big turns of new keys: journaled.
+  RunTurns(*e, 0, true, [&](int) { fresh(200); });
+  REQUIRE(e->journaling());
+  // Turns of 5 new keys: back to direct commits, over more than one turn.
+  int stopping_turns = 0;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (e->journaling()) {
+    REQUIRE(std::chrono::steady_clock::now() < give_up);
+    fresh(5);
+    REQUIRE(e->EndTurn().ok());
+    if (e->journal_stopping() && stopping_turns++ == 0) {
+      // Still journaled: the segment holds this turn's commit, and a crash
+      // now replays it.
+      CHECK_FALSE(JournalSegments(dir.path()).empty());
+      CheckCrashCopy(o, crashed.path() + "/stopping", live);
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  CHECK(stopping_turns >= 1);
+  CHECK(e->stats().behind_switches == 2);
+  CHECK(JournalSegments(dir.path()).empty());
+  // The segments were renamed, then deleted on the writer thread.
+  CHECK(testing::WaitFor([&] {
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+      if (entry.path().filename().string().ends_with(".dropped")) return false;
+    }
+    return true;
+  }));
+  // Direct commits now: one rewrites a key the journal held and deletes
+  // another. No segment is left to replay the older writes over them.
+  e->Put(Key(0), Rec("direct"));
+  e->Delete(Key(1));
+  live.erase(Key(1));
+  Commit(*e);
+  CheckCrashCopy(o, crashed.path() + "/direct", live);
+  auto c = testing::OpenTestEngine([&] {
+    EngineOptions co = o;
+    co.dir = crashed.path() + "/direct";
+    return co;
+  }());
+  CHECK(ValueOf(*c, Key(0)) == "direct");
+  CHECK_FALSE(ValueOf(*c, Key(1)).has_value());
+  CHECK(ValueOf(*c, Key(next - 1)) == "once");
+  CHECK(SlotCountsOffScan(*c) == 0);
+  CheckCounts(*e, live);
 }
 
 }  // namespace
