@@ -172,10 +172,10 @@ void BehindWriter::Run() {
   for (;;) {
     cv_.wait(lock, [this] { return stop_ || has_ops_ || !remove_.empty(); });
     if (!has_ops_ && !remove_.empty()) {  // (a batch first: the loop may wait for it)
-      std::vector<std::string> paths;
-      paths.swap(remove_);
+      const std::string path = std::move(remove_.back());
+      remove_.pop_back();
       lock.unlock();
-      for (const std::string& p : paths) (void)::unlink(p.c_str());
+      (void)::unlink(path.c_str());  // one at a time: a batch may come meanwhile
       lock.lock();
       continue;
     }

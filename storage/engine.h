@@ -514,7 +514,7 @@ class Engine {
   // Deletes the journal's segments before the current one (`all`: every
   // one), once LevelDB's logs are synced: LevelDB must hold durably what
   // they journaled (a synced LevelDB write before this). `logs_synced`:
-  // a flight synced them (StartFlight's `stop`) and wrote the rest after.
+  // the last flight did that (a synced one of StartFlight's `stop`).
   Status DropJournalSegments(bool all, bool logs_synced = false);
   // The counters as this commit left them (UndoTurn goes back to them).
   void NoteCommittedCounters();

@@ -163,7 +163,8 @@ Status Engine::StepStopJournaling() {
   // switch, with the loop waiting.
   constexpr size_t kSwitchKeys = 256;
   constexpr int kMaxFlights = 8;
-  if (unflushed_.size() > kSwitchKeys && ++stop_flights_ < kMaxFlights) {
+  if (unflushed_.size() > kSwitchKeys && stop_flights_ < kMaxFlights) {
+    ++stop_flights_;
     StartFlight(/*sync=*/false, /*all=*/true, /*stop=*/true);
     writer_->Lift();
     return Status::Ok();
@@ -174,16 +175,14 @@ Status Engine::StepStopJournaling() {
 Status Engine::StopJournaling() {
   stopping_ = Stopping::kNo;
   // LevelDB holds durably what came before the synced flight; what was
-  // committed since goes in one more flight, synced only with appendfsync
-  // always: it is as recent as a direct commit's writes, which the
-  // everysec sync covers once the segments are gone. No direct commit may
-  // come before the segments go: replayed, they would undo it.
-  Status s = Status::Ok();
-  if (!behind_ops_.empty() || !unflushed_.empty() || !deferred_slots_.empty()) {
-    StartFlight(options_.sync_commits, /*all=*/true, /*stop=*/true);
-    s = FinishFlight(/*wait=*/true);
-  }
-  if (s.ok()) s = DropJournalSegments(/*all=*/true, /*logs_synced=*/!options_.sync_commits);
+  // committed since goes in one more synced flight (it syncs what the
+  // unsynced ones wrote too, and LevelDB's older logs): the everysec sync
+  // does not cover LevelDB's logs before the segments go, and may not come
+  // again if the writes stop now. No direct commit may come before the
+  // segments go: replayed, they would undo it.
+  StartFlight(/*sync=*/true, /*all=*/true, /*stop=*/true);
+  Status s = FinishFlight(/*wait=*/true);
+  if (s.ok()) s = DropJournalSegments(/*all=*/true, /*logs_synced=*/true);
   if (!s.ok()) {
     if (failure_.ok()) failure_ = s;
     return s;
