@@ -179,7 +179,9 @@ class Engine {
   size_t held_keys() const { return held_.size(); }
   uint64_t journal_segments() const;
   bool journaling() const { return journaling_; }  // commits go to the journal now
-  // The switch back to direct commits is under way (journaling() still).
+  // A switch is under way: to the journal (commits still go straight to
+  // LevelDB), or back to direct commits (journaling() still).
+  bool journal_starting() const { return starting_ != Starting::kNo; }
   bool journal_stopping() const { return stopping_ != Stopping::kNo; }
   // The same without LevelDB's writer lock: fdatasync()s the log files and
   // journal segments in the data dir through their own descriptors. Safe to call from another
@@ -421,6 +423,9 @@ class Engine {
   Status Adapt(int64_t now_ms);
   // EndTurn's part with a journal: a finished flush, Adapt, a due flush.
   Status EndTurnBehind();
+  // The switch to the journal, in turns: LevelDB's logs synced on the
+  // writer thread while commits still go there, then StartJournaling.
+  Status StepStartJournaling(int64_t now_ms);
   Status StartJournaling(int64_t now_ms);
   // Deletes the journal's segments before the current one (`all`: every
   // one), once LevelDB's logs are synced: LevelDB must hold durably what
@@ -602,6 +607,7 @@ class Engine {
   // the counters changed since the last flush.
   std::unique_ptr<Journal> journal_;
   bool journaling_ = false;  // commits go to journal_ (else straight to LevelDB)
+  enum class Starting : uint8_t { kNo, kDue, kSync } starting_ = Starting::kNo;
   enum class Stopping : uint8_t { kNo, kDue, kFlight } stopping_ = Stopping::kNo;
   int stop_flights_ = 0;  // unsynced flights after the switch back's synced one
   // Adaptive write-behind: the current window (a cache entry remembers the

@@ -180,6 +180,7 @@ Status Engine::RecreateDb(const MetaList& meta) {
   // (a crash from here on restarts into this function, which removes it).
   journal_.reset();
   journaling_ = false;
+  starting_ = Starting::kNo;
   stopping_ = Stopping::kNo;
   unflushed_.clear();
   held_.clear();

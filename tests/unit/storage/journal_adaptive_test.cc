@@ -232,11 +232,12 @@ TEST_CASE("Adaptive write-behind: the slot count log stays through the journal",
   CheckCounts(*testing::OpenTestEngine(o), live);
 }
 
-// The switch back to direct commits does not make the loop wait for a synced
-// write: a flight on the writer thread syncs every waiting key while commits
+// Neither switch makes the loop wait for a synced write of everything. To
+// the journal: the writer thread syncs LevelDB while commits still go there.
+// Back: a flight on the writer thread syncs every waiting key while commits
 // are still journaled, and only the few committed meanwhile go at the switch.
-// A crash while it is under way, or after it, keeps every write.
-TEST_CASE("Adaptive write-behind: the switch back journals until a synced flight took every key",
+// A crash while either is under way, or after it, keeps every write.
+TEST_CASE("Adaptive write-behind: the switches sync on the writer thread, over several turns",
           "[journal]") {
   const bool always = GENERATE(false, true);  // appendfsync always: every commit synced
   INFO("sync_commits " << always);
@@ -256,9 +257,20 @@ TEST_CASE("Adaptive write-behind: the switch back journals until a synced flight
       live[key] = KeySlot(key);
     }
   };
-  // Big turns of new keys: journaled.
-  RunTurns(*e, 0, true, [&](int) { fresh(200); });
+  // Big turns of new keys: journaled, once the writer thread has synced
+  // LevelDB, over more than one turn, with commits going straight to
+  // LevelDB meanwhile (no segment yet). A crash then keeps them.
+  int starting_turns = 0;
+  RunTurns(*e, 0, true, [&](int) {
+    if (e->journal_starting() && starting_turns++ == 0) {
+      CHECK(JournalSegments(dir.path()).empty());
+      CheckCrashCopy(o, crashed.path() + "/starting", live);
+    }
+    fresh(200);
+  });
   REQUIRE(e->journaling());
+  CHECK(starting_turns >= 1);
+  CHECK_FALSE(e->journal_starting());
   // Turns of 5 new keys: back to direct commits, over more than one turn.
   int stopping_turns = 0;
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
