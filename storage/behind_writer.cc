@@ -52,7 +52,7 @@ void BehindWriter::Submit(std::string ops, bool sync, bool sync_journal, bool sy
     has_ops_ = true;
     sync_ = sync;
     sync_journal_ = sync_journal;
-    sync_logs_ = sync && sync_logs;
+    sync_logs_ = sync_logs;
     done_.store(false, std::memory_order_relaxed);
   }
   busy_ = true;
@@ -186,8 +186,9 @@ void BehindWriter::Run() {
     const bool sync_journal = sync_journal_, sync_logs = sync_logs_;
     lock.unlock();
     Status s = sync_journal ? SyncDirFiles(journal_dir_, /*journal=*/true) : Status::Ok();
-    if (s.ok()) s = BuildBatch(ops, batch_.get());
-    if (s.ok()) {
+    const bool write = wo.sync || !ops.empty();
+    if (s.ok() && write) s = BuildBatch(ops, batch_.get());
+    if (s.ok() && write) {
       if (watch_) watch_->Started();
       s = FromLevelDb(db_->Write(wo, batch_.get()));
       if (watch_) watch_->Ended();
@@ -196,7 +197,7 @@ void BehindWriter::Run() {
     // holds writes whose memtable is not yet in a table.)
     if (s.ok() && sync_logs) s = SyncDirFiles(journal_dir_, /*journal=*/false);
     if (s.ok() && sync_logs) s = SyncDir(journal_dir_);
-    const uint64_t written = batch_->ApproximateSize();
+    const uint64_t written = write ? batch_->ApproximateSize() : 0;
     batch_->Clear();
     // A burst's big buffers are not kept for the flushes after it.
     if (written > kKeepBytes) batch_ = std::make_unique<leveldb::WriteBatch>();

@@ -68,9 +68,9 @@ class BehindWriter {
 
   // Starts writing `ops` (journal payloads, concatenated; synced if `sync`),
   // after syncing the journal's segments if `sync_journal` (Journal::MarkRanges).
-  // `sync_logs` (with `sync`): then LevelDB's older logs and the directory
-  // too, so that LevelDB holds durably all it was given (before the journal's
-  // segments go). Only when !busy().
+  // `sync_logs`: then LevelDB's logs (fdatasync, not a LevelDB write: an
+  // empty `ops` unsynced writes nothing) and the directory too, so that
+  // LevelDB holds durably all it was given. Only when !busy().
   void Submit(std::string ops, bool sync, bool sync_journal = false, bool sync_logs = false);
   // Deletes these files on this thread, after any batch submitted (errors
   // are ignored: Journal::Open deletes what is left), before it ends.

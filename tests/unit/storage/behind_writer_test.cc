@@ -184,6 +184,35 @@ TEST_CASE("BehindWriter stays at the process's nice where it could not be raised
   CHECK(NiceOf(tid) == base);
 }
 
+// The switch to the journal syncs LevelDB's logs on the writer thread with
+// fdatasync alone: a LevelDB write (even an empty one) would make the
+// loop's next commit wait behind it in LevelDB's queue.
+TEST_CASE("BehindWriter syncs LevelDB's logs without a write when given no ops", "[journal]") {
+  namespace fs = std::filesystem;
+  ringkv::testing::TempDir dir;
+  const std::string db_dir = dir.path() + "/db";
+  auto db = ringkv::testing::OpenLevelDb(db_dir);
+  REQUIRE(db->Put(leveldb::WriteOptions(), "k", "v").ok());
+  auto log_bytes = [&] {
+    uintmax_t bytes = 0;
+    for (const auto& entry : fs::directory_iterator(db_dir)) {
+      if (entry.path().extension() == ".log") bytes += entry.file_size();
+    }
+    return bytes;
+  };
+  const uintmax_t before = log_bytes();
+  REQUIRE(before > 0);
+  BehindWriter writer(db.get(), nullptr, db_dir);
+  writer.Submit(std::string(), /*sync=*/false, /*sync_journal=*/false, /*sync_logs=*/true);
+  REQUIRE(writer.Wait().ok());
+  CHECK(writer.written_bytes() == 0);
+  CHECK(log_bytes() == before);
+  // A synced one with no ops is a LevelDB write (its sync).
+  writer.Submit(std::string(), /*sync=*/true);
+  REQUIRE(writer.Wait().ok());
+  CHECK(log_bytes() > before);
+}
+
 TEST_CASE("BehindWriter::RemoveFiles deletes files on its thread, and all of them before it ends",
           "[journal]") {
   namespace fs = std::filesystem;
