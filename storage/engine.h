@@ -610,6 +610,11 @@ class Engine {
   enum class Starting : uint8_t { kNo, kDue, kSync } starting_ = Starting::kNo;
   enum class Stopping : uint8_t { kNo, kDue, kFlight } stopping_ = Stopping::kNo;
   int stop_flights_ = 0;  // unsynced flights after the switch back's synced one
+  // The full segment flights had the writer thread sync (StartFlight): its
+  // number, its bytes at the last of them, how many.
+  uint64_t presynced_segment_ = UINT64_MAX;
+  uint64_t presynced_bytes_ = 0;
+  int presyncs_ = 0;
   // Adaptive write-behind: the current window (a cache entry remembers the
   // last window it was written in), the period's start, its first writes of a
   // key in a turn, and how many of those were the key's first in the window.

@@ -242,12 +242,27 @@ Status Engine::PollFlight() {
 void Engine::StartFlight(bool sync, bool all, bool stop) {
   // A full segment: later commits go to a new one, and once this batch is in
   // LevelDB, synced, the old ones go (it holds everything they journaled,
-  // held ranges too).
+  // held ranges too). The new one starts once the full one is synced, on
+  // the loop: with appendfsync everysec up to a second of records waited for
+  // it there (5-58 ms measured, median 24, pipelined SETs of 256 bytes). So
+  // the flights before have the writer thread sync it first (sync_journal),
+  // while over 1 MB were journaled since the last of them (at most 4), and
+  // the loop syncs only the records since.
   flight_drops_segments_ = false;
+  bool presync = false;
   if (failure_.ok() && !journal_->failed() &&
       journal_->segment_bytes() >= options_.journal_segment_bytes) {
-    Status s = journal_->StartSegment();
-    if (s.ok()) {
+    constexpr uint64_t kTailBytes = 1 << 20;
+    constexpr int kMaxPresyncs = 4;
+    const uint64_t segment = journal_->current_segment(), bytes = journal_->segment_bytes();
+    if (presynced_segment_ != segment) presyncs_ = 0;
+    if (!options_.sync_commits && presyncs_ < kMaxPresyncs &&
+        (presyncs_ == 0 || bytes - presynced_bytes_ > kTailBytes)) {
+      presync = true;
+      presynced_segment_ = segment;
+      presynced_bytes_ = bytes;
+      ++presyncs_;
+    } else if (Status s = journal_->StartSegment(); s.ok()) {
       flight_drops_segments_ = true;
     } else if (failure_.ok()) {
       failure_ = s;  // commits fail from now on: read-only
@@ -309,7 +324,7 @@ void Engine::StartFlight(bool sync, bool all, bool stop) {
   behind_hints_.clear();
   if (sync) ++stats_.syncs;
   // (With appendfsync always every journal record is synced already.)
-  const bool sync_journal = journal_->has_ranges() && !options_.sync_commits;
+  const bool sync_journal = (journal_->has_ranges() || presync) && !options_.sync_commits;
   if (sync_journal) ++stats_.journal_syncs;
   // A synced flight comes before segments go (Sync, a close), as does one
   // that drops them and each of the switch back's (`stop`).

@@ -98,7 +98,7 @@ struct EngineStats {
   uint64_t journal_patches = 0;   // big values journaled as the blocks they changed
   uint64_t appends_in_place = 0;  // AppendInPlace's
   uint64_t changes_in_place = 0;  // ChangeInPlace's
-  uint64_t journal_syncs = 0;     // flushes that synced the journal first (Journal::MarkRanges)
+  uint64_t journal_syncs = 0;     // flushes that synced the journal first (ranges, a full segment)
 };
 
 }  // namespace ringkv::storage

@@ -116,6 +116,7 @@ class Journal {
   bool failed() const { return !failure_.ok(); }
 
   uint64_t segment_bytes() const { return segment_bytes_; }
+  uint64_t current_segment() const { return current_; }  // its number (valid if segments() > 0)
   uint64_t segments() const { return old_.size() + (fd_ >= 0 ? 1 : 0); }
 
   // The payload's writes (AppendPut, AppendDelete to build one; NextOp

@@ -327,6 +327,62 @@ TEST_CASE("Write-behind: segments rotate once LevelDB holds them, and a clean cl
   CHECK(ValueOf(*e, "last") == "unflushed");
 }
 
+// A full segment is synced by the writer thread with the flights before the
+// one that starts the next (the loop then syncs only the records since):
+// one such flight, or more while over 1 MB came since the last (at most 4).
+// With appendfsync always every record is synced already: it rotates at once.
+TEST_CASE("Write-behind: a full segment is synced on the writer thread before the next starts",
+          "[journal]") {
+  TempDir dir;
+  EngineOptions o = JournalingOptions(dir.path());
+  o.journal_segment_bytes = 16 << 10;
+  o.sync_commits = GENERATE(false, true);
+  INFO("sync_commits " << o.sync_commits);
+  auto e = testing::OpenTestEngine(o);
+  int next = 0;
+  auto write = [&](int commits, size_t bytes) {
+    for (int i = 0; i < commits; ++i) {
+      e->Put(Key(next++), Rec(std::string(bytes, 'v')));
+      Commit(*e);
+    }
+  };
+  write(20, 1000);  // 20 KB: full
+  const auto first = JournalSegments(dir.path());
+  REQUIRE(first.size() == 1);
+  const uint64_t syncs = e->stats().journal_syncs;
+  REQUIRE(e->FlushBehind().ok());
+  if (o.sync_commits) {
+    CHECK(JournalSegments(dir.path()) != first);  // rotated, the old one dropped
+    CHECK(e->stats().journal_syncs == syncs);
+  } else {
+    CHECK(JournalSegments(dir.path()) == first);  // synced by the writer, not rotated
+    CHECK(e->stats().journal_syncs == syncs + 1);
+    write(1, 1000);
+    REQUIRE(e->FlushBehind().ok());
+    const auto second = JournalSegments(dir.path());
+    CHECK(second.size() == 1);
+    CHECK(second != first);
+    CHECK(e->stats().journal_syncs == syncs + 1);
+    // Full again, then over 1 MB more before the rotation: synced again.
+    write(20, 1000);
+    REQUIRE(e->FlushBehind().ok());
+    write(12, 100'000);
+    REQUIRE(e->FlushBehind().ok());
+    CHECK(JournalSegments(dir.path()) == second);
+    CHECK(e->stats().journal_syncs == syncs + 3);
+    write(1, 1000);
+    REQUIRE(e->FlushBehind().ok());
+    CHECK(JournalSegments(dir.path()) != second);
+  }
+  // Everything reads back, and a clean reopen replays nothing.
+  CHECK(ValueOf(*e, Key(0)) == std::string(1000, 'v'));
+  CHECK(ValueOf(*e, Key(next - 1)).has_value());
+  e.reset();
+  auto r = testing::OpenTestEngine(o);
+  CHECK(r->stats().replayed_records == 0);
+  CHECK(r->KeyCount() == static_cast<uint64_t>(next));
+}
+
 // Turns of writes and deletes (0 to 6 slot counts changed each), a FLUSHALL,
 // and a crash every 83 turns; every crash copy must open with every slot's
 // key count right (engine_counts.cc). `after` checks the engine at the end.
