@@ -442,7 +442,8 @@ class Engine {
   // Hands the committed keys not yet in LevelDB to writer_ as one batch.
   // `all`: held keys too (held_), whatever their ranges add up to.
   // `stop`: a flight of the switch back, with the deferred slot counts (and
-  // if `sync`, LevelDB's older logs synced too).
+  // if `sync`, LevelDB's older logs synced too, as for a flight that drops
+  // segments).
   void StartFlight(bool sync, bool all, bool stop = false);
   // Takes writer_'s result (waiting for it if `wait`, else only if done):
   // unpins the batch's keys.

@@ -330,7 +330,7 @@ void Engine::StartFlight(bool sync, bool all, bool stop) {
   // that drops them and each of the switch back's (`stop`).
   if (sync || stop || flight_drops_segments_) AppendDeferredSlotCounts(&behind_ops_);
   writer_->Submit(std::move(behind_ops_), sync || flight_drops_segments_, sync_journal,
-                  /*sync_logs=*/stop && sync);
+                  /*sync_logs=*/(stop && sync) || flight_drops_segments_);
   if (flusher_) flusher_->NoteFlight(true);
   behind_ops_.clear();           // a moved-from string is valid but unspecified
   behind_ops_.swap(spare_ops_);  // the last flight's buffer: no growing from empty again
@@ -361,7 +361,9 @@ Status Engine::FinishFlight(bool wait) {
   if (!HasPending()) cache_.EvictToCapacity();
   if (!flight_drops_segments_) return Status::Ok();
   flight_drops_segments_ = false;
-  s = DropJournalSegments(/*all=*/false);
+  // (The writer thread synced LevelDB's logs after this flight's write: on
+  // the loop that took 0.6-13 ms, median 9, pipelined SETs of 256 bytes.)
+  s = DropJournalSegments(/*all=*/false, /*logs_synced=*/true);
   if (!s.ok() && failure_.ok()) failure_ = s;
   return s;
 }
