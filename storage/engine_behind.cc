@@ -248,9 +248,10 @@ void Engine::StartFlight(bool sync, bool all, bool stop) {
   // the flights before have the writer thread sync it first (sync_journal),
   // while over 1 MB were journaled since the last of them (at most 4), and
   // the loop syncs only the records since.
+  // (Not in the switch back's flights: every segment goes at its end.)
   flight_drops_segments_ = false;
   bool presync = false;
-  if (failure_.ok() && !journal_->failed() &&
+  if (!stop && failure_.ok() && !journal_->failed() &&
       journal_->segment_bytes() >= options_.journal_segment_bytes) {
     constexpr uint64_t kTailBytes = 1 << 20;
     constexpr int kMaxPresyncs = 4;

@@ -182,6 +182,8 @@ Status Engine::RecreateDb(const MetaList& meta) {
   journaling_ = false;
   starting_ = Starting::kNo;
   stopping_ = Stopping::kNo;
+  presynced_segment_ = UINT64_MAX;  // (the new journal numbers its segments from 1 again)
+  presyncs_ = 0;
   unflushed_.clear();
   held_.clear();
   held_due_ = false;

@@ -352,6 +352,7 @@ TEST_CASE("Write-behind: a full segment is synced on the writer thread before th
   const uint64_t syncs = e->stats().journal_syncs;
   REQUIRE(e->FlushBehind().ok());
   if (o.sync_commits) {
+    CHECK(JournalSegments(dir.path()).size() == 1);
     CHECK(JournalSegments(dir.path()) != first);  // rotated, the old one dropped
     CHECK(e->stats().journal_syncs == syncs);
   } else {
@@ -363,24 +364,33 @@ TEST_CASE("Write-behind: a full segment is synced on the writer thread before th
     CHECK(second.size() == 1);
     CHECK(second != first);
     CHECK(e->stats().journal_syncs == syncs + 1);
-    // Full again, then over 1 MB more before the rotation: synced again.
+    // Full again, then over 1 MB more before each flush: synced again, up
+    // to 4 times; the fifth flush rotates it whatever came since.
     write(20, 1000);
     REQUIRE(e->FlushBehind().ok());
+    for (int round = 2; round <= 4; ++round) {
+      INFO("sync " << round);
+      write(12, 100'000);
+      REQUIRE(e->FlushBehind().ok());
+      CHECK(JournalSegments(dir.path()) == second);
+      CHECK(e->stats().journal_syncs == syncs + 1 + round);  // (one for the first segment)
+    }
     write(12, 100'000);
     REQUIRE(e->FlushBehind().ok());
-    CHECK(JournalSegments(dir.path()) == second);
-    CHECK(e->stats().journal_syncs == syncs + 3);
-    write(1, 1000);
-    REQUIRE(e->FlushBehind().ok());
+    CHECK(JournalSegments(dir.path()).size() == 1);
     CHECK(JournalSegments(dir.path()) != second);
+    CHECK(e->stats().journal_syncs == syncs + 5);
   }
-  // Everything reads back, and a clean reopen replays nothing.
-  CHECK(ValueOf(*e, Key(0)) == std::string(1000, 'v'));
-  CHECK(ValueOf(*e, Key(next - 1)).has_value());
+  // A crash now keeps every write (the replay of what is left).
+  const std::string copy = dir.path() + "-crashed";
+  CrashCopy(dir.path(), copy);
   e.reset();
-  auto r = testing::OpenTestEngine(o);
-  CHECK(r->stats().replayed_records == 0);
-  CHECK(r->KeyCount() == static_cast<uint64_t>(next));
+  auto c = testing::OpenTestEngine(JournalingOptions(copy));
+  CHECK(c->KeyCount() == static_cast<uint64_t>(next));
+  CHECK(ValueOf(*c, Key(0)) == std::string(1000, 'v'));
+  CHECK(ValueOf(*c, Key(next - 1)).has_value());
+  c.reset();
+  fs::remove_all(copy);
 }
 
 // Turns of writes and deletes (0 to 6 slot counts changed each), a FLUSHALL,
