@@ -10,7 +10,6 @@
 #include <iterator>
 #include <utility>
 
-#include "storage/durable_file.h"
 #include "storage/leveldb_util.h"
 #include "storage/thread_name.h"
 
@@ -193,10 +192,7 @@ void BehindWriter::Run() {
       s = FromLevelDb(db_->Write(wo, batch_.get()));
       if (watch_) watch_->Ended();
     }
-    // (LevelDB's synced write syncs its current log alone: an older one
-    // holds writes whose memtable is not yet in a table.)
-    if (s.ok() && sync_logs) s = SyncDirFiles(journal_dir_, /*journal=*/false);
-    if (s.ok() && sync_logs) s = SyncDir(journal_dir_);
+    if (s.ok() && sync_logs) s = SyncLevelDbLogs(journal_dir_);
     const uint64_t written = write ? batch_->ApproximateSize() : 0;
     batch_->Clear();
     // A burst's big buffers are not kept for the flushes after it.

@@ -519,6 +519,11 @@ Status SyncDirFiles(const std::string& dir, bool journal, size_t* synced) {
   return Status::Ok();
 }
 
+Status SyncLevelDbLogs(const std::string& dir) {
+  Status s = SyncDirFiles(dir, /*journal=*/false);
+  return s.ok() ? SyncDir(dir) : s;
+}
+
 Status Engine::SyncLogFiles(const std::string& dir) {
   // While the engine journals, the journal holds every committed write that
   // LevelDB may not have synced: segments go only after LevelDB's logs were
@@ -530,10 +535,7 @@ Status Engine::SyncLogFiles(const std::string& dir) {
 }
 
 Status Engine::DropJournalSegments(bool all, bool logs_synced) {
-  // LevelDB's synced write fsyncs only its current log: writes in an older
-  // one (its memtable not yet in a table) would die with a power cut.
-  Status s = logs_synced ? Status::Ok() : SyncDirFiles(options_.dir, /*journal=*/false);
-  if (s.ok() && !logs_synced) s = SyncDir(options_.dir);  // (a log made since, with its name)
+  Status s = logs_synced ? Status::Ok() : SyncLevelDbLogs(options_.dir);
   // (A synced flight took them all before DropAll: this is a safeguard. Old
   // segments hold none of those a flight left: they came after it began.)
   if (s.ok() && all) s = WriteDeferredSlotCounts();

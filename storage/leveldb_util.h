@@ -24,6 +24,11 @@ int64_t SteadyMs();
 // write journal's segments, through descriptors of their own (so from any
 // thread); counts them in `*synced` if given (defined in engine.cc).
 Status SyncDirFiles(const std::string& dir, bool journal, size_t* synced = nullptr);
+// LevelDB's logs in `dir` (SyncDirFiles), then `dir` itself (a log made
+// since the last directory sync, with its name): LevelDB's synced write
+// fsyncs only its current log, and an older one (its memtable not yet in a
+// table) may hold unsynced writes. Any thread (defined in engine.cc).
+Status SyncLevelDbLogs(const std::string& dir);
 
 // An iterator for a walk that reads each block once (scans, expiry, hints):
 // what it reads does not go into the block cache.
