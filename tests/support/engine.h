@@ -26,6 +26,9 @@ inline std::unique_ptr<storage::Engine> OpenTestEngine(const std::string& dir) {
   return OpenTestEngine(o);
 }
 
+// The storage tests' n-th key: "key:<n>".
+inline std::string Key(int i) { return "key:" + std::to_string(i); }
+
 // A record holding `value` that expires at `expire_at_ms` (0: never).
 inline storage::Record Rec(std::string value, int64_t expire_at_ms = 0) {
   storage::Record r;

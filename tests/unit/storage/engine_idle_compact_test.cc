@@ -20,10 +20,10 @@
 namespace ringkv::storage {
 namespace {
 
+using ringkv::testing::Key;
 using ringkv::testing::TempDir;
 using ringkv::testing::WaitFor;
 
-std::string Key(int i) { return "key:" + std::to_string(i); }
 std::string Value(int i) { return std::string(200, static_cast<char>('a' + i % 26)); }
 
 Record Rec(std::string value) {

@@ -30,12 +30,11 @@ using ringkv::testing::Commit;
 using ringkv::testing::CrashCopy;
 using ringkv::testing::JournalingOptions;
 using ringkv::testing::JournalSegments;
+using ringkv::testing::Key;
 using ringkv::testing::Live;
 using ringkv::testing::Rec;
 using ringkv::testing::TempDir;
 using ringkv::testing::ValueOf;
-
-std::string Key(int i) { return "key:" + std::to_string(i); }
 
 TEST_CASE("CRC-32C matches the standard check value", "[journal]") {
   CHECK(Crc32c("123456789", 9) == 0xe3069283u);

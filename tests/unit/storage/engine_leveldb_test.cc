@@ -19,13 +19,12 @@
 namespace ringkv::storage {
 namespace {
 
+using ringkv::testing::Key;
 using ringkv::testing::TempDir;
 using ringkv::testing::WaitFor;
 using Clock = std::chrono::steady_clock;
 
 std::unique_ptr<Engine> Open(const EngineOptions& o) { return testing::OpenTestEngine(o); }
-
-std::string Key(int i) { return "key:" + std::to_string(i); }
 
 Record Rec(std::string value) {
   Record r;

@@ -18,6 +18,7 @@ namespace {
 
 using namespace std::string_literals;
 using ringkv::testing::Commit;
+using ringkv::testing::Key;
 using ringkv::testing::Rec;
 using ringkv::testing::TempDir;
 using ringkv::testing::ValueOf;
@@ -63,8 +64,6 @@ std::vector<std::string> ScanAll(Engine& e, size_t page, size_t* pages = nullptr
   if (pages) *pages = n;
   return keys;
 }
-
-std::string Key(int i) { return "key:" + std::to_string(i); }
 
 TEST_CASE("Engine: committed data survives a restart", "[engine]") {
   TempDir dir;

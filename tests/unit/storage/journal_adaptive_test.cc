@@ -30,13 +30,12 @@ using ringkv::testing::Commit;
 using ringkv::testing::CrashCopy;
 using ringkv::testing::JournalingOptions;
 using ringkv::testing::JournalSegments;
+using ringkv::testing::Key;
 using ringkv::testing::Live;
 using ringkv::testing::Rec;
 using ringkv::testing::SlotCountsOffScan;
 using ringkv::testing::TempDir;
 using ringkv::testing::ValueOf;
-
-std::string Key(int i) { return "key:" + std::to_string(i); }
 
 // Turns of `turn` 200 us apart for `ms`; with `until`, also on until the
 // engine journals (true) or not (false), for 50 ms more then, within 20 s:

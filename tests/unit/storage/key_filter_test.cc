@@ -26,6 +26,7 @@ namespace ringkv::storage {
 namespace {
 
 using ringkv::testing::Commit;
+using ringkv::testing::Key;
 using ringkv::testing::OpenLevelDb;
 using ringkv::testing::OpenTestEngine;
 using ringkv::testing::Rec;
@@ -33,7 +34,6 @@ using ringkv::testing::TempDir;
 using ringkv::testing::ValueOf;
 using ringkv::testing::WaitFor;
 
-std::string Key(int i) { return "key:" + std::to_string(i); }
 std::string Other(int i) { return "other:" + std::to_string(i); }
 
 // `n` data keys Key(0..n-1), with other kinds of keys around them (expiry
