@@ -181,8 +181,8 @@ class Engine {
   bool journaling() const { return journaling_; }  // commits go to the journal now
   // A switch is under way: to the journal (commits still go straight to
   // LevelDB), or back to direct commits (journaling() still).
-  bool journal_starting() const { return starting_ != Starting::kNo; }
-  bool journal_stopping() const { return stopping_ != Stopping::kNo; }
+  bool journal_starting() const { return switch_ != Switch::kNone && !journaling_; }
+  bool journal_stopping() const { return switch_ != Switch::kNone && journaling_; }
   // The same without LevelDB's writer lock: fdatasync()s the log files and
   // journal segments in the data dir through their own descriptors. Safe to call from another
   // thread while the loop keeps committing (appendfsync everysec).
@@ -608,8 +608,9 @@ class Engine {
   // the counters changed since the last flush.
   std::unique_ptr<Journal> journal_;
   bool journaling_ = false;  // commits go to journal_ (else straight to LevelDB)
-  enum class Starting : uint8_t { kNo, kDue, kSync } starting_ = Starting::kNo;
-  enum class Stopping : uint8_t { kNo, kDue, kFlight } stopping_ = Stopping::kNo;
+  // A switch under way, one way or the other (journaling_ says which).
+  enum class Switch : uint8_t { kNone, kStartDue, kStartSync, kStopDue, kStopFlight };
+  Switch switch_ = Switch::kNone;
   int stop_flights_ = 0;  // unsynced flights after the switch back's synced one
   // The full segment flights had the writer thread sync (StartFlight): its
   // number, its bytes at the last of them, how many.

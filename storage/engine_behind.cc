@@ -80,8 +80,9 @@ Status Engine::EndTurnBehind() {
   }
   Status s = PollFlight();
   if (s.ok()) s = Adapt(now);
-  if (s.ok() && starting_ != Starting::kNo) s = StepStartJournaling(now);
-  if (s.ok() && stopping_ != Stopping::kNo) s = StepStopJournaling();
+  if (s.ok() && switch_ != Switch::kNone) {
+    s = journaling_ ? StepStopJournaling() : StepStartJournaling(now);
+  }
   if (s.ok() && FlushDue(now)) StartFlight(/*sync=*/false, /*all=*/false);
   if (!s.ok() && options_.log) {
     // This turn's writes are journaled; what failed is earlier work (a
@@ -111,8 +112,8 @@ Status Engine::Adapt(int64_t now_ms) {
   period_writes_ = period_fresh_ = period_range_bytes_ = 0;
   period_start_commits_ = stats_.commits;
   if (!failure_.ok()) return Status::Ok();
-  const bool may_start = !journaling_ && starting_ == Starting::kNo;
-  if (may_start && ranges) starting_ = Starting::kDue;
+  const bool may_switch = switch_ == Switch::kNone;
+  if (!journaling_ && may_switch && ranges) switch_ = Switch::kStartDue;
   // Too few writes to judge, or to matter: the mode stays.
   constexpr uint64_t kMinWrites = 100;
   if (writes < kMinWrites || ranges) return Status::Ok();
@@ -120,17 +121,16 @@ Status Engine::Adapt(int64_t now_ms) {
   const bool coalescing = fresh * 2 < writes, scattered = fresh * 10 > writes * 8;
   const bool big_turns = writes >= kBigTurn * commits;
   const bool small_turns = writes < kBigTurn / 2 * commits;
-  if (journaling_ && scattered && small_turns && stopping_ == Stopping::kNo) {
-    stopping_ = Stopping::kDue;  // StepStopJournaling, from this turn on
-  }
-  if (may_start && (coalescing || big_turns)) starting_ = Starting::kDue;
+  // (Stepped by EndTurnBehind from this turn on.)
+  if (journaling_ && may_switch && scattered && small_turns) switch_ = Switch::kStopDue;
+  if (!journaling_ && may_switch && (coalescing || big_turns)) switch_ = Switch::kStartDue;
   return Status::Ok();
 }
 
 Status Engine::StepStartJournaling(int64_t now_ms) {
-  if (!failure_.ok()) starting_ = Starting::kNo;
-  if (starting_ == Starting::kNo || writer_->busy()) return Status::Ok();
-  if (starting_ == Starting::kDue) {
+  if (!failure_.ok()) switch_ = Switch::kNone;
+  if (switch_ == Switch::kNone || writer_->busy()) return Status::Ok();
+  if (switch_ == Switch::kStartDue) {
     // The sync of what went straight to LevelDB took the loop 0.7-2.5 ms
     // (once 8): the writer thread does it first, with fdatasync on LevelDB's
     // logs (a synced LevelDB write would make the loop's next commit wait
@@ -139,10 +139,10 @@ Status Engine::StepStartJournaling(int64_t now_ms) {
     writer_->Submit(std::string(), /*sync=*/false, /*sync_journal=*/false, /*sync_logs=*/true);
     if (flusher_) flusher_->NoteFlight(true);  // (PollFlight takes the result)
     last_flush_ms_ = now_ms;                   // (not late: see the Lift in EndTurnBehind)
-    starting_ = Starting::kSync;
+    switch_ = Switch::kStartSync;
     return Status::Ok();
   }
-  starting_ = Starting::kNo;
+  switch_ = Switch::kNone;
   return StartJournaling(now_ms);
 }
 
@@ -168,14 +168,14 @@ Status Engine::StartJournaling(int64_t now_ms) {
 
 Status Engine::StepStopJournaling() {
   // (A failure is already in failure_, and logged: the journal stays.)
-  if (!failure_.ok()) stopping_ = Stopping::kNo;
-  if (stopping_ == Stopping::kNo || writer_->busy()) return Status::Ok();
-  if (stopping_ == Stopping::kDue) {
+  if (!failure_.ok()) switch_ = Switch::kNone;
+  if (switch_ == Switch::kNone || writer_->busy()) return Status::Ok();
+  if (switch_ == Switch::kStopDue) {
     // The synced write took the loop 5 ms on a quiet machine, 10-22 ms on a
     // busy one, when the loop waited for it: the writer thread does it now,
     // while commits are journaled still.
     StartFlight(/*sync=*/true, /*all=*/true, /*stop=*/true);
-    stopping_ = Stopping::kFlight;
+    switch_ = Switch::kStopFlight;
     stop_flights_ = 0;
     return Status::Ok();
   }
@@ -195,7 +195,7 @@ Status Engine::StepStopJournaling() {
 }
 
 Status Engine::StopJournaling() {
-  stopping_ = Stopping::kNo;
+  switch_ = Switch::kNone;
   // LevelDB holds durably what came before the synced flight; what was
   // committed since goes in one more synced flight (it syncs what the
   // unsynced ones wrote too, and LevelDB's older logs): the everysec sync

@@ -180,8 +180,7 @@ Status Engine::RecreateDb(const MetaList& meta) {
   // (a crash from here on restarts into this function, which removes it).
   journal_.reset();
   journaling_ = false;
-  starting_ = Starting::kNo;
-  stopping_ = Stopping::kNo;
+  switch_ = Switch::kNone;
   presynced_segment_ = UINT64_MAX;  // (the new journal numbers its segments from 1 again)
   presyncs_ = 0;
   unflushed_.clear();
